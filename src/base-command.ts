@@ -1,0 +1,161 @@
+// Every xmppadm command extends this: the connection flags, --json, one error-to-exit-code path,
+// and the admin session (opened on demand, closed at the end).
+import {readFileSync} from 'node:fs'
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {resolvePassword} from './config/credentials.js'
+import {type Profile, loadProfile} from './config/profile.js'
+import {ExitCode, XmppadmError, configError, usageError} from './errors.js'
+import {Ui} from './output/ui.js'
+import {redact, redactValue} from './secrets.js'
+import type {Session} from './xmpp/session.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+const CONNECTION = 'CONNECTION'
+const OUTPUT = 'OUTPUT'
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    profile: Flags.string({char: 'p', summary: 'Profile to use: $XDG_CONFIG_HOME/xmppadm/NAME.conf (default: "default" if it exists).', env: 'XMPPADM_PROFILE', helpGroup: CONNECTION}),
+    jid: Flags.string({char: 'j', summary: 'Admin account JID to log in as.', env: 'XMPPADM_JID', helpGroup: CONNECTION}),
+    server: Flags.string({char: 's', summary: 'Connect to host[:port] (STARTTLS) or xmpps://host[:port] (direct TLS) instead of DNS SRV.', env: 'XMPPADM_SERVER', helpGroup: CONNECTION}),
+    to: Flags.string({summary: 'JID that offers the commands (default: the admin JID\'s domain), e.g. sess-man@example.org.', env: 'XMPPADM_TO', helpGroup: CONNECTION}),
+    'password-file': Flags.string({summary: 'Read the admin password from this file (first line), or - for stdin.', env: 'XMPPADM_PASSWORD_FILE', helpGroup: CONNECTION}),
+    'ca-file': Flags.string({summary: 'Trust only the CA certificates in this PEM file (for a private CA).', env: 'XMPPADM_CA_FILE', helpGroup: CONNECTION}),
+    insecure: Flags.boolean({summary: 'Do not verify the server certificate (prints a warning every time).', helpGroup: CONNECTION}),
+    'allow-plain': Flags.boolean({summary: 'Allow SASL PLAIN (over TLS) when the server offers no SCRAM.', helpGroup: CONNECTION}),
+    timeout: Flags.integer({summary: 'Seconds to wait for connect, login and each answer.', env: 'XMPPADM_TIMEOUT', min: 1, max: 3600, helpGroup: CONNECTION}),
+    debug: Flags.boolean({summary: 'Trace the XML stream on stderr (passwords and SASL data redacted).', helpGroup: OUTPUT}),
+    quiet: Flags.boolean({char: 'q', summary: 'Print nothing on success (errors still go to stderr).', helpGroup: OUTPUT}),
+    'no-color': Flags.boolean({summary: 'No colour (also: NO_COLOR set, or stderr not a terminal).', helpGroup: OUTPUT}),
+    'no-input': Flags.boolean({summary: 'Never prompt; a missing input is an error (also when CI is set or stdin is not a terminal).', helpGroup: OUTPUT}),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  protected ui!: Ui
+  private session?: Session
+  private profileCache?: Profile | null
+  protected readonly abort = new AbortController()
+
+  public override async init(): Promise<void> {
+    await super.init()
+    // Until flags are parsed, errors still need a Ui.
+    this.ui = new Ui({json: this.jsonEnabled(), quiet: false, noColor: false, noInput: false})
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.ui = new Ui({json: this.jsonEnabled(), quiet: Boolean(this.flags.quiet), noColor: Boolean(this.flags['no-color']), noInput: Boolean(this.flags['no-input'])})
+    process.once('SIGINT', () => this.abort.abort())
+    process.once('SIGTERM', () => this.abort.abort())
+  }
+
+  protected get profile(): Profile | undefined {
+    if (this.profileCache === undefined) {
+      const name = this.flags.profile
+      this.profileCache = (name ? loadProfile(name) : loadProfile('default', true)) ?? null
+    }
+    return this.profileCache ?? undefined
+  }
+
+  protected get timeoutMs(): number {
+    return (this.flags.timeout ?? this.profile?.timeout ?? 10) * 1000
+  }
+
+  /** The admin session, opened on first use. */
+  protected async connect(): Promise<Session> {
+    if (this.session) return this.session
+    const profile = this.profile
+    const jid = this.flags.jid ?? profile?.jid
+    if (!jid) throw configError('no admin JID', 'pass --jid, set XMPPADM_JID, or put jid = ... in a profile')
+    const insecure = Boolean(this.flags.insecure || profile?.insecure)
+    if (insecure) this.ui.warn('--insecure: the server certificate is NOT verified; anyone on the path can read and change this session', true)
+    const caFile = this.flags['ca-file'] ?? profile?.caFile
+    let ca: string | undefined
+    if (caFile) {
+      try {
+        ca = readFileSync(caFile, 'utf8')
+      } catch (error) {
+        throw new XmppadmError('noInput', 'no-input', `cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+      }
+    }
+    const password = await resolvePassword({
+      passwordFile: this.flags['password-file'],
+      envPassword: process.env.XMPPADM_PASSWORD,
+      profilePasswordFile: profile?.passwordFile,
+      profilePasswordCommand: profile?.passwordCommand,
+      profilePassword: profile?.password,
+      prompt: this.ui.interactive ? async () => (await import('./output/prompts.js')).promptPassword(`Password for ${jid}`) : undefined,
+    })
+    const serverSpec = this.flags.server ?? profile?.server
+    const {parseServer} = await import('./xmpp/endpoints.js')
+    const {Session} = await import('./xmpp/session.js')
+    const trace = this.flags.debug ? (dir: 'in' | 'out', text: string) => process.stderr.write(`${dir === 'in' ? 'RECV' : 'SEND'} ${text}\n`) : undefined
+    this.session = await Session.open({
+      jid,
+      password,
+      endpoint: serverSpec ? parseServer(serverSpec) : undefined,
+      ca,
+      insecure,
+      allowPlain: Boolean(this.flags['allow-plain'] || profile?.allowPlain),
+      timeoutMs: this.timeoutMs,
+      trace,
+      localAddress: process.env.XMPPADM_BIND_ADDRESS || undefined,
+    })
+    if (this.session.info.mechanism === 'PLAIN') this.ui.warn('logged in with SASL PLAIN (--allow-plain): the password was sent to the server as is, inside TLS', true)
+    return this.session
+  }
+
+  /** The JID that offers the admin commands. */
+  protected async target(): Promise<string> {
+    const to = this.flags.to ?? this.profile?.to
+    if (to) return to
+    return (await this.connect()).domain
+  }
+
+  protected override async finally(err: Error | undefined): Promise<void> {
+    this.session?.close()
+    await super.finally(err)
+  }
+
+  protected override toSuccessJson(result: unknown): unknown {
+    return redactValue({ok: true, result, warnings: this.ui?.warnings.length ? this.ui.warnings : undefined})
+  }
+
+  protected override toErrorJson(err: unknown): unknown {
+    const e = normaliseError(err)
+    return redactValue({ok: false, error: {code: e.exitCode, reason: e.reason, message: e.message, hint: e.hint, ...(e.details ? {details: e.details} : {})}, warnings: this.ui?.warnings.length ? this.ui.warnings : undefined})
+  }
+
+  protected override async catch(err: Interfaces.CommandError): Promise<never> {
+    if (err instanceof Errors.ExitError) throw err
+    const e = normaliseError(err)
+    if (this.jsonEnabled()) this.logJson(this.toErrorJson(e))
+    else (this.ui ?? new Ui({json: false, quiet: false, noColor: false, noInput: true})).error(e.message, e.hint)
+    if (e.exitCode === ExitCode.internal && process.env.XMPPADM_DEBUG_STACK) process.stderr.write(`${redact(String((err as Error).stack))}\n`)
+    this.exit(e.exitCode)
+  }
+}
+
+/** Any thrown value as an XmppadmError: oclif parse errors become usage errors, the rest internal. */
+export function normaliseError(err: unknown): XmppadmError {
+  if (err instanceof XmppadmError) return err
+  const anyErr = err as {oclif?: {exit?: number}; message?: string; code?: string; name?: string}
+  if (anyErr?.oclif?.exit !== undefined || (err as Error)?.constructor?.name?.endsWith('ParseError')) {
+    const first = String(anyErr.message ?? 'invalid usage').split('\n')[0]
+    return usageError(first, 'see --help')
+  }
+  if (anyErr?.name === 'ExitPromptError' || anyErr?.name === 'AbortPromptError') {
+    return new XmppadmError('tempFail', 'interrupted', 'interrupted at a prompt')
+  }
+  return new XmppadmError('internal', 'internal', `internal error: ${String(anyErr?.message ?? err).split('\n')[0]}`)
+}

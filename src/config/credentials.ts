@@ -1,0 +1,65 @@
+// Where the admin password comes from. Never argv: flags name a file, and the rest is env,
+// a profile's password command, or a prompt on a TTY.
+import {execFile} from 'node:child_process'
+import {readFileSync, statSync} from 'node:fs'
+import {XmppadmError, configError} from '../errors.js'
+import {registerSecret} from '../secrets.js'
+
+export interface PasswordSources {
+  passwordFile?: string
+  envPassword?: string
+  profilePasswordFile?: string
+  profilePasswordCommand?: string
+  profilePassword?: string
+  /** Prompts on a TTY; absent when prompting is not allowed. */
+  prompt?: () => Promise<string>
+}
+
+export function readSecretFile(path: string, what: string): string {
+  let text: string
+  try {
+    if (path === '-') {
+      text = readFileSync(0, 'utf8')
+    } else {
+      const mode = statSync(path).mode & 0o777
+      if (mode & 0o004) throw configError(`${what} ${path} is readable by everyone (mode ${mode.toString(8)})`, `chmod 600 ${path}`)
+      text = readFileSync(path, 'utf8')
+    }
+  } catch (error) {
+    if (error instanceof XmppadmError) throw error
+    throw new XmppadmError('noInput', 'no-input', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  // The first line is the secret; a trailing newline is never part of it.
+  const value = text.split(/\r?\n/)[0]
+  if (!value) throw configError(`${what} ${path === '-' ? '(stdin)' : path} is empty`)
+  return value
+}
+
+function runPasswordCommand(cmd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('/bin/sh', ['-c', cmd], {timeout: 30_000, maxBuffer: 64 * 1024}, (err, stdout) => {
+      if (err) {
+        reject(configError(`password_command failed (exit ${(err as NodeJS.ErrnoException & {code?: number}).code ?? '?'})`))
+        return
+      }
+      const value = stdout.split(/\r?\n/)[0]
+      if (!value) reject(configError('password_command printed nothing'))
+      else resolve(value)
+    })
+  })
+}
+
+export async function resolvePassword(src: PasswordSources): Promise<string> {
+  let value: string | undefined
+  if (src.passwordFile) value = readSecretFile(src.passwordFile, 'password file')
+  else if (src.envPassword) value = src.envPassword
+  else if (src.profilePasswordFile) value = readSecretFile(src.profilePasswordFile, 'password file')
+  else if (src.profilePasswordCommand) value = await runPasswordCommand(src.profilePasswordCommand)
+  else if (src.profilePassword) value = src.profilePassword
+  else if (src.prompt) value = await src.prompt()
+  if (!value) {
+    throw configError('no password given', 'use --password-file FILE (or -), XMPPADM_PASSWORD_FILE, XMPPADM_PASSWORD, or password_file/password_command in a profile')
+  }
+  registerSecret(value)
+  return value
+}

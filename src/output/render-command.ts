@@ -1,0 +1,40 @@
+// A command response as readable text (stdout) and as its JSON shape.
+import type {CommandResponse} from '../protocol/adhoc.js'
+import {formToJson} from '../protocol/dataform.js'
+import {renderTable} from './table.js'
+
+export function commandResponseJson(resp: CommandResponse) {
+  return {
+    node: resp.node,
+    status: resp.status,
+    sessionid: resp.sessionid,
+    notes: resp.notes,
+    form: resp.form ? formToJson(resp.form) : undefined,
+    payload: resp.payload.length ? resp.payload.map((p) => p.toString()) : undefined,
+  }
+}
+
+const show = (v: unknown): string => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join('\n') : String(v))
+
+export async function renderCommandResponse(resp: CommandResponse, color: boolean): Promise<string> {
+  const lines: string[] = []
+  for (const n of resp.notes) lines.push(`${n.type}: ${n.text}`)
+  const form = resp.form
+  if (form) {
+    if (form.title) lines.push(form.title)
+    for (const i of form.instructions) lines.push(i)
+    const fields = form.fields.filter((f) => f.type !== 'hidden' && f.var !== 'FORM_TYPE')
+    if (fields.length) {
+      const rows = fields.filter((f) => f.type !== 'fixed' || f.values.some(Boolean)).map((f) => [f.label ?? f.var ?? '', show(f.type === 'fixed' ? f.values.join(' ') : f.values)])
+      lines.push(await renderTable(['field', 'value'], rows, color))
+    }
+    if (form.reported) {
+      const cols = form.reported
+      const rows = form.items.map((item) => cols.map((c) => show(item.find((f) => f.var === c.var)?.values)))
+      lines.push(await renderTable(cols.map((c) => c.label ?? c.var ?? ''), rows, color))
+    }
+  }
+  for (const p of resp.payload) lines.push(p.toString())
+  if (!lines.length) lines.push(`${resp.node}: ${resp.status}`)
+  return lines.join('\n')
+}

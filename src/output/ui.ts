@@ -1,0 +1,55 @@
+// Where text goes. Data: stdout. Messages, colour, prompts and progress: stderr, and only
+// decorated when stderr is a TTY, NO_COLOR is unset, TERM is not dumb and --no-color is absent.
+import {Chalk, type ChalkInstance} from 'chalk'
+import {redact} from '../secrets.js'
+
+export interface UiSettings {
+  json: boolean
+  quiet: boolean
+  noColor: boolean
+  noInput: boolean
+}
+
+export class Ui {
+  readonly warnings: string[] = []
+  readonly color: boolean
+  readonly interactive: boolean
+  /** Colours for stderr; level 0 (no escapes) when colour is off. */
+  readonly paint: ChalkInstance
+
+  constructor(readonly settings: UiSettings, env: NodeJS.ProcessEnv = process.env) {
+    this.color = Boolean(process.stderr.isTTY) && !settings.noColor && !env.NO_COLOR && env.TERM !== 'dumb'
+    this.paint = new Chalk({level: this.color ? 1 : 0})
+    // Prompts need a person at both ends: a TTY on stdin and stderr, no CI, no --no-input.
+    this.interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !env.CI && !settings.noInput
+  }
+
+  /** A progress or status line for a person (never in --json or --quiet mode). */
+  info(msg: string): void {
+    if (this.settings.quiet || this.settings.json) return
+    process.stderr.write(`${redact(msg)}\n`)
+  }
+
+  /** A warning; `always` ones (security) print even with --quiet. */
+  warn(msg: string, always = false): void {
+    const text = redact(msg)
+    this.warnings.push(text)
+    if (this.settings.quiet && !this.settings.json && !always) return
+    if (this.settings.json) {
+      // Still visible to a person; stdout stays one JSON document.
+      process.stderr.write(`warning: ${text}\n`)
+      return
+    }
+    process.stderr.write(`${this.paint.yellow('warning:')} ${text}\n`)
+  }
+
+  error(msg: string, hint?: string): void {
+    process.stderr.write(`${this.paint.red('error:')} ${redact(msg)}${hint ? this.paint.dim(` (hint: ${redact(hint)})`) : ''}\n`)
+  }
+
+  /** Data for stdout (never in --json mode; commands return JSON instead). */
+  out(text: string): void {
+    if (this.settings.json) return
+    process.stdout.write(`${redact(text)}\n`)
+  }
+}
