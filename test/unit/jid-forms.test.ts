@@ -1,0 +1,65 @@
+import {describe, expect, it} from 'vitest'
+import {parseAccountJid, parseJid} from '../../src/xmpp/jid.js'
+import {buildSubmit, normaliseValues, parseForm} from '../../src/protocol/dataform.js'
+import {fillForm, parseFieldArgs} from '../../src/protocol/runner.js'
+import {parseServer} from '../../src/xmpp/endpoints.js'
+import {parseXml} from '../fixtures/captures.js'
+
+describe('JIDs', () => {
+  it('normalises case and keeps the resource', () => {
+    expect(parseJid('Grace@LocalHost/Res')).toEqual({local: 'grace', domain: 'localhost', resource: 'Res'})
+  })
+  it.each(['', '@example.org', 'a b@example.org', 'a@', 'a@ex ample.org', 'x\u0000@example.org', 'a<b@example.org', `${'a'.repeat(1024)}@example.org`])('refuses %j', (bad) => {
+    expect(() => parseJid(bad)).toThrow()
+  })
+  it('account JIDs need a localpart and no resource', () => {
+    expect(parseAccountJid('alice', 'example.org')).toBe('alice@example.org')
+    expect(() => parseAccountJid('example.org')).toThrow(/localpart/)
+    expect(() => parseAccountJid('a@example.org/r')).toThrow(/resource/)
+  })
+})
+
+describe('--server', () => {
+  it('parses host, port, IPv6 and direct TLS', () => {
+    expect(parseServer('xmpp.example.org')).toEqual({host: 'xmpp.example.org', port: 5222, directTls: false})
+    expect(parseServer('xmpps://xmpp.example.org')).toEqual({host: 'xmpp.example.org', port: 5223, directTls: true})
+    expect(parseServer('[::1]:5999')).toEqual({host: '::1', port: 5999, directTls: false})
+    expect(() => parseServer('host:99999')).toThrow()
+  })
+})
+
+describe('forms', () => {
+  const form = parseForm(parseXml(`<x xmlns='jabber:x:data' type='form'>
+    <field var='FORM_TYPE' type='hidden'><value>urn:t</value></field>
+    <field var='who' type='jid-multi'><required/></field>
+    <field var='flag' type='boolean'/>
+    <field var='level' type='list-single'><option><value>a</value></option><option><value>b</value></option></field>
+    <field var='untyped'><value>d</value></field>
+    <field var='user' type='text-single'><required/></field>
+    <field var='user' type='text-single'><required/></field>
+  </x>`))
+
+  it('treats a field without type as text-single and keeps defaults', () => {
+    expect(form.fields.find((f) => f.var === 'untyped')).toMatchObject({type: 'text-single', untyped: true, values: ['d']})
+  })
+
+  it('validates values by type', () => {
+    const level = form.fields.find((f) => f.var === 'level')!
+    expect(() => normaliseValues(level, ['c'])).toThrow(/not one of a, b/)
+    expect(normaliseValues(form.fields.find((f) => f.var === 'flag')!, ['yes'])).toEqual(['1'])
+    expect(() => normaliseValues(form.fields.find((f) => f.var === 'who')!, ['not a jid'])).toThrow()
+  })
+
+  it('a missing required field is an error naming it', async () => {
+    await expect(fillForm(form, new Map([['user', ['u']]]))).rejects.toThrow(/required field who/)
+  })
+
+  it('submits each var once, echoes hidden fields, escapes XML', async () => {
+    const values = await fillForm(form, parseFieldArgs(['who=a@x', 'who=b@x', 'user=<&>"\'']))
+    const xml = buildSubmit(form, values).toString()
+    expect(xml.match(/var="user"/g)?.length).toBe(1)
+    expect(xml).toContain('<value>urn:t</value>')
+    expect(xml).toContain('&lt;&amp;&gt;')
+    expect(xml).toContain('<value>a@x</value><value>b@x</value>')
+  })
+})
