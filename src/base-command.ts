@@ -122,13 +122,41 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return (await this.connect()).domain
   }
 
+  /** Session, target and what the server offers: what every operation needs. */
+  protected async opContext() {
+    const session = await this.connect()
+    const to = await this.target()
+    const {discover} = await import('./ops/context.js')
+    return discover(session, to, this.abort.signal)
+  }
+
+  /**
+   * Destructive work: a person confirms on a terminal; a script must say --yes; --dry-run needs neither.
+   */
+  protected async confirmDestructive(what: string, opts: {yes?: boolean; dryRun?: boolean}): Promise<void> {
+    if (opts.dryRun || opts.yes) return
+    if (!this.ui.interactive) throw usageError(`refusing to ${what} without --yes (not on a terminal)`, 'add --yes, or --dry-run to see what would happen')
+    const {confirm} = await import('./output/prompts.js')
+    if (!(await confirm(`Really ${what}?`))) throw new XmppadmError('usage', 'declined', 'nothing done: not confirmed')
+  }
+
   protected override async finally(err: Error | undefined): Promise<void> {
+    if (!err && this.outcome) process.exitCode = this.outcome.exitCode
     this.session?.close()
     await super.finally(err)
   }
 
+  /** Set by a command that finished but not fully (partly done): exit code and JSON "error". */
+  public outcome?: XmppadmError
+
   protected override toSuccessJson(result: unknown): unknown {
-    return redactValue({ok: true, result, warnings: this.ui?.warnings.length ? this.ui.warnings : undefined})
+    const e = this.outcome
+    return redactValue({
+      ok: !e,
+      result,
+      ...(e ? {error: {code: e.exitCode, reason: e.reason, message: e.message, hint: e.hint}} : {}),
+      warnings: this.ui?.warnings.length ? this.ui.warnings : undefined,
+    })
   }
 
   protected override toErrorJson(err: unknown): unknown {

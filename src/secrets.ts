@@ -24,8 +24,23 @@ export function redact(text: string): string {
   return out
 }
 
+/**
+ * A secret the user asked to see (a generated password, printed once). Redaction leaves it alone;
+ * JSON.stringify prints the plain string.
+ */
+export class Revealed {
+  constructor(readonly value: string) {}
+  toJSON(): string {
+    return this.value
+  }
+  toString(): string {
+    return this.value
+  }
+}
+
 /** Deep-redacts strings inside a JSON-able value. */
 export function redactValue<T>(value: T): T {
+  if (value instanceof Revealed) return value
   if (typeof value === 'string') return redact(value) as T
   if (Array.isArray(value)) return value.map((v) => redactValue(v)) as T
   if (value && typeof value === 'object') {

@@ -47,6 +47,12 @@ export class Ui {
     process.stderr.write(`${this.paint.red('error:')} ${redact(msg)}${hint ? this.paint.dim(` (hint: ${redact(hint)})`) : ''}\n`)
   }
 
+  /** A secret the user asked for (generated password), on stdout, unredacted. */
+  revealed(text: string): void {
+    if (this.settings.json) return
+    process.stdout.write(`${text}\n`)
+  }
+
   /** Data for stdout (never in --json mode; commands return JSON instead). */
   out(text: string): void {
     if (this.settings.json) return

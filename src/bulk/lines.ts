@@ -1,0 +1,34 @@
+// Input lines for bulk work, streamed (memory stays flat in the size of the file).
+import {createReadStream} from 'node:fs'
+import {createInterface} from 'node:readline'
+import {XmppadmError} from '../errors.js'
+
+export interface InputLine {
+  /** 1-based line number in the source. */
+  no: number
+  text: string
+}
+
+/** Non-blank, non-comment lines of a file ("-" = stdin). */
+export async function* readLines(path: string): AsyncGenerator<InputLine> {
+  const stream = path === '-' ? process.stdin : createReadStream(path)
+  const opened = new Promise<void>((resolve, reject) => {
+    if (path === '-') resolve()
+    stream.once('open', () => resolve())
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(new XmppadmError('noInput', 'no-input', `cannot read ${path}: ${err.code ?? err.message}`)))
+  })
+  await opened
+  const rl = createInterface({input: stream, crlfDelay: Infinity})
+  let no = 0
+  for await (const raw of rl) {
+    no++
+    const text = raw.trim()
+    if (!text || text.startsWith('#')) continue
+    yield {no, text}
+  }
+}
+
+export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {
+  let no = 0
+  for (const text of values) yield {no: ++no, text}
+}

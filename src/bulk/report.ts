@@ -1,0 +1,44 @@
+// Flags, failed-lines file and exit status shared by the bulk commands.
+import {writeFileSync} from 'node:fs'
+import {Flags} from '@oclif/core'
+import {XmppadmError} from '../errors.js'
+import type {BulkSummary} from './runner.js'
+
+export const bulkFlags = {
+  'from-file': Flags.string({summary: 'Read items from this file, one a line (- for stdin).', helpGroup: 'BULK'}),
+  concurrency: Flags.integer({summary: 'Commands in flight at once on the connection.', default: 8, min: 1, max: 256, helpGroup: 'BULK'}),
+  'failed-file': Flags.string({summary: 'Write failed and unattempted lines here for a re-run (default: FROM-FILE.failed).', helpGroup: 'BULK'}),
+}
+
+/** Writes lines (mode 0600: they may hold passwords); returns the path, or undefined if none. */
+export function writeFailedLines(path: string | undefined, lines: string[]): string | undefined {
+  if (!path || lines.length === 0) return undefined
+  writeFileSync(path, `${lines.join('\n')}\n`, {mode: 0o600})
+  return path
+}
+
+export interface FailureRow {
+  code: number
+  reason: string
+  message: string
+}
+
+/**
+ * Exit status of a bulk run: 0 all done; one item that failed: its own error; otherwise 2 ("partly
+ * done") with the summary as the result; an interruption with nothing done: 75.
+ */
+export function bulkExit(cmd: {outcome?: XmppadmError}, summary: BulkSummary<unknown>, failures: FailureRow[], _result: unknown): void {
+  const total = summary.done + summary.skipped + summary.failed + summary.notAttempted.length
+  if (summary.failed === 0 && !summary.interrupted) return
+  if (total === 1 && failures.length === 1) {
+    const f = failures[0]
+    throw new XmppadmError(codeName(f.code), f.reason, f.message)
+  }
+  const msg = `${summary.failed} of ${total} failed${summary.notAttempted.length ? `, ${summary.notAttempted.length} not attempted` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`
+  cmd.outcome = new XmppadmError(summary.done + summary.skipped === 0 && summary.interrupted ? 'tempFail' : 'partial', 'partial', msg)
+}
+
+function codeName(code: number) {
+  const names = {64: 'usage', 65: 'data', 66: 'noInput', 67: 'noUser', 69: 'unavailable', 75: 'tempFail', 76: 'protocol', 77: 'forbidden', 78: 'config', 79: 'auth', 80: 'tls'} as const
+  return (names as Record<number, (typeof names)[keyof typeof names]>)[code] ?? 'internal'
+}

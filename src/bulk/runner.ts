@@ -1,0 +1,72 @@
+// Runs one async job per input line with a bound on jobs in flight (several commands in flight on
+// one connection), reports progress, and stops taking new lines on abort while in-flight jobs
+// finish, so the summary says exactly what was done.
+import {XmppadmError} from '../errors.js'
+import type {InputLine} from './lines.js'
+
+export type Outcome = 'done' | 'skipped' | 'failed'
+
+export interface ItemResult<R> {
+  line: InputLine
+  outcome: Outcome
+  value?: R
+  error?: XmppadmError
+}
+
+export interface BulkSummary<R> {
+  done: number
+  skipped: number
+  failed: number
+  /** Lines never started because of an interruption. */
+  notAttempted: InputLine[]
+  results: Array<ItemResult<R>>
+  interrupted?: string
+}
+
+export interface BulkOptions<R> {
+  concurrency: number
+  signal?: AbortSignal
+  onResult?: (r: ItemResult<R>) => void
+  /** Keep per-item results in memory (off for very large runs). */
+  keepResults?: boolean
+  /** An error of this kind stops the run: the connection is gone, nothing more can work. */
+  isFatal?: (e: XmppadmError) => boolean
+}
+
+export async function runBulk<R>(lines: AsyncIterable<InputLine>, job: (line: InputLine) => Promise<{outcome: Outcome; value?: R}>, opts: BulkOptions<R>): Promise<BulkSummary<R>> {
+  const summary: BulkSummary<R> = {done: 0, skipped: 0, failed: 0, notAttempted: [], results: []}
+  const inFlight = new Set<Promise<void>>()
+  const iterator = lines[Symbol.asyncIterator]()
+  const record = (r: ItemResult<R>) => {
+    summary[r.outcome]++
+    if (opts.keepResults !== false) summary.results.push(r)
+    opts.onResult?.(r)
+  }
+  let stop: string | undefined
+  for (;;) {
+    if (opts.signal?.aborted && !stop) stop = 'interrupted'
+    if (stop) break
+    const next = await iterator.next()
+    if (next.done) break
+    const line = next.value
+    const p = (async () => {
+      try {
+        const r = await job(line)
+        record({line, outcome: r.outcome, value: r.value})
+      } catch (error) {
+        const e = error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String((error as Error)?.message ?? error))
+        record({line, outcome: 'failed', error: e})
+        if (opts.isFatal?.(e) && !stop) stop = e.message
+      }
+    })()
+    inFlight.add(p)
+    void p.finally(() => inFlight.delete(p))
+    if (inFlight.size >= opts.concurrency) await Promise.race(inFlight)
+  }
+  await Promise.all(inFlight)
+  if (stop) {
+    summary.interrupted = stop
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) summary.notAttempted.push(next.value)
+  }
+  return summary
+}

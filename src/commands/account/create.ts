@@ -1,0 +1,109 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../../base-command.js'
+import {type InputLine, fromArray, readLines} from '../../bulk/lines.js'
+import {Progress} from '../../bulk/progress.js'
+import {runBulk} from '../../bulk/runner.js'
+import {readSecretFile} from '../../config/credentials.js'
+import {XmppadmError, usageError} from '../../errors.js'
+import {Revealed} from '../../secrets.js'
+import {createAccount, generatePassword} from '../../ops/accounts.js'
+import {parseAccountJid} from '../../xmpp/jid.js'
+import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
+
+export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
+  static override summary = 'Create accounts; the new account can log in at once.'
+  static override description = `Each new account's password comes from --user-password-file, --user-password-stdin, a prompt (on a terminal, for one account), or is generated: 24 random bytes, printed once on stdout (and in --json). Never from the command line.
+Bulk: --from-file FILE (or - for stdin) with one "jid" or "jid,password" a line (# comments and blank lines skipped); lines without a password get a generated one. Several creations run at once on one connection (--concurrency). Failed and unattempted lines go to the --failed-file, ready for a re-run.
+An existing account is an error that names it (exit 65), or "skipped" with --skip-existing.`
+  static override strict = false
+  static override args = {jid: Args.string({description: 'Account JIDs to create (user@domain; a bare user takes the admin\'s domain)'})}
+  static override flags = {
+    'user-password-file': Flags.string({summary: 'Read the new account\'s password from this file (first line).'}),
+    'user-password-stdin': Flags.boolean({summary: 'Read the new account\'s password from the first line of stdin.'}),
+    'generate-password': Flags.boolean({summary: 'Generate the password even on a terminal (printed once).'}),
+    'skip-existing': Flags.boolean({summary: 'Count accounts that already exist as skipped, not failed.'}),
+    ...bulkFlags,
+  }
+  static override examples = [
+    {description: 'One account with a generated password (printed once)', command: '<%= config.bin %> account create alice@example.org'},
+    {description: 'Password from a file', command: '<%= config.bin %> account create bob@example.org --user-password-file bob.pw'},
+    {description: 'Thousands from a file, 16 in flight, as JSON', command: '<%= config.bin %> account create --from-file new-users.txt --concurrency 16 --json > created.json'},
+  ]
+
+  async run() {
+    const {argv, flags} = await this.parse(AccountCreate)
+    const jids = argv as string[]
+    if (!jids.length && !flags['from-file']) throw usageError('no account given', 'name accounts as arguments or use --from-file FILE')
+    if (jids.length && flags['from-file']) throw usageError('give accounts as arguments or with --from-file, not both')
+    if (flags['user-password-stdin'] && flags['from-file'] === '-') throw usageError('--user-password-stdin and --from-file - both want stdin')
+    let shared: string | undefined
+    if (flags['user-password-file']) shared = readSecretFile(flags['user-password-file'], 'user password file')
+    else if (flags['user-password-stdin']) shared = readSecretFile('-', 'user password (stdin)')
+    else if (this.ui.interactive && jids.length === 1 && !flags['generate-password']) {
+      const {promptPassword} = await import('../../output/prompts.js')
+      shared = (await promptPassword(`Password for ${jids[0]} (empty: generate one)`)) || undefined
+    }
+    if (shared && jids.length > 1) this.ui.warn('all accounts get the same password')
+
+    const ctx = await this.opContext()
+    const domain = (await import('../../xmpp/jid.js')).parseJid(ctx.to).domain
+    const lines: AsyncIterable<InputLine> = flags['from-file'] ? readLines(flags['from-file']) : fromArray(jids)
+    const progress = new Progress(this.ui.color && !this.ui.settings.quiet && !this.jsonEnabled() && Boolean(flags['from-file']), undefined, 'creating ')
+    const created: Array<{jid: string; password?: Revealed}> = []
+    const failures: Array<{line: number; jid: string; code: number; reason: string; message: string}> = []
+    const failedLines: string[] = []
+    const skipped: string[] = []
+    const summary = await runBulk<{jid: string; password?: string; existed?: boolean}>(
+      lines,
+      async (line) => {
+        const [rawJid, linePassword] = splitLine(line.text)
+        const jid = parseAccountJid(rawJid, domain)
+        const given = linePassword ?? shared
+        const password = given ?? generatePassword()
+        try {
+          await createAccount(ctx, jid, password)
+        } catch (error) {
+          if (flags['skip-existing'] && error instanceof XmppadmError && error.reason === 'account-exists') return {outcome: 'skipped', value: {jid, existed: true}}
+          throw error
+        }
+        return {outcome: 'done', value: {jid, password: given ? undefined : password}}
+      },
+      {
+        concurrency: flags.concurrency,
+        signal: this.abort.signal,
+        keepResults: false,
+        isFatal: (e) => e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69,
+        onResult: (r) => {
+          progress.tick(r.outcome === 'failed')
+          if (r.outcome === 'done' && r.value) {
+            created.push({jid: r.value.jid, password: r.value.password ? new Revealed(r.value.password) : undefined})
+            // Generated passwords exist nowhere else: print each as soon as its account exists.
+            if (r.value.password) this.ui.revealed(`${r.value.jid}\t${r.value.password}`)
+          }
+          if (r.outcome === 'failed') {
+            failures.push({line: r.line.no, jid: splitLine(r.line.text)[0], code: r.error!.exitCode, reason: r.error!.reason, message: r.error!.message})
+            failedLines.push(r.line.text)
+            if (!this.jsonEnabled()) this.ui.error(`line ${r.line.no}: ${r.error!.message}`)
+          }
+          if (r.outcome === 'skipped') skipped.push(r.value!.jid)
+        },
+      },
+    )
+    progress.done()
+    return this.finish(summary, {created, skipped, failures, failedLines})
+  }
+
+  private finish(summary: Awaited<ReturnType<typeof runBulk>>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string}>; failedLines: string[]}) {
+    const failedFile = writeFailedLines(this.flags['failed-file'] ?? (this.flags['from-file'] && this.flags['from-file'] !== '-' ? `${this.flags['from-file']}.failed` : undefined), [...r.failedLines, ...summary.notAttempted.map((l) => l.text)])
+    if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)
+    this.ui.info(`created ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed}${summary.notAttempted.length ? `, not attempted ${summary.notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
+    const result = {created: r.created, skipped: r.skipped, failed: r.failures, summary: {done: summary.done, skipped: summary.skipped, failed: summary.failed, notAttempted: summary.notAttempted.length, interrupted: summary.interrupted}, failedFile}
+    bulkExit(this, summary, r.failures, result)
+    return result
+  }
+}
+
+function splitLine(text: string): [string, string | undefined] {
+  const comma = text.indexOf(',')
+  return comma < 0 ? [text.trim(), undefined] : [text.slice(0, comma).trim(), text.slice(comma + 1) || undefined]
+}

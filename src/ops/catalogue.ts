@@ -1,0 +1,139 @@
+// The one map from operations to the ways servers offer them, in order of preference, and what
+// would enable an operation where a server offers none. Commands ask here; they never pick nodes.
+import {type Family, type OpContext, unavailable} from './context.js'
+import {admin, api, mod} from './nodes.js'
+
+export type OperationId =
+  | 'account-create'
+  | 'account-delete'
+  | 'block-ip'
+  | 'block-ip-list'
+  | 'block-ip-remove'
+  | 'purge-offline'
+  | 'purge-uploads'
+  | 'export-user'
+  | 'debug-log'
+
+export interface Strategy {
+  /** Nodes that must all be offered. */
+  nodes: string[]
+  via: 'XEP-0133' | 'ejabberd API' | 'mod_xmppadm'
+  /** Set when this way can do only part of the operation. */
+  partial?: string
+}
+
+interface OperationSpec {
+  summary: string
+  strategies: Strategy[]
+  enable: Record<Family, string>
+}
+
+const MODULE_HINT = 'load mod_xmppadm (server/prosody/mod_xmppadm.lua in the xmppadm package; see README "Server module")'
+const ADHOC_API = 'ejabberd >= 25.03 with mod_adhoc_api and api_permissions for the admin'
+
+export const OPERATIONS: Record<OperationId, OperationSpec> = {
+  'account-create': {
+    summary: 'create accounts',
+    strategies: [
+      {nodes: [admin('add-user')], via: 'XEP-0133'},
+      {nodes: [api('register')], via: 'ejabberd API'},
+    ],
+    enable: {prosody: 'load mod_admin_adhoc', ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api', other: 'a server with XEP-0133 add-user'},
+  },
+  'account-delete': {
+    summary: 'delete accounts',
+    strategies: [
+      {nodes: [admin('delete-user')], via: 'XEP-0133'},
+      {nodes: [api('unregister'), api('check_account')], via: 'ejabberd API'},
+    ],
+    enable: {prosody: 'load mod_admin_adhoc', ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api', other: 'a server with XEP-0133 delete-user'},
+  },
+  'block-ip': {
+    summary: 'block IP addresses',
+    strategies: [{nodes: [mod('block-ip')], via: 'mod_xmppadm'}],
+    enable: {
+      prosody: MODULE_HINT,
+      ejabberd: 'ejabberd has no command that bans an address: mod_fail2ban bans after failed logins by itself, and a permanent block is an "ip" ACL in ejabberd.yml denied by the c2s access rule, then api-commands/reload_config',
+      other: `a server offering the ${mod('block-ip')} node (see README "Server module")`,
+    },
+  },
+  'block-ip-list': {
+    summary: 'list blocked IP addresses',
+    strategies: [{nodes: [mod('list-blocked-ips')], via: 'mod_xmppadm'}],
+    enable: {prosody: MODULE_HINT, ejabberd: 'ejabberd has no command that lists banned addresses (mod_fail2ban keeps them in memory only)', other: `a server offering ${mod('list-blocked-ips')}`},
+  },
+  'block-ip-remove': {
+    summary: 'unblock IP addresses',
+    strategies: [
+      {nodes: [mod('unblock-ip')], via: 'mod_xmppadm'},
+      {nodes: [api('unban_ip')], via: 'ejabberd API', partial: 'lifts mod_fail2ban bans only; ACL blocks stay in ejabberd.yml'},
+    ],
+    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (api-commands/unban_ip)`, other: `a server offering ${mod('unblock-ip')}`},
+  },
+  'purge-offline': {
+    summary: 'purge old offline messages',
+    strategies: [
+      {nodes: [mod('purge-offline')], via: 'mod_xmppadm'},
+      {nodes: [api('delete_old_messages')], via: 'ejabberd API', partial: 'whole days only, on all virtual hosts at once, no count, no dry run'},
+    ],
+    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (api-commands/delete_old_messages)`, other: `a server offering ${mod('purge-offline')}`},
+  },
+  'purge-uploads': {
+    summary: 'purge old uploaded files',
+    strategies: [{nodes: [mod('purge-uploads')], via: 'mod_xmppadm'}],
+    enable: {
+      prosody: MODULE_HINT,
+      ejabberd: 'ejabberd has no command for it: set max_days in mod_http_upload_quota (it sweeps once a day), or run find on the upload directory on the server',
+      other: `a server offering ${mod('purge-uploads')}`,
+    },
+  },
+  'export-user': {
+    summary: "export a user's data",
+    strategies: [
+      {nodes: [mod('export-user')], via: 'mod_xmppadm'},
+      {
+        nodes: [api('get_roster'), api('get_vcard'), api('private_get'), api('get_last')],
+        via: 'ejabberd API',
+        partial: 'roster, vCard, private XML, message counts and last activity only: ejabberd offers no remote access to offline or archived message contents',
+      },
+    ],
+    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (partial export)`, other: `a server offering ${mod('export-user')}`},
+  },
+  'debug-log': {
+    summary: 'switch debug logging',
+    strategies: [
+      {nodes: [mod('debug-log')], via: 'mod_xmppadm'},
+      {nodes: [api('set_loglevel'), api('get_loglevel')], via: 'ejabberd API', partial: 'the log cannot be wiped remotely; a timed switch waits in the foreground'},
+    ],
+    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (api-commands/set_loglevel)`, other: `a server offering ${mod('debug-log')}`},
+  },
+}
+
+export function pickStrategy(ctx: OpContext, op: OperationId): Strategy | undefined {
+  return OPERATIONS[op].strategies.find((s) => s.nodes.every((n) => ctx.nodes.has(n)))
+}
+
+/** The strategy to use, or the "unavailable" error with what would enable it. */
+export function requireStrategy(ctx: OpContext, op: OperationId): Strategy {
+  const s = pickStrategy(ctx, op)
+  if (!s) throw unavailable(OPERATIONS[op].summary, ctx, OPERATIONS[op].enable[ctx.software.family])
+  return s
+}
+
+export interface CapabilityRow {
+  operation: OperationId
+  available: boolean
+  via?: Strategy['via']
+  node?: string
+  partial?: string
+  hint?: string
+}
+
+export function capabilities(ctx: OpContext): CapabilityRow[] {
+  return (Object.keys(OPERATIONS) as OperationId[]).map((op) => {
+    const s = pickStrategy(ctx, op)
+    return s
+      ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
+      : {operation: op, available: false, hint: OPERATIONS[op].enable[ctx.software.family]}
+  })
+}
