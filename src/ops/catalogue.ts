@@ -92,7 +92,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     strategies: [
       {nodes: [mod('export-user')], via: 'mod_xmppadm'},
       {
-        nodes: [api('get_roster'), api('get_vcard'), api('private_get'), api('get_last')],
+        nodes: [api('check_account'), api('get_roster'), api('get_last')],
         via: 'ejabberd API',
         partial: 'roster, vCard, private XML, message counts and last activity only: ejabberd offers no remote access to offline or archived message contents',
       },

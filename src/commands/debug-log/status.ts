@@ -1,0 +1,14 @@
+import {BaseCommand} from '../../base-command.js'
+import {debugLogStatus} from '../../ops/debug-log.js'
+
+export default class DebugLogStatus extends BaseCommand<typeof DebugLogStatus> {
+  static override summary = 'Show whether debug logging is on, and until when.'
+  static override examples = ['<%= config.bin %> debug-log status --json']
+
+  async run() {
+    const ctx = await this.opContext()
+    const state = await debugLogStatus(ctx)
+    this.ui.out(`debug logging ${state.active ? 'on' : 'off'}${state.level ? ` (level ${state.level})` : ''}${state.expires ? `, until ${state.expires}` : ''}`)
+    return state
+  }
+}

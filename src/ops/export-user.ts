@@ -1,0 +1,151 @@
+// One user's data as XEP-0227 (urn:xmpp:pie:0), paged so that no reply hits a stanza size limit.
+// mod_xmppadm gives every section; ejabberd's API gives part, and the export says what is missing.
+import {type Element, xml} from '@xmpp/xml'
+import {XmppadmError} from '../errors.js'
+import {formValues} from '../protocol/dataform.js'
+import {StanzaError} from '../xmpp/stanza-error.js'
+import {parseJid} from '../xmpp/jid.js'
+import {requireStrategy} from './catalogue.js'
+import {type OpContext, invoke} from './context.js'
+import {XMPPADM_NS, api, mod} from './nodes.js'
+
+export const SECTIONS = ['account', 'roster', 'vcard', 'private', 'offline', 'mam', 'blocklist', 'pep', 'uploads', 'last'] as const
+export type Section = (typeof SECTIONS)[number]
+
+const NS_PIE = 'urn:xmpp:pie:0'
+
+export interface Missing {
+  section: Section
+  reason: string
+}
+
+export interface UserExport {
+  jid: string
+  /** The <user/> element with everything that was exported. */
+  user: Element
+  complete: boolean
+  missing: Missing[]
+  /** Items per section, as the server counted them. */
+  counts: Partial<Record<Section, number>>
+  via: string
+}
+
+/** Appends a page's children, merging into a container of the same name the section already has. */
+function mergeInto(target: Element, page: Element, seen: Map<string, Element>): void {
+  for (const child of page.getChildElements()) {
+    const key = `${child.name}|${child.attrs.xmlns ?? ''}`
+    const existing = seen.get(key)
+    if (existing && child.children.length) {
+      for (const c of child.getChildElements()) existing.append(c)
+    } else {
+      target.append(child)
+      seen.set(key, child)
+    }
+  }
+}
+
+async function viaModule(ctx: OpContext, jid: string, includeCredentials: boolean, pageSize: number): Promise<UserExport> {
+  const {local} = parseJid(jid)
+  const user = xml('user', {xmlns: NS_PIE, name: local!})
+  const counts: Partial<Record<Section, number>> = {}
+  for (const section of SECTIONS) {
+    const seen = new Map<string, Element>()
+    let after: string | undefined
+    counts[section] = 0
+    for (let page = 0; page < 1_000_000; page++) {
+      let resp
+      try {
+        resp = await invoke(ctx, mod('export-user'), {FORM_TYPE: XMPPADM_NS, accountjid: jid, 'include-credentials': includeCredentials ? '1' : '0', section, after, max: String(pageSize)})
+      } catch (error) {
+        if (error instanceof StanzaError && error.reason === 'item-not-found') throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
+        throw error
+      }
+      const v = formValues(resp.form!)
+      counts[section]! += Number(v.count ?? 0)
+      const fragment = resp.payload.find((p) => p.name === 'user' && p.attrs.xmlns === NS_PIE)
+      if (fragment) mergeInto(user, fragment, seen)
+      if (v.more !== true || !v.next) break
+      after = String(v.next)
+    }
+  }
+  return {jid, user, complete: true, missing: [], counts, via: 'mod_xmppadm'}
+}
+
+function rosterFromApi(lines: string[]): Element {
+  const query = xml('query', {xmlns: 'jabber:iq:roster'})
+  for (const line of lines) {
+    const [jid, name, subscription, ask, group] = line.split(' : ').map((s) => s.trim())
+    if (!jid) continue
+    const item = query.c('item', {jid, name: name || undefined, subscription: subscription || 'none', ask: ask && ask !== 'none' ? ask : undefined})
+    if (group) for (const g of group.split(';').filter(Boolean)) item.c('group').t(g)
+  }
+  return query
+}
+
+async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> {
+  const {local, domain} = parseJid(jid)
+  const who = {user: local!, host: domain}
+  const check = await invoke(ctx, api('check_account'), who)
+  if (String(formValues(check.form!).res) !== '0') throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
+  const user = xml('user', {xmlns: NS_PIE, name: local!})
+  const counts: Partial<Record<Section, number>> = {}
+  const missing: Missing[] = []
+  const roster = formValues((await invoke(ctx, api('get_roster'), who)).form!).contacts
+  const rosterLines = Array.isArray(roster) ? roster : roster ? [String(roster)] : []
+  user.append(rosterFromApi(rosterLines))
+  counts.roster = rosterLines.length
+  // An admin may read any user's vCard with a plain vcard-temp query.
+  try {
+    const r = await ctx.session.iq('get', jid, xml('vCard', {xmlns: 'vcard-temp'}), 'vCard')
+    const vcard = r.getChild('vCard', 'vcard-temp')
+    if (vcard && vcard.children.length) {
+      user.append(vcard)
+      counts.vcard = 1
+    } else counts.vcard = 0
+  } catch {
+    missing.push({section: 'vcard', reason: 'the server refused the vCard query'})
+  }
+  const last = String(formValues((await invoke(ctx, api('get_last'), who)).form!).last_activity ?? '')
+  user.append(xml('last', {xmlns: XMPPADM_NS}, last))
+  counts.last = last ? 1 : 0
+  for (const [section, cmd] of [['offline', 'get_offline_count'], ['mam', 'get_mam_count']] as const) {
+    if (!ctx.nodes.has(api(cmd))) continue
+    const n = Number(formValues((await invoke(ctx, api(cmd), who)).form!).value ?? 0)
+    counts[section] = n
+    missing.push({section, reason: `ejabberd offers only a count over ad-hoc (${n}); message contents are not exported`})
+  }
+  for (const section of ['account', 'private', 'blocklist', 'pep', 'uploads'] as const) missing.push({section, reason: 'ejabberd offers no remote command to read it'})
+  for (const m of missing) user.append(xml('missing', {xmlns: XMPPADM_NS, section: m.section}, m.reason))
+  return {jid, user, complete: false, missing, counts, via: 'ejabberd API'}
+}
+
+export async function exportUser(ctx: OpContext, jid: string, opts: {includeCredentials: boolean; pageSize?: number}): Promise<UserExport> {
+  const s = requireStrategy(ctx, 'export-user')
+  if (s.via === 'mod_xmppadm') return viaModule(ctx, jid, opts.includeCredentials, opts.pageSize ?? 100)
+  if (opts.includeCredentials) throw new XmppadmError('unavailable', 'operation-unavailable', 'this server cannot export credentials remotely')
+  return viaEjabberdApi(ctx, jid)
+}
+
+/** The whole XEP-0227 document. */
+export function toXep0227(exp: UserExport): string {
+  const {domain} = parseJid(exp.jid)
+  const doc = xml('server-data', {xmlns: NS_PIE}, xml('host', {jid: domain}, exp.user))
+  return `<?xml version='1.0' encoding='UTF-8'?>\n${doc.toString()}\n`
+}
+
+/** The same content as JSON: generic XML strings per section, with the roster parsed. */
+export function toJsonExport(exp: UserExport) {
+  const children = exp.user.getChildElements()
+  const xmlOf = (pred: (e: Element) => boolean) => children.filter(pred).map((e) => e.toString())
+  const roster = children.find((e) => e.name === 'query' && e.attrs.xmlns === 'jabber:iq:roster')
+  return {
+    format: 'xmppadm-export/1',
+    jid: exp.jid,
+    exportedAt: new Date().toISOString(),
+    complete: exp.complete,
+    missing: exp.missing,
+    counts: exp.counts,
+    roster: (roster?.getChildren('item') ?? []).map((i) => ({jid: i.attrs.jid, name: i.attrs.name ?? null, subscription: i.attrs.subscription ?? 'none', groups: i.getChildren('group').map((g) => g.getText())})),
+    elements: xmlOf((e) => !(e.name === 'missing' && e.attrs.xmlns === XMPPADM_NS)),
+  }
+}
