@@ -1,0 +1,95 @@
+// Real-server test harness: private Prosody 13, ejabberd 24.12 and ejabberd 26.07 instances on
+// 127.0.0.1, on free ports picked at run time. See test/servers/README.md.
+import { startProsody } from './prosody.js';
+import { startEjabberd24, startEjabberd26, ejabberd26Root, testCacheDir } from './ejabberd.js';
+import { createPki } from './pki.js';
+import { stopAllLive } from './util.js';
+
+/**
+ * @typedef {'prosody' | 'ejabberd-24.12' | 'ejabberd-26.07'} ServerKind
+ *
+ * @typedef {object} StartOptions
+ * @property {import('./pki.js').Pki} [pki]   use this PKI instead of the per-run shared one
+ * @property {number} [startTimeoutMs]        default 30 s (Prosody) / 60 s (ejabberd)
+ * @property {boolean} [xmppadmModule]        Prosody: force loading mod_xmppadm on/off (default: if the file exists)
+ * @property {string} [prosodyExtraConfig]    Prosody: Lua appended to the global section
+ * @property {string} [prosodyPluginDir]      Prosody: plugin_paths entry (default <repo>/server/prosody)
+ *
+ * @typedef {object} Account
+ * @property {string} jid
+ * @property {string} password
+ *
+ * @typedef {object} ServerDescriptor  what survives JSON (see servers.js loadServers())
+ * @property {ServerKind} kind
+ * @property {'127.0.0.1'} host
+ * @property {number} port              c2s port (STARTTLS required, TLS 1.2+)
+ * @property {'localhost'} domain
+ * @property {string} caFile            PEM of the test CA that signed the server certificate
+ * @property {string} otherCaFile       PEM of an unrelated CA (verification must fail with it)
+ * @property {Account} admin            admin@localhost (server admin / operator)
+ * @property {Account} user             user@localhost (normal account)
+ * @property {string} dir               temp dir of the instance (host path)
+ * @property {string} logFile           main log file
+ * @property {number} [httpPort]        plain-HTTP port on 127.0.0.1 (uploads; ejabberd: also /api)
+ * @property {string} [uploadDomain]    'upload.localhost'
+ * @property {string} configFile        the server's config file (host path)
+ * @property {number} pid               server process (Prosody) / Erlang VM (ejabberd)
+ * @property {{argv: string[]}} control command prefix running prosodyctl / ejabberdctl for this instance
+ * @property {string} [erlangNode]      ejabberd: Erlang node name
+ * @property {number} [distPort]        ejabberd: Erlang distribution port
+ * @property {string} [chroot]          ejabberd 26.07: chroot root
+ * @property {string} [innerDir]        ejabberd 26.07: `dir` as seen inside the chroot
+ * @property {'absent' | 'enabled' | 'failed'} [xmppadmModule]  Prosody: state of mod_xmppadm
+ * @property {string[]} [xmppadmModuleErrors]  Prosody: log lines about mod_xmppadm failing
+ * @property {number} startMs           how long the start took
+ *
+ * @typedef {ServerDescriptor & {
+ *   register(localpart: string, password: string): Promise<void>,
+ *   stop(): Promise<void>,
+ * }} RunningServer
+ */
+
+export { startProsody, startEjabberd24, startEjabberd26, createPki, ejabberd26Root, testCacheDir };
+
+/**
+ * Starts all three servers in parallel (sharing one test PKI).
+ * If one fails, the others are stopped and the error is thrown.
+ * @param {StartOptions} [opts]
+ * @returns {Promise<{prosody: RunningServer, ejabberd24: RunningServer, ejabberd26: RunningServer}>}
+ */
+export async function startAll(opts = {}) {
+  const results = await Promise.allSettled([
+    startProsody(opts), startEjabberd24(opts), startEjabberd26(opts),
+  ]);
+  const failures = results.filter((r) => r.status === 'rejected');
+  if (failures.length) {
+    await Promise.all(
+      results.map((r) => (r.status === 'fulfilled' ? r.value.stop().catch(() => {}) : undefined)),
+    );
+    const msgs = failures.map((f) => String(/** @type {PromiseRejectedResult} */ (f).reason?.message ?? f));
+    throw new Error(`starting the test servers failed:\n${msgs.join('\n\n')}`);
+  }
+  const [prosody, ejabberd24, ejabberd26] = results.map(
+    (r) => /** @type {PromiseFulfilledResult<RunningServer>} */ (r).value,
+  );
+  return { prosody, ejabberd24, ejabberd26 };
+}
+
+/**
+ * Stops the given servers (or, without argument, every server this process started).
+ * @param {{[k: string]: RunningServer} | RunningServer[]} [servers]
+ */
+export async function stopAll(servers) {
+  if (!servers) return stopAllLive();
+  await Promise.all(Object.values(servers).map((s) => s.stop()));
+}
+
+/**
+ * The JSON-safe part of a running server (drops the functions).
+ * @param {RunningServer} s
+ * @returns {ServerDescriptor}
+ */
+export function describe(s) {
+  const { register: _r, stop: _s, ...rest } = s;
+  return JSON.parse(JSON.stringify(rest));
+}

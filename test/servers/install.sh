@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Installs what the real-server test harness needs on a Debian 12 (bookworm) machine.
+# Run as root. Idempotent; takes a few seconds when everything is already present.
+#
+#   - bookworm-backports apt source (deb822) if missing
+#   - prosody + ejabberd from bookworm-backports; openssl, debootstrap, hyperfine
+#   - stops/disables the packaged system services (the harness runs its own instances)
+#   - ejabberd 26.07 in a debootstrap trixie chroot (trixie-backports), built once into
+#     ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/ejabberd-26.07
+#
+# Environment: XMPPADM_TEST_CACHE (cache dir), XMPPADM_DEBIAN_MIRROR (default http://deb.debian.org/debian),
+#              XMPPADM_REBUILD_CHROOT=1 (throw the chroot away and build it again).
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+export LC_ALL=C
+export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+CACHE="${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}"
+ROOT="$CACHE/ejabberd-26.07"
+MARKER="$ROOT/.xmppadm-chroot-ready"
+MIRROR="${XMPPADM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+HOST_PKGS=(openssl debootstrap hyperfine ca-certificates coreutils)
+BPO_PKGS=(prosody ejabberd)
+
+T0=$(date +%s%N)
+say() { local ms=$(( ($(date +%s%N) - T0) / 1000000 )); printf '[install %d.%02ds] %s\n' $((ms / 1000)) $((ms % 1000 / 10)) "$*"; }
+die() { echo "install.sh: ERROR: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages and builds a chroot)"
+[ -r /etc/os-release ] && . /etc/os-release
+[ "${VERSION_CODENAME:-}" = bookworm ] || echo "install.sh: warning: expected Debian 12 (bookworm), found '${VERSION_CODENAME:-unknown}'" >&2
+
+# ---------------------------------------------------------------- host packages
+has_bpo_source() {
+	grep -rqsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null
+}
+installed_version() { dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null | awk '$1=="ii"{print $2}'; }
+version_ge() { [ -n "$1" ] && dpkg --compare-versions "$1" ge "$2"; }
+
+need_install=0
+for p in "${HOST_PKGS[@]}"; do [ -n "$(installed_version "$p")" ] || need_install=1; done
+version_ge "$(installed_version prosody)" 13.0 || need_install=1
+version_ge "$(installed_version ejabberd)" 24.12 || need_install=1
+
+if ! has_bpo_source; then
+	say "adding bookworm-backports apt source"
+	cat > /etc/apt/sources.list.d/xmppadm-bookworm-backports.sources <<EOF
+Types: deb
+URIs: $MIRROR
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+	need_install=1
+fi
+
+if [ "$need_install" = 1 ]; then
+	# Keep the packages' maintainer scripts from starting system services while installing
+	# (only if the machine has no policy-rc.d of its own).
+	TMP_POLICY=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		TMP_POLICY=/usr/sbin/policy-rc.d
+	fi
+	cleanup_policy() { if [ -n "${TMP_POLICY:-}" ]; then rm -f "$TMP_POLICY"; fi; TMP_POLICY=""; }
+	trap cleanup_policy EXIT
+	mkdir -p "$CACHE"
+	APTLOG="$CACHE/apt-host.log"
+	: > "$APTLOG"
+	apt_fail() { tail -n 25 "$APTLOG" >&2; die "$1 (full log: $APTLOG)"; }
+	say "apt-get update"
+	apt-get update -q >> "$APTLOG" 2>&1 || apt_fail "apt-get update failed"
+	say "installing ${HOST_PKGS[*]}"
+	apt-get install -y -q --no-install-recommends "${HOST_PKGS[@]}" >> "$APTLOG" 2>&1 \
+		|| apt_fail "apt-get install ${HOST_PKGS[*]} failed"
+	say "installing ${BPO_PKGS[*]} from bookworm-backports"
+	apt-get install -y -q -t bookworm-backports "${BPO_PKGS[@]}" >> "$APTLOG" 2>&1 \
+		|| apt_fail "apt-get install -t bookworm-backports ${BPO_PKGS[*]} failed"
+	cleanup_policy
+	trap - EXIT
+fi
+version_ge "$(installed_version prosody)" 13.0 || die "prosody >= 13 not installed (got '$(installed_version prosody)')"
+version_ge "$(installed_version ejabberd)" 24.12 || die "ejabberd >= 24.12 not installed (got '$(installed_version ejabberd)')"
+say "host packages ok: prosody $(installed_version prosody), ejabberd $(installed_version ejabberd)"
+
+# ------------------------------------------- system services: we run our own instances
+if [ -d /run/systemd/system ]; then
+	for s in prosody ejabberd; do
+		if systemctl is-enabled --quiet "$s" 2>/dev/null || systemctl is-active --quiet "$s" 2>/dev/null; then
+			say "stopping and disabling system service $s"
+			systemctl disable --now "$s" >/dev/null 2>&1 || echo "install.sh: warning: could not disable $s" >&2
+		fi
+	done
+else
+	# No systemd (containers): SysV scripts. Stop only what the packaged service runs.
+	if [ -f /run/prosody/prosody.pid ] && kill -0 "$(cat /run/prosody/prosody.pid)" 2>/dev/null; then
+		say "stopping system prosody"; /etc/init.d/prosody stop >/dev/null 2>&1 || true
+	fi
+	if [ -f /run/ejabberd/ejabberd.pid ] && kill -0 "$(cat /run/ejabberd/ejabberd.pid)" 2>/dev/null; then
+		say "stopping system ejabberd"; /etc/init.d/ejabberd stop >/dev/null 2>&1 || true
+	fi
+	for s in prosody ejabberd; do
+		if [ -x "/etc/init.d/$s" ] && ls /etc/rc[2-5].d/S*"$s" >/dev/null 2>&1; then
+			update-rc.d "$s" disable >/dev/null 2>&1 || true
+		fi
+	done
+fi
+
+# ------------------------------------------------ ejabberd 26.07 trixie chroot (cached)
+if [ -n "${XMPPADM_REBUILD_CHROOT:-}" ] && [ -e "$ROOT" ]; then
+	say "XMPPADM_REBUILD_CHROOT set: removing $ROOT"
+	mountpoint -q "$ROOT/proc" && umount "$ROOT/proc"
+	rm -rf --one-file-system "$ROOT"
+fi
+
+if [ -f "$MARKER" ] && [ -x "$ROOT/usr/sbin/ejabberdctl" ]; then
+	say "ejabberd chroot ok: $ROOT ($(cat "$MARKER"))"
+	say "done"
+	exit 0
+fi
+
+mkdir -p "$CACHE"
+BUILD="$CACHE/ejabberd-26.07.partial"
+unmount_build() { if mountpoint -q "$BUILD/proc" 2>/dev/null; then umount "$BUILD/proc" || umount -l "$BUILD/proc" || true; fi; }
+trap unmount_build EXIT
+if [ -e "$BUILD" ]; then
+	say "removing an unfinished build at $BUILD"
+	unmount_build
+	rm -rf --one-file-system "$BUILD"
+fi
+if [ -e "$ROOT" ]; then
+	say "removing an incomplete chroot at $ROOT (no marker)"
+	mountpoint -q "$ROOT/proc" && umount "$ROOT/proc"
+	rm -rf --one-file-system "$ROOT"
+fi
+
+say "debootstrap --variant=minbase trixie -> $BUILD (about 30 s)"
+debootstrap --variant=minbase --include=ca-certificates,openssl trixie "$BUILD" "$MIRROR" \
+	> "$CACHE/debootstrap.log" 2>&1 || { tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+
+# No service may start inside the chroot; name resolution for apt and for 'localhost'.
+printf '#!/bin/sh\nexit 101\n' > "$BUILD/usr/sbin/policy-rc.d"
+chmod 755 "$BUILD/usr/sbin/policy-rc.d"
+grep -qE '^127\.0\.0\.1[[:space:]].*\blocalhost\b' "$BUILD/etc/hosts" 2>/dev/null \
+	|| printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >> "$BUILD/etc/hosts"
+cp -L /etc/resolv.conf "$BUILD/etc/resolv.conf" 2>/dev/null || true
+cat > "$BUILD/etc/apt/sources.list.d/trixie-backports.sources" <<EOF
+Types: deb
+URIs: $MIRROR
+Suites: trixie-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+
+CH_ENV=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C HOME=/root)
+mount -t proc proc "$BUILD/proc"
+say "apt-get update in the chroot"
+chroot "$BUILD" "${CH_ENV[@]}" apt-get update -q >> "$CACHE/debootstrap.log" 2>&1 \
+	|| { tail -n 20 "$CACHE/debootstrap.log" >&2; die "apt-get update in the chroot failed"; }
+say "installing ejabberd from trixie-backports in the chroot"
+chroot "$BUILD" "${CH_ENV[@]}" apt-get install -y -q --no-install-recommends -t trixie-backports ejabberd >> "$CACHE/debootstrap.log" 2>&1 \
+	|| { tail -n 20 "$CACHE/debootstrap.log" >&2; die "installing ejabberd in the chroot failed"; }
+# The chroot's own package may have started nothing (policy-rc.d), but be sure no process runs from it.
+unmount_build
+chroot "$BUILD" "${CH_ENV[@]}" apt-get clean
+rm -rf "$BUILD"/var/lib/apt/lists/* "$BUILD"/var/cache/apt/*.bin
+
+VER=$(chroot "$BUILD" dpkg-query -W -f='${Version}' ejabberd 2>/dev/null || true)
+dpkg --compare-versions "${VER:-0}" ge 26.07 || die "ejabberd in the chroot is '${VER:-missing}', expected >= 26.07"
+chroot "$BUILD" getent passwd ejabberd >/dev/null || die "the chroot has no ejabberd user"
+[ -x "$BUILD/usr/sbin/ejabberdctl" ] || die "the chroot has no /usr/sbin/ejabberdctl"
+
+echo "ejabberd $VER built $(date -u +%FT%TZ)" > "$BUILD/.xmppadm-chroot-ready"
+mv "$BUILD" "$ROOT"
+trap - EXIT
+say "ejabberd chroot built: $ROOT (ejabberd $VER, $(du -sh --one-file-system "$ROOT" | cut -f1))"
+say "done"
