@@ -15,6 +15,7 @@ describe('man pages', () => {
     expect(pkg.man).toContain(`./${page}`)
     const text = readFileSync(page, 'utf8').replace(/\\-/g, '-')
     for (const f of Object.values<any>(c.flags)) {
+      if (f.hidden) continue
       if (['json', 'profile', 'jid', 'server', 'to', 'password-file', 'ca-file', 'insecure', 'allow-plain', 'timeout', 'debug', 'quiet', 'no-color', 'no-input'].includes(f.name)) continue
       expect(text).toContain(`--${f.name}`)
     }
