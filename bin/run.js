@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import {leadingOptionsLast} from '../dist/argv.js'
+
 // `xmppadm --version` is called by scripts and monitoring: answer it without loading oclif
 // (same text as oclif's own version output).
 const argv = process.argv.slice(2)
@@ -8,5 +10,5 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   process.stdout.write(`xmppadm/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
   const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  await execute({dir: import.meta.url, args: leadingOptionsLast(argv)})
 }
