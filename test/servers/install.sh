@@ -20,7 +20,7 @@ CACHE="${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}"
 ROOT="$CACHE/ejabberd-26.07"
 MARKER="$ROOT/.xmppadm-chroot-ready"
 MIRROR="${XMPPADM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-HOST_PKGS=(openssl debootstrap hyperfine ca-certificates coreutils)
+HOST_PKGS=(openssl debootstrap hyperfine ca-certificates coreutils man-db)
 BPO_PKGS=(prosody ejabberd)
 
 T0=$(date +%s%N)
