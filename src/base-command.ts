@@ -55,8 +55,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     this.ui = new Ui({json: this.jsonEnabled(), quiet: Boolean(this.flags.quiet), noColor: Boolean(this.flags['no-color']), noInput: Boolean(this.flags['no-input'])})
-    process.once('SIGINT', () => this.abort.abort())
-    process.once('SIGTERM', () => this.abort.abort())
+    // First Ctrl-C: stop taking new work and cancel open command sessions; the command finishes
+    // what is in flight and reports. If it has not ended in 5 s, or on a second Ctrl-C: exit 130.
+    const interrupt = (signal: NodeJS.Signals) => {
+      if (this.abort.signal.aborted) process.exit(130)
+      this.abort.abort()
+      if (!this.ui.settings.json) process.stderr.write(`\n${signal}: stopping after the work in flight (again to quit now)\n`)
+      setTimeout(() => process.exit(130), 5000).unref()
+    }
+    process.on('SIGINT', interrupt)
+    process.on('SIGTERM', interrupt)
   }
 
   protected get profile(): Profile | undefined {

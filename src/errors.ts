@@ -40,6 +40,7 @@ export const exitCodeTable: Array<[number, string, string]> = [
   [78, 'config', 'misconfigured: bad profile, missing JID or password source, unsafe file permissions'],
   [79, 'auth', 'login failed: wrong JID or password, or no acceptable SASL mechanism'],
   [80, 'tls', 'TLS failed: certificate not trusted or for another name, TLS below 1.2, no STARTTLS'],
+  [130, 'interrupted', 'stopped by Ctrl-C (SIGINT) or SIGTERM before the work in flight ended'],
 ]
 
 export class XmppadmError extends Error {
