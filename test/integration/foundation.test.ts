@@ -93,6 +93,17 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
   })
 })
 
+describe('Prosody: direct TLS (xmpps://)', () => {
+  const server = serverList().find((s) => s.kind === 'prosody')!
+  it('logs in over direct TLS with the certificate verified', async () => {
+    const r = await cliOn(server, ['commands', '--json', '--debug'], {env: {XMPPADM_SERVER: `xmpps://${server.host}:${server.directTlsPort}`}})
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr).not.toMatch(/<starttls/)
+    const other = await cliOn(server, ['commands'], {env: {XMPPADM_SERVER: `xmpps://${server.host}:${server.directTlsPort}`, XMPPADM_CA_FILE: server.otherCaFile}})
+    expect(other.exitCode).toBe(80)
+  })
+})
+
 describe('ejabberd 24.12: a command that never answers', () => {
   const server = serverList().find((s) => s.kind === 'ejabberd-24.12')!
   it('ends with exit 75 within --timeout (the per-user config node never replies)', async () => {

@@ -30,7 +30,7 @@ function xmppadmModulePresent(dir) {
 const lua = (/** @type {string} */ s) => JSON.stringify(s); // a valid Lua string literal for paths/passwords
 
 /**
- * @param {{dir: string, c2sPort: number, httpPort: number, certFile: string, keyFile: string,
+ * @param {{dir: string, c2sPort: number, directTlsPort: number, httpPort: number, certFile: string, keyFile: string,
  *          pluginDir: string, withXmppadm: boolean, extraConfig?: string}} o
  */
 function configText(o) {
@@ -57,7 +57,7 @@ interfaces = { "${LOOPBACK}" }
 local_interfaces = { "${LOOPBACK}" }
 c2s_ports = { ${o.c2sPort} }
 c2s_interfaces = { "${LOOPBACK}" }
-c2s_direct_tls_ports = { }
+c2s_direct_tls_ports = { ${o.directTlsPort} }
 s2s_ports = { }
 s2s_direct_tls_ports = { }
 component_ports = { }
@@ -147,7 +147,7 @@ async function startOnce(opts) {
   fs.mkdirSync(path.join(dir, 'certs'), { mode: 0o750 }); // (empty) keeps certmanager quiet
   const shared = opts.pki ? null : await acquireSharedPki();
   const pki = opts.pki ?? /** @type {NonNullable<typeof shared>} */ (shared).pki;
-  const [c2sPort, httpPort] = await freePorts(2);
+  const [c2sPort, httpPort, directTlsPort] = await freePorts(3);
   const configFile = path.join(dir, 'prosody.cfg.lua');
   const logFile = path.join(dir, 'prosody.log');
   const consoleFile = path.join(dir, 'console.log');
@@ -156,7 +156,7 @@ async function startOnce(opts) {
   fs.writeFileSync(
     configFile,
     configText({
-      dir, c2sPort, httpPort, certFile: pki.certFile, keyFile: pki.keyFile, pluginDir, withXmppadm,
+      dir, c2sPort, directTlsPort, httpPort, certFile: pki.certFile, keyFile: pki.keyFile, pluginDir, withXmppadm,
       extraConfig: opts.prosodyExtraConfig,
     }),
   );
@@ -243,6 +243,7 @@ async function startOnce(opts) {
     kind: /** @type {const} */ ('prosody'),
     host: LOOPBACK,
     port: c2sPort,
+    directTlsPort,
     domain: DOMAIN,
     caFile: pki.caFile,
     otherCaFile: pki.otherCaFile,

@@ -27,6 +27,8 @@ export interface ServerDescriptor {
   logFile: string;
   /** plain-HTTP port on 127.0.0.1 (uploads; ejabberd also /api) */
   httpPort?: number;
+  /** Prosody: a direct-TLS (XEP-0368) c2s port */
+  directTlsPort?: number;
   /** 'upload.localhost' */
   uploadDomain?: string;
   /** the server's config file (host path) */
