@@ -29,7 +29,7 @@ export function parseServer(spec: string): Endpoint {
   return {host, port: port ?? (directTls ? 5223 : 5222), directTls}
 }
 
-function orderSrv(records: Array<{name: string; port: number; priority: number; weight: number}>): Array<{name: string; port: number; priority: number}> {
+export function orderSrv(records: Array<{name: string; port: number; priority: number; weight: number}>): Array<{name: string; port: number; priority: number}> {
   // Priority ascending; inside one priority, weighted random order (RFC 2782).
   const byPrio = new Map<number, typeof records>()
   for (const r of records) byPrio.set(r.priority, [...(byPrio.get(r.priority) ?? []), r])

@@ -63,3 +63,19 @@ describe('forms', () => {
     expect(xml).toContain('<value>a@x</value><value>b@x</value>')
   })
 })
+
+describe('DNS SRV order (RFC 2782)', async () => {
+  const {orderSrv, resolveEndpoints} = await import('../../src/xmpp/endpoints.js')
+  it('lower priority first; weight 0 entries still included', () => {
+    const out = orderSrv([
+      {name: 'b', port: 1, priority: 20, weight: 0},
+      {name: 'a1', port: 1, priority: 10, weight: 60},
+      {name: 'a2', port: 1, priority: 10, weight: 40},
+    ])
+    expect(out.map((r) => r.name).slice(0, 2).sort()).toEqual(['a1', 'a2'])
+    expect(out[2].name).toBe('b')
+  })
+  it('falls back to the domain on 5222 without SRV records', async () => {
+    expect(await resolveEndpoints('nonexistent.invalid')).toEqual([{host: 'nonexistent.invalid', port: 5222, directTls: false}])
+  })
+})
