@@ -1,0 +1,89 @@
+// Issue 3: `capabilities` says exactly which mission operations each test server offers, and how.
+import {describe, expect, it} from 'vitest'
+import {cliOn, expectNoStack} from '../helpers/cli.js'
+import {expectOkEnvelope} from '../helpers/shapes.js'
+import {ejabberd24, ejabberd26, prosody} from '../helpers/mission.js'
+
+type Row = {available: boolean; via?: string; partial?: boolean}
+const yes = (via: string, partial = false): Row => ({available: true, via, partial})
+const no: Row = {available: false}
+
+const EXPECTED: Array<[string, typeof prosody, Record<string, Row>]> = [
+  [
+    'prosody (with mod_xmppadm)',
+    prosody,
+    {
+      'account-create': yes('XEP-0133'),
+      'account-delete': yes('XEP-0133'),
+      'block-ip': yes('mod_xmppadm'),
+      'block-ip-list': yes('mod_xmppadm'),
+      'block-ip-remove': yes('mod_xmppadm'),
+      'purge-offline': yes('mod_xmppadm'),
+      'purge-uploads': yes('mod_xmppadm'),
+      'export-user': yes('mod_xmppadm'),
+      'debug-log': yes('mod_xmppadm'),
+    },
+  ],
+  [
+    'ejabberd 26.07',
+    ejabberd26,
+    {
+      'account-create': yes('XEP-0133'),
+      'account-delete': yes('XEP-0133'),
+      'block-ip': no,
+      'block-ip-list': no,
+      'block-ip-remove': yes('ejabberd API', true),
+      'purge-offline': yes('ejabberd API', true),
+      'purge-uploads': no,
+      'export-user': yes('ejabberd API', true),
+      'debug-log': yes('ejabberd API', true),
+    },
+  ],
+  [
+    'ejabberd 24.12',
+    ejabberd24,
+    {
+      'account-create': yes('XEP-0133'),
+      'account-delete': yes('XEP-0133'),
+      'block-ip': no,
+      'block-ip-list': no,
+      'block-ip-remove': no,
+      'purge-offline': no,
+      'purge-uploads': no,
+      'export-user': no,
+      'debug-log': no,
+    },
+  ],
+]
+
+describe.each(EXPECTED)('capabilities on %s', (_name, server, expected) => {
+  it('--json lists exactly the expected operations, ways and partial notes; hints for the rest', async () => {
+    expect(server.kind === 'prosody' ? server.xmppadmModule : 'n/a', 'mod_xmppadm must be loaded on the test Prosody').not.toBe('failed')
+    const r = await cliOn(server, ['capabilities', '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = expectOkEnvelope(r.json)
+    const got: Record<string, Row> = {}
+    for (const op of result.operations) got[op.operation] = op.available ? {available: true, via: op.via, partial: Boolean(op.partial)} : {available: false}
+    expect(got).toEqual(expected)
+    for (const op of result.operations) {
+      if (op.available) {
+        expect(typeof op.node, op.operation).toBe('string')
+        if (op.partial) expect(op.partial.length, op.operation).toBeGreaterThan(10)
+      } else {
+        expect(typeof op.hint, `${op.operation} has a hint`).toBe('string')
+        expect(op.hint.length, op.operation).toBeGreaterThan(10)
+      }
+    }
+  })
+
+  it('the table names every operation with yes / partial / no', async () => {
+    const r = await cliOn(server, ['capabilities'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expectNoStack(r)
+    for (const [op, row] of Object.entries(expected)) {
+      const line = r.stdout.split('\n').find((l) => l.split(/\s+/)[0] === op)
+      expect(line, op).toBeDefined()
+      expect(line!.split(/\s+/)[1], op).toBe(row.available ? (row.partial ? 'partial' : 'yes') : 'no')
+    }
+  })
+})

@@ -1,0 +1,268 @@
+// Issue 3: export-user. The user's data is made through the server as a client would make it
+// (raw client: roster set, vCard set, a message while offline) and must come back in the export.
+import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {cliOn, expectNoStack, scratch, uniqueUser} from '../helpers/cli.js'
+import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
+import {
+  ejabberd24,
+  ejabberd26,
+  ejabberdOfflineCount,
+  eventually,
+  newAccounts,
+  parseXml,
+  prosody,
+  prosodyOfflineBodies,
+  sendMessages,
+  setRosterAndVcard,
+  type TestAccount,
+} from '../helpers/mission.js'
+
+const PIE = 'urn:xmpp:pie:0'
+const ADM = 'urn:xmppadm:admin:1'
+const out = mkdtempSync(join(scratch, 'export-'))
+
+/** The <user/> of a XEP-0227 document, after checking the document's frame. */
+function userOf(xmlText: string, local: string): any {
+  expect(xmlText.startsWith('<?xml')).toBe(true)
+  const doc = parseXml(xmlText)
+  expect(doc.name).toBe('server-data')
+  expect(doc.attrs.xmlns).toBe(PIE)
+  const host = doc.getChild('host')
+  expect(host.attrs.jid).toBe('localhost')
+  const users = host.getChildren('user')
+  expect(users).toHaveLength(1)
+  expect(users[0].attrs.name).toBe(local)
+  return users[0]
+}
+
+/** Every descendant element named `name` (optionally in namespace `xmlns`). */
+function findAll(el: any, name: string, xmlns?: string): any[] {
+  const found: any[] = []
+  const walk = (e: any) => {
+    for (const c of e.getChildElements()) {
+      if (c.name === name && (xmlns === undefined || c.attrs.xmlns === xmlns)) found.push(c)
+      walk(c)
+    }
+  }
+  walk(el)
+  return found
+}
+
+describe('export-user on Prosody (mod_xmppadm)', () => {
+  let alice: TestAccount
+  let bob: TestAccount
+  const contact = {jid: 'friend-of-alice@localhost', name: 'Friend Of Alice', group: 'Pals'}
+  const vcard = {fn: 'Alice Export', nickname: 'ali'}
+  const body = 'offline for the export <&> ü'
+  beforeAll(async () => {
+    ;[alice, bob] = await newAccounts(prosody, 2, 'exp')
+    await setRosterAndVcard(prosody, alice, contact, vcard)
+    await sendMessages(prosody, bob, alice.jid, [body])
+    await eventually('the offline message', async () => (await prosodyOfflineBodies(prosody, alice.local)).length === 1)
+  })
+
+  it('XEP-0227 to a file (mode 0600): roster item, vCard field and the offline message; no credentials', async () => {
+    const file = join(out, `${alice.local}.xml`)
+    const r = await cliOn(prosody, ['export-user', alice.jid, '-o', file, '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = expectOkEnvelope(r.json)
+    expect(result).toMatchObject({jid: alice.jid, file, format: 'xep0227', complete: true, missing: [], via: 'mod_xmppadm'})
+    expect(result.counts).toMatchObject({account: 1, roster: 1, offline: 1})
+    expect(result.counts.vcard).toBeGreaterThanOrEqual(1)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const text = readFileSync(file, 'utf8')
+    expect(result.bytes).toBe(Buffer.byteLength(text))
+    const user = userOf(text, alice.local)
+
+    const items = findAll(user, 'item').filter((i) => i.attrs.jid === contact.jid)
+    expect(items).toHaveLength(1)
+    expect(items[0].attrs.name).toBe(contact.name)
+    expect(items[0].getChildren('group').map((g: any) => g.getText())).toEqual([contact.group])
+
+    const fn = findAll(user, 'fn').map((e) => e.getChildText('text'))
+    const legacyFn = findAll(user, 'FN').map((e) => e.getText())
+    expect([...fn, ...legacyFn]).toContain(vcard.fn)
+
+    const offline = user.getChild('offline-messages')
+    expect(offline).toBeDefined()
+    const msgs = offline.getChildren('message')
+    expect(msgs).toHaveLength(1)
+    expect(msgs[0].getChildText('body')).toBe(body)
+    expect(msgs[0].attrs.from).toMatch(new RegExp(`^${bob.jid}`))
+    expect(msgs[0].getChild('delay', 'urn:xmpp:delay')?.attrs.stamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+
+    const account = user.getChild('account', ADM)
+    expect(account?.attrs.disabled).toBe('false')
+    expect(findAll(user, 'scram-credentials')).toHaveLength(0)
+    expect(user.attrs.password).toBeUndefined()
+    expect(text).not.toContain(alice.password)
+  })
+
+  it('--include-credentials adds the SCRAM credentials (never the password)', async () => {
+    const r = await cliOn(prosody, ['export-user', alice.jid, '-o', '-', '--include-credentials'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const creds = findAll(userOf(r.stdout, alice.local), 'scram-credentials', `${PIE}#scram`)
+    expect(creds).toHaveLength(1)
+    expect(creds[0].attrs.mechanism).toMatch(/^SCRAM-SHA-(1|256)$/)
+    for (const k of ['iter-count', 'salt', 'server-key', 'stored-key']) expect(creds[0].getChildText(k), k).toMatch(/\S/)
+    expect(r.stdout).not.toContain(alice.password)
+  })
+
+  it('--format json: the same data as JSON, roster parsed', async () => {
+    const file = join(out, `${alice.local}.json`)
+    const r = await cliOn(prosody, ['export-user', alice.jid, '--format', 'json', '-o', file])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/exported .* to /)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const doc = JSON.parse(readFileSync(file, 'utf8'))
+    expect(doc).toMatchObject({format: 'xmppadm-export/1', jid: alice.jid, complete: true, missing: []})
+    expect(doc.roster).toEqual([{jid: contact.jid, name: contact.name, subscription: 'none', groups: [contact.group]}])
+    expect(doc.counts).toMatchObject({roster: 1, offline: 1})
+    const all = doc.elements.join('\n')
+    expect(all).toContain(vcard.fn)
+    expect(all).toContain('offline for the export &lt;&amp;&gt; ü')
+    expect(all).not.toContain('scram-credentials')
+  })
+
+  it('-o - writes the document to stdout only; with --json it is a usage error', async () => {
+    const r = await cliOn(prosody, ['export-user', alice.jid, '-o', '-'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    userOf(r.stdout, alice.local)
+    expect(r.stdout.trimEnd().endsWith('</server-data>')).toBe(true)
+    const both = await cliOn(prosody, ['export-user', alice.jid, '-o', '-', '--json'])
+    expect(both.exitCode).toBe(64)
+    expectErrorEnvelope(both.json, 64)
+  })
+
+  it('an existing file is not overwritten without --force (73); with --force it is', async () => {
+    const file = join(out, `${alice.local}-exists.xml`)
+    writeFileSync(file, 'precious\n', {mode: 0o644})
+    const r = await cliOn(prosody, ['export-user', alice.jid, '-o', file])
+    expect(r.exitCode).toBe(73)
+    expect(r.stderr).toMatch(/exists/)
+    expect(r.stderr).toMatch(/--force/)
+    expectNoStack(r)
+    expect(readFileSync(file, 'utf8')).toBe('precious\n')
+    const j = await cliOn(prosody, ['export-user', alice.jid, '-o', file, '--json'])
+    expectErrorEnvelope(j.json, 73)
+
+    const forced = await cliOn(prosody, ['export-user', alice.jid, '-o', file, '--force'])
+    expect(forced.exitCode, forced.stderr).toBe(0)
+    userOf(readFileSync(file, 'utf8'), alice.local)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it('a missing user: 67; a bad JID or another host: 65; nothing written', async () => {
+    const file = join(out, 'nobody.xml')
+    const [missing, bad, other] = await Promise.all([
+      cliOn(prosody, ['export-user', `${uniqueUser('nobody')}@localhost`, '-o', file, '--json']),
+      cliOn(prosody, ['export-user', 'bad user@localhost', '-o', file, '--json']),
+      cliOn(prosody, ['export-user', `${alice.local}@other.example`, '-o', file, '--json']),
+    ])
+    expect(missing.exitCode, missing.stdout).toBe(67)
+    expectErrorEnvelope(missing.json, 67)
+    expect(bad.exitCode, bad.stdout).toBe(65)
+    expectErrorEnvelope(bad.json, 65)
+    expect(other.exitCode, other.stdout).toBe(65)
+    expect(() => statSync(file)).toThrow()
+  })
+
+  it('a non-admin account is refused with exit 77', async () => {
+    const r = await cliOn(prosody, ['export-user', alice.jid, '-o', '-'], {as: prosody.user})
+    expect(r.exitCode, r.stderr).toBe(77)
+    expect(r.stdout).toBe('')
+  })
+})
+
+describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
+  let alice: TestAccount
+  let bob: TestAccount
+  const contact = {jid: 'friend-of-alice@localhost', name: 'Friend Of Alice', group: 'Pals'}
+  const vcard = {fn: 'Alice Export26', nickname: 'ali26'}
+  beforeAll(async () => {
+    ;[alice, bob] = await newAccounts(ejabberd26, 2, 'exp26')
+    await setRosterAndVcard(ejabberd26, alice, contact, vcard)
+    await sendMessages(ejabberd26, bob, alice.jid, ['counted, not exported'])
+    await eventually('the offline message', async () => (await ejabberdOfflineCount(ejabberd26, alice.local)) === 1)
+  })
+
+  it('XEP-0227 with the roster entry and the vCard field, <missing/> for the rest, and a warning per missing section', async () => {
+    const file = join(out, `${alice.local}-26.xml`)
+    const r = await cliOn(ejabberd26, ['export-user', alice.jid, '-o', file])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const user = userOf(readFileSync(file, 'utf8'), alice.local)
+    const items = findAll(user, 'item').filter((i) => i.attrs.jid === contact.jid)
+    expect(items).toHaveLength(1)
+    expect(items[0].attrs.name).toBe(contact.name)
+    expect(items[0].attrs.subscription).toBe('none')
+    expect(items[0].getChildren('group').map((g: any) => g.getText())).toEqual([contact.group])
+    expect(user.getChild('vCard', 'vcard-temp')?.getChildText('FN')).toBe(vcard.fn)
+    const missing = user.getChildren('missing', ADM).map((m: any) => m.attrs.section)
+    expect(missing).toEqual(expect.arrayContaining(['offline', 'mam', 'account', 'private', 'blocklist', 'pep', 'uploads']))
+    for (const section of missing) expect(r.stderr).toMatch(new RegExp(`warning: not exported: ${section}:`))
+    expect(r.stderr).toMatch(/partial/)
+  })
+
+  it('the roster item is valid XEP-0227/RFC 6121: no "ask" unless a subscription request is pending', async () => {
+    const r = await cliOn(ejabberd26, ['export-user', alice.jid, '-o', '-'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const item = findAll(userOf(r.stdout, alice.local), 'item').find((i) => i.attrs.jid === contact.jid)
+    // ejabberd's get_roster says "undefined" where nothing is pending
+    expect([undefined, 'subscribe']).toContain(item.attrs.ask)
+  })
+
+  it('--json: complete false, missing sections named, counts as the server gave them', async () => {
+    const r = await cliOn(ejabberd26, ['export-user', alice.jid, '--format', 'json', '-o', join(out, `${alice.local}-26.json`), '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = expectOkEnvelope(r.json)
+    expect(result).toMatchObject({jid: alice.jid, format: 'json', complete: false, via: 'ejabberd API'})
+    expect(result.counts).toMatchObject({roster: 1, vcard: 1, offline: 1})
+    const offline = result.missing.find((m: any) => m.section === 'offline')
+    expect(offline.reason).toMatch(/\(1\)/)
+    expect(r.json.warnings.length).toBe(result.missing.length)
+    const doc = JSON.parse(readFileSync(result.file, 'utf8'))
+    expect(doc.roster).toEqual([expect.objectContaining({jid: contact.jid, name: contact.name, groups: [contact.group]})])
+    expect(doc.complete).toBe(false)
+  })
+
+  it('an empty roster counts 0 roster items', async () => {
+    const r = await cliOn(ejabberd26, ['export-user', bob.jid, '-o', join(out, `${bob.local}-26.xml`), '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = expectOkEnvelope(r.json)
+    expect(result.counts.roster).toBe(0)
+  })
+
+  it('a missing user: 67; --include-credentials: 69 (not remotely possible)', async () => {
+    const [missing, creds] = await Promise.all([
+      cliOn(ejabberd26, ['export-user', `${uniqueUser('nobody')}@localhost`, '-o', join(out, 'nobody-26.xml'), '--json']),
+      cliOn(ejabberd26, ['export-user', alice.jid, '-o', join(out, 'creds-26.xml'), '--include-credentials', '--json']),
+    ])
+    expect(missing.exitCode, missing.stdout).toBe(67)
+    expectErrorEnvelope(missing.json, 67)
+    expect(creds.exitCode, creds.stdout).toBe(69)
+    expectErrorEnvelope(creds.json, 69)
+  })
+
+  it('a non-admin account is refused with exit 77', async () => {
+    const r = await cliOn(ejabberd26, ['export-user', alice.jid, '-o', join(out, 'na-26.xml'), '--json'], {as: ejabberd26.user})
+    expect(r.exitCode, r.stdout).toBe(77)
+    expectErrorEnvelope(r.json, 77)
+  })
+})
+
+describe('export-user on ejabberd 24.12', () => {
+  it('is unavailable (69) with a hint; nothing written', async () => {
+    const file = join(out, 'x-24.xml')
+    const r = await cliOn(ejabberd24, ['export-user', ejabberd24.user.jid, '-o', file, '--json'])
+    expect(r.exitCode, r.stdout).toBe(69)
+    expectErrorEnvelope(r.json, 69)
+    expect(r.json.error.hint).toMatch(/mod_adhoc_api/)
+    expect(() => statSync(file)).toThrow()
+    const text = await cliOn(ejabberd24, ['export-user', ejabberd24.user.jid, '-o', file])
+    expect(text.exitCode).toBe(69)
+    expect(text.stderr).toMatch(/hint: /)
+  })
+})
