@@ -108,7 +108,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const {parseServer} = await import('./xmpp/endpoints.js')
     const {Session} = await import('./xmpp/session.js')
     const trace = this.flags.debug ? (dir: 'in' | 'out', text: string) => process.stderr.write(`${dir === 'in' ? 'RECV' : 'SEND'} ${text}\n`) : undefined
-    this.session = await Session.open({
+    this.sessionOptions = {
       jid,
       password,
       endpoint: serverSpec ? parseServer(serverSpec) : undefined,
@@ -118,9 +118,47 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       timeoutMs: this.timeoutMs,
       trace,
       localAddress: process.env.XMPPADM_BIND_ADDRESS || undefined,
-    })
+    }
+    this.session = await Session.open(this.sessionOptions)
     if (this.session.info.mechanism === 'PLAIN') this.ui.warn('logged in with SASL PLAIN (--allow-plain): the password was sent to the server as is, inside TLS', true)
     return this.session
+  }
+
+  private sessionOptions?: import('./xmpp/session.js').SessionOptions
+  private reconnecting?: Promise<Session>
+
+  /**
+   * A new session after the old one was lost (server restart, network): bounded retries with
+   * exponential backoff. Concurrent callers share one attempt. Throws the last error when the
+   * retries are used up.
+   */
+  protected async reconnect(retries: number, failed: Session): Promise<Session> {
+    if (this.reconnecting) return this.reconnecting
+    // Another job already replaced the session that failed: use the new one.
+    if (this.session && this.session !== failed) return this.session
+    const attempt = async (): Promise<Session> => {
+      const {Session} = await import('./xmpp/session.js')
+      this.session?.close()
+      this.session = undefined
+      let last: unknown
+      for (let i = 0; i < retries && !this.abort.signal.aborted; i++) {
+        const delay = Math.min(500 * 2 ** i, 8000)
+        this.ui.info(`connection lost; reconnecting in ${delay / 1000} s (attempt ${i + 1} of ${retries})`)
+        await new Promise((r) => setTimeout(r, delay))
+        try {
+          this.session = await Session.open(this.sessionOptions!)
+          this.ui.info('reconnected')
+          return this.session
+        } catch (error) {
+          last = error
+        }
+      }
+      throw last ?? new XmppadmError('tempFail', 'interrupted', 'interrupted while reconnecting')
+    }
+    this.reconnecting = attempt().finally(() => {
+      this.reconnecting = undefined
+    })
+    return this.reconnecting
   }
 
   /** The JID that offers the admin commands. */

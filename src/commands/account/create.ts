@@ -22,6 +22,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     'user-password-stdin': Flags.boolean({summary: 'Read the new account\'s password from the first line of stdin.'}),
     'generate-password': Flags.boolean({summary: 'Generate the password even on a terminal (printed once).'}),
     'skip-existing': Flags.boolean({summary: 'Count accounts that already exist as skipped, not failed.'}),
+    retries: Flags.integer({summary: 'Reconnect this many times (with backoff) when the connection is lost during a run; 0 stops at once.', default: 5, min: 0, max: 100}),
     ...bulkFlags,
   }
   static override examples = [
@@ -60,13 +61,24 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         const jid = parseAccountJid(rawJid, domain)
         const given = linePassword ?? shared
         const password = given ?? generatePassword()
-        try {
-          await createAccount(ctx, jid, password)
-        } catch (error) {
-          if (flags['skip-existing'] && error instanceof XmppadmError && error.reason === 'account-exists') return {outcome: 'skipped', value: {jid, existed: true}}
-          throw error
+        for (let attempt = 0; ; attempt++) {
+          const used = ctx.session
+          try {
+            await createAccount(ctx, jid, password)
+            return {outcome: 'done', value: {jid, password: given ? undefined : password}}
+          } catch (error) {
+            if (!(error instanceof XmppadmError)) throw error
+            // A retry after a lost connection: the first try may have created it before the
+            // connection dropped, so "exists" now means "done", not a second creation.
+            if (attempt > 0 && error.reason === 'account-exists') return {outcome: 'done', value: {jid, password: given ? undefined : password}}
+            if (flags['skip-existing'] && error.reason === 'account-exists') return {outcome: 'skipped', value: {jid, existed: true}}
+            if (lostConnection(error) && attempt < 3 && flags.retries > 0 && !this.abort.signal.aborted) {
+              ctx.session = await this.reconnect(flags.retries, used)
+              continue
+            }
+            throw error
+          }
         }
-        return {outcome: 'done', value: {jid, password: given ? undefined : password}}
       },
       {
         concurrency: flags.concurrency,
@@ -101,6 +113,11 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     bulkExit(this, summary, r.failures, result)
     return result
   }
+}
+
+/** The session is gone: the item's outcome is unknown and a new session may finish it. (A timeout is not: the server is alive but slow, and the run stops.) */
+function lostConnection(e: XmppadmError): boolean {
+  return e.exitCode === 75 && ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
 }
 
 function splitLine(text: string): [string, string | undefined] {
