@@ -40,6 +40,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private session?: Session
   private profileCache?: Profile | null
   protected readonly abort = new AbortController()
+  /** Set by commands that stop by themselves on abort (no forced exit after 5 s). */
+  protected graceful = false
 
   public override async init(): Promise<void> {
     await super.init()
@@ -61,7 +63,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       if (this.abort.signal.aborted) process.exit(130)
       this.abort.abort()
       if (!this.ui.settings.json) process.stderr.write(`\n${signal}: stopping after the work in flight (again to quit now)\n`)
-      setTimeout(() => process.exit(130), 5000).unref()
+      // Bulk commands finish in-flight items and write their failed-lines file however long it takes.
+      if (!this.graceful) setTimeout(() => process.exit(130), 5000).unref()
     }
     process.on('SIGINT', interrupt)
     process.on('SIGTERM', interrupt)
@@ -181,7 +184,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async confirmDestructive(what: string, opts: {yes?: boolean; dryRun?: boolean}): Promise<void> {
     if (opts.dryRun || opts.yes) return
-    if (!this.ui.interactive) throw usageError(`refusing to ${what} without --yes (not on a terminal)`, 'add --yes, or --dry-run to see what would happen')
+    if (!this.ui.interactive) throw usageError(`refusing to ${what} without --yes (no prompts: not on a terminal, or --no-input or CI set)`, 'add --yes, or --dry-run to see what would happen')
     const {confirm} = await import('./output/prompts.js')
     if (!(await confirm(`Really ${what}?`))) throw new XmppadmError('usage', 'declined', 'nothing done: not confirmed')
   }

@@ -32,6 +32,9 @@ export class Progress {
   }
 
   done(): void {
-    if (this.enabled && this.count) process.stderr.write('\n')
+    if (this.enabled && this.count) {
+      this.render(Date.now())
+      process.stderr.write('\n')
+    }
   }
 }

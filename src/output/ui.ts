@@ -55,7 +55,7 @@ export class Ui {
 
   /** Data for stdout (never in --json mode; commands return JSON instead). */
   out(text: string): void {
-    if (this.settings.json) return
+    if (this.settings.json || this.settings.quiet) return
     process.stdout.write(`${redact(text)}\n`)
   }
 }

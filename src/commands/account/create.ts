@@ -49,7 +49,9 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     const ctx = await this.opContext()
     const domain = (await import('../../xmpp/jid.js')).parseJid(ctx.to).domain
     const lines: AsyncIterable<InputLine> = flags['from-file'] ? readLines(flags['from-file']) : fromArray(jids)
-    const progress = new Progress(this.ui.color && !this.ui.settings.quiet && !this.jsonEnabled() && Boolean(flags['from-file']), undefined, 'creating ')
+    // Progress is not colour: it shows whenever a person watches stderr.
+    const progress = new Progress(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !this.jsonEnabled() && Boolean(flags['from-file']), undefined, 'creating ')
+    this.graceful = true
     const created: Array<{jid: string; password?: Revealed}> = []
     const failures: Array<{line: number; jid: string; code: number; reason: string; message: string}> = []
     const failedLines: string[] = []

@@ -44,9 +44,10 @@ Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows
     }
     if (flags['dry-run']) {
       for (const j of jids) this.ui.out(`would delete ${j}`)
-      return {dryRun: true, wouldDelete: jids, deleted: [], notFound: []}
+      return {dryRun: true, wouldDelete: jids, deleted: [], notFound: [], notAttempted: []}
     }
     await this.confirmDestructive(jids.length === 1 ? `delete ${jids[0]} and all its data` : `delete ${jids.length} accounts and all their data`, {yes: flags.yes})
+    this.graceful = true
     const deleted: string[] = []
     const notFound: string[] = []
     let remaining = jids

@@ -24,7 +24,7 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
 Every rule runs even if another fails. Exit 0 when all rules were applied, 2 when some were (the JSON result says which), otherwise the code of the failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable.`
   static override args = {file: Args.string({description: 'Policy file (- for stdin)', required: true})}
   static override flags = {
-    'dry-run': Flags.boolean({char: 'n', summary: 'Count what the purges would delete; change nothing.'}),
+    'dry-run': Flags.boolean({char: 'n', summary: 'Count what the purges would delete; change nothing.', default: false}),
     'skip-unavailable': Flags.boolean({summary: 'A rule this server cannot do is skipped with a warning, not a failure.'}),
   }
   static override examples = [{description: 'Hourly from cron, silent unless something fails', command: '0 * * * * xmppadm --profile prod policy apply /etc/xmppadm/retention.policy --quiet'}]
