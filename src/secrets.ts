@@ -44,7 +44,7 @@ export function redactValue<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T
   if (Array.isArray(value)) return value.map((v) => redactValue(v)) as T
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
+    const out: Record<string, unknown> = Object.create(null)
     for (const [k, v] of Object.entries(value)) out[k] = redactValue(v)
     return out as T
   }

@@ -1,5 +1,5 @@
 // Flags, failed-lines file and exit status shared by the bulk commands.
-import {writeFileSync} from 'node:fs'
+import {renameSync, writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {XmppadmError} from '../errors.js'
 import type {BulkSummary} from './runner.js'
@@ -13,7 +13,10 @@ export const bulkFlags = {
 /** Writes lines (mode 0600: they may hold passwords); returns the path, or undefined if none. */
 export function writeFailedLines(path: string | undefined, lines: string[]): string | undefined {
   if (!path || lines.length === 0) return undefined
-  writeFileSync(path, `${lines.join('\n')}\n`, {mode: 0o600})
+  // A new file, renamed over the old one: an existing file's looser mode never applies.
+  const tmp = `${path}.${process.pid}.tmp`
+  writeFileSync(tmp, `${lines.join('\n')}\n`, {mode: 0o600, flag: 'wx'})
+  renameSync(tmp, path)
   return path
 }
 

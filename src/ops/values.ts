@@ -12,7 +12,8 @@ export function parseDuration(input: string, what = 'duration'): number {
   }
   let total = 0
   for (const [, n, u] of s.matchAll(/(\d+)([smhdw])/g)) total += Number(n) * UNIT[u]
-  if (!(total > 0) || !Number.isSafeInteger(total)) throw dataError(`${what} ${JSON.stringify(input)} must be more than zero`)
+  if (!Number.isSafeInteger(total) || total > 100 * 365 * 86400) throw dataError(`${what} ${JSON.stringify(input)} is too long (at most 100 years)`)
+  if (!(total > 0)) throw dataError(`${what} ${JSON.stringify(input)} must be more than zero`)
   return total
 }
 

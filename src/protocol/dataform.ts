@@ -79,7 +79,8 @@ export function fieldValue(f: FormField): string | string[] | boolean | null {
 
 /** Named values of a result form (hidden and fixed fields left out). */
 export function formValues(form: DataForm): Record<string, string | string[] | boolean | null> {
-  const out: Record<string, string | string[] | boolean | null> = {}
+  // No prototype: a field named "__proto__" is data, not a prototype change.
+  const out: Record<string, string | string[] | boolean | null> = Object.create(null)
   for (const f of form.fields) {
     if (!f.var || f.type === 'fixed' || f.var === 'FORM_TYPE') continue
     out[f.var] = fieldValue(f)
@@ -90,7 +91,7 @@ export function formValues(form: DataForm): Record<string, string | string[] | b
 /** Rows of a reported/item table as objects keyed by column var. */
 export function formRows(form: DataForm): Array<Record<string, string | string[] | boolean | null>> {
   return form.items.map((item) => {
-    const row: Record<string, string | string[] | boolean | null> = {}
+    const row: Record<string, string | string[] | boolean | null> = Object.create(null)
     for (const f of item) if (f.var) row[f.var] = fieldValue({...f, type: form.reported?.find((r) => r.var === f.var)?.type ?? f.type})
     return row
   })
@@ -128,8 +129,23 @@ export function normaliseValues(field: FormField, values: string[]): string[] {
   }
 }
 
+// XML 1.0 Char, minus CR (XML turns a raw CR into LF, silently changing a value such as a password).
+const NOT_SENDABLE = /[^\t\n\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
+
+function checkSendable(name: string, value: string, what: string): void {
+  // Unpaired surrogates fail the /u class above only when they stand alone; check explicitly.
+  if (NOT_SENDABLE.test(value) || /[\uD800-\uDFFF]/u.test(value)) {
+    throw dataError(`${what} ${JSON.stringify(name)} contains a character XML cannot carry (control character, CR, or an unpaired surrogate)`)
+  }
+}
+
 /** A submit form: hidden fields echoed, then the given values (each var once). */
 export function buildSubmit(form: DataForm | undefined, values: Map<string, string[]>): Element {
+  for (const [name, vals] of values) {
+    checkSendable(name, name, 'field name')
+    if (/\s/.test(name)) throw dataError(`field name ${JSON.stringify(name)} contains white space`)
+    for (const v of vals) checkSendable(name, v, 'value of field')
+  }
   const x = xml('x', {xmlns: NS_DATA, type: 'submit'})
   const seen = new Set<string>()
   for (const f of form?.fields ?? []) {

@@ -36,6 +36,7 @@ export interface ConnectionOptions {
 }
 
 const DEFAULT_MAX_STANZA = 16 * 1024 * 1024
+const MAX_DEPTH = 1000
 const SOCKET_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EADDRNOTAVAIL'])
 
 const CERT_MESSAGES: Record<string, string> = {
@@ -102,6 +103,9 @@ export class Connection {
   private readonly waiters: Waiter[] = []
   private streamBytes = 0
   private headerSent = false
+  /** Whitespace keepalive allowed: after TLS, until the first features of the new stream. */
+  private nudgeArmed = false
+  private held: string[] = []
   private failure?: Error
   /** Once set, every incoming stanza goes here instead of the queue. */
   private router?: (el: Element) => void
@@ -162,25 +166,49 @@ export class Connection {
     parser.on('element', (el) => this.onElement(el))
     parser.on('end', () => this.fail(new XmppadmError('tempFail', 'connection-lost', `${this.where} closed the stream`)))
     parser.on('error', (err) => this.fail(new XmppadmError('protocol', 'bad-xml', `${this.where} sent malformed XML: ${err.message}`)))
+    // Nesting depth, counted on the underlying SAX events: a hostile server must not drive
+    // recursive code (serialising, rendering) into a stack overflow.
+    let depth = 0
+    const sax = (parser as unknown as {parser: {on(e: string, f: () => void): void}}).parser
+    sax.on('startElement', () => {
+      if (++depth > MAX_DEPTH) this.fail(new XmppadmError('protocol', 'too-deep', `${this.where} sent XML nested more than ${MAX_DEPTH} levels deep`))
+    })
+    sax.on('endElement', () => {
+      depth--
+    })
     this.parser = parser
     this.decoder = new StringDecoder('utf8')
     this.streamBytes = 0
+    this.held = []
+    // Elements from the old stream (e.g. injected behind <proceed/>) never reach the new one.
+    this.queue.length = 0
   }
 
   private onData(chunk: Buffer): void {
     if (this.failure) return
     this.streamBytes += chunk.length
-    if (this.streamBytes > (this.opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA)) {
-      this.fail(new XmppadmError('protocol', 'stanza-too-large', `${this.where} sent a stanza larger than ${this.opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA} bytes`))
+    const limit = this.opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA
+    if (this.streamBytes > limit) {
+      this.fail(new XmppadmError('protocol', 'stanza-too-large', `${this.where} sent a stanza larger than ${limit} bytes`))
       this.socket.destroy()
       return
     }
+    const text = this.decoder.write(chunk)
+    // The SAX parser re-joins an unfinished token with each new chunk (quadratic in its length):
+    // chunks that cannot end a token are held and handed over in one piece.
+    if (!/[<>'"]/.test(text)) {
+      this.held.push(text)
+      return
+    }
+    const data = this.held.length ? this.held.join('') + text : text
+    this.held = []
     try {
-      this.parser.write(this.decoder.write(chunk))
+      this.parser.write(data)
     } catch (error) {
       this.fail(new XmppadmError('protocol', 'bad-xml', `${this.where} sent malformed XML: ${(error as Error).message}`))
       this.socket.destroy()
     }
+    if (this.failure) this.socket.destroy()
   }
 
   private onElement(el: Element): void {
@@ -250,6 +278,7 @@ export class Connection {
     this.socket.write(header)
     this.headerSent = true
     const features = await this.read('stream features')
+    this.nudgeArmed = false
     if (features.getName() !== 'features') throw new XmppadmError('protocol', 'no-features', `${this.where} sent <${features.name}> instead of stream features`)
     return features
   }
@@ -259,6 +288,11 @@ export class Connection {
     this.send(new Element('starttls', {xmlns: NS_TLS}))
     const answer = await this.read('STARTTLS')
     if (answer.name !== 'proceed') throw new XmppadmError('tls', 'starttls-failed', `${this.where} refused STARTTLS; refusing to log in without TLS`)
+    // Anything behind <proceed/> arrived unencrypted and would be taken for the TLS stream's
+    // content (a STARTTLS injection attack): refuse.
+    if (this.queue.length || this.held.length) {
+      throw new XmppadmError('tls', 'starttls-injection', `${this.where} sent data after <proceed/> before TLS started; refusing (possible STARTTLS injection)`)
+    }
     await this.upgrade()
   }
 
@@ -288,10 +322,11 @@ export class Connection {
       // algorithm on (Prosody's default) then holds its stream header until we ACK them: ~40 ms
       // of delayed ACK. A whitespace keepalive (valid after our stream header) carries the ACK now.
       this.headerSent = false
+      this.nudgeArmed = true
       secure.on('session', () => {
         // Deferred: writing inside OpenSSL's ticket callback re-enters it and breaks the record layer.
         setImmediate(() => {
-          if (this.headerSent && !this.failure) secure.write(' ')
+          if (this.headerSent && this.nudgeArmed && !this.failure) secure.write(' ')
         })
       })
     })

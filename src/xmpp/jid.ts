@@ -10,6 +10,11 @@ export interface Jid {
 const LOCAL_FORBIDDEN = /["&'/:<>@\s]/u
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\ufffe\uffff]/u
+// Format characters (bidi overrides, zero-width spaces and joiners) make one name look like another.
+const FORMAT = /\p{Cf}/u
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+// RFC 8265 §3.3.1 width mapping: fullwidth and halfwidth forms to their ordinary equivalents.
+const widthMap = (s: string) => s.replace(/[\uFF01-\uFFEF]/g, (c) => c.normalize('NFKC'))
 const MAX_PART_BYTES = 1023
 
 function byteLength(s: string): number {
@@ -21,6 +26,7 @@ export function parseJid(input: string, what = 'JID'): Jid {
   const raw = input.trim()
   if (!raw) throw dataError(`${what} is empty`)
   if (CONTROL.test(raw)) throw dataError(`${what} ${JSON.stringify(input)} contains control characters`)
+  if (LONE_SURROGATE.test(raw)) throw dataError(`${what} ${JSON.stringify(input)} is not valid Unicode (unpaired surrogate)`)
   const slash = raw.indexOf('/')
   const bare = slash === -1 ? raw : raw.slice(0, slash)
   const resource = slash === -1 ? undefined : raw.slice(slash + 1)
@@ -35,6 +41,7 @@ export function parseJid(input: string, what = 'JID'): Jid {
   }
   if (local !== undefined) {
     if (!local) throw dataError(`${what} ${JSON.stringify(input)} has an empty localpart`)
+    if (FORMAT.test(local)) throw dataError(`${what} ${JSON.stringify(input)}: the localpart contains invisible formatting characters`)
     if (LOCAL_FORBIDDEN.test(local)) throw dataError(`${what} ${JSON.stringify(input)}: the localpart may not contain spaces or any of " & ' / : < > @`)
   }
   if (resource !== undefined && !resource) throw dataError(`${what} ${JSON.stringify(input)} has an empty resource`)
@@ -42,7 +49,8 @@ export function parseJid(input: string, what = 'JID'): Jid {
     if (value !== undefined && byteLength(value) > MAX_PART_BYTES) throw dataError(`${what}: the ${part} is longer than ${MAX_PART_BYTES} bytes`)
   }
   // Localparts compare case-insensitively (PRECIS UsernameCaseMapped); servers store them lowercased.
-  return {local: local?.normalize('NFC').toLowerCase(), domain, resource: resource?.normalize('NFC')}
+  if (FORMAT.test(domain)) throw dataError(`${what} ${JSON.stringify(input)}: the domain contains invisible formatting characters`)
+  return {local: local === undefined ? undefined : widthMap(local).toLowerCase().normalize('NFC'), domain: widthMap(domain), resource: resource?.normalize('NFC')}
 }
 
 export function bareJid(j: Jid): string {

@@ -44,7 +44,8 @@ export class Session {
   readonly jid: Jid
   readonly info: LoginInfo
   private readonly conn: Connection
-  private readonly pending = new Map<string, {resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string}>()
+  private readonly pending = new Map<string, {resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string; to?: string}>()
+  private readonly idPrefix = randomBytes(6).toString('base64url')
   private counter = 0
   private closed?: Error
   readonly timeoutMs: number
@@ -112,7 +113,9 @@ export class Session {
     const {id, type} = el.attrs
     if (type === 'result' || type === 'error') {
       const p = id ? this.pending.get(id) : undefined
-      if (!p) return
+      // A reply counts only from the entity we asked (RFC 6120 §8.1.2.1): anyone else's stanza
+      // with a guessed id is dropped.
+      if (!p || !this.fromMatches(p.to, el.attrs.from)) return
       this.pending.delete(id)
       clearTimeout(p.timer)
       if (type === 'error') p.reject(new StanzaError(parseStanzaError(el), p.what))
@@ -132,17 +135,26 @@ export class Session {
     }
   }
 
+  private fromMatches(to: string | undefined, from: string | undefined): boolean {
+    const own = bareJid(this.jid)
+    const norm = (j: string) => j.toLowerCase()
+    if (!from) return !to || norm(to) === own || norm(to) === this.domain
+    const f = norm(from)
+    if (!to) return f === own || f === this.domain
+    return f === norm(to)
+  }
+
   /** Sends an IQ and resolves with the result stanza; IQ errors reject with a StanzaError. */
   iq(type: 'get' | 'set', to: string | undefined, payload: Element, what: string, timeoutMs = this.timeoutMs): Promise<Element> {
     if (this.closed) return Promise.reject(this.closed)
-    const id = `x${(++this.counter).toString(36)}`
+    const id = `${this.idPrefix}${(++this.counter).toString(36)}`
     const stanza = xml('iq', {type, id, to}, payload)
     return new Promise<Element>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
         reject(new XmppadmError('tempFail', 'timeout', `${what}: no answer from ${to ?? this.domain} within ${timeoutMs / 1000} s`))
       }, timeoutMs)
-      this.pending.set(id, {resolve, reject, timer, what})
+      this.pending.set(id, {resolve, reject, timer, what, to})
       try {
         this.conn.send(stanza)
       } catch (error) {

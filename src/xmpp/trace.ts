@@ -1,38 +1,49 @@
-// The --debug XML trace. SASL payloads and text-private field values are blanked structurally,
-// and any registered secret is blanked textually, before a line is written.
+// The --debug XML trace. SASL payloads and private field values are blanked structurally, and
+// every registered secret is blanked in the raw text and attribute values before they are
+// escaped (so no escaping variant can slip past), then once more in the finished line.
 import type {Element} from '@xmpp/xml'
 import {REDACTED, redact} from '../secrets.js'
 
 const SASL = 'urn:ietf:params:xml:ns:xmpp-sasl'
 const SASL2 = 'urn:xmpp:sasl:2'
 const DATA = 'jabber:x:data'
+const SECRET_VAR = /pass|secret|token/i
+/** Deeper than this is shown as "…": the trace must not recurse without bound. */
+const MAX_DEPTH = 64
 
-function scrub(el: Element, privateVars: Set<string>): string {
+const escText = (s: string) => redact(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+const escAttr = (s: string) => escText(s).replace(/"/g, '&quot;')
+
+function isPrivateField(el: Element, privateVars: Set<string>): boolean {
+  if (el.name !== 'field') return false
+  const v = el.attrs.var ?? ''
+  return el.attrs.type === 'text-private' || privateVars.has(v) || SECRET_VAR.test(v)
+}
+
+function scrub(el: Element, privateVars: Set<string>, depth: number): string {
+  if (depth > MAX_DEPTH) return '…'
   const ns = el.attrs.xmlns
+  const attrs = Object.entries(el.attrs).map(([k, v]) => ` ${k}="${escAttr(String(v))}"`).join('')
   if ((ns === SASL || ns === SASL2) && ['auth', 'response', 'challenge', 'success', 'initial-response', 'additional-data'].includes(el.name)) {
-    const attrs = Object.entries(el.attrs).map(([k, v]) => ` ${k}='${v}'`).join('')
     return `<${el.name}${attrs}>${REDACTED}</${el.name}>`
   }
-  const attrs = Object.entries(el.attrs)
-    .map(([k, v]) => ` ${k}="${String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`)
-    .join('')
-  const isPrivateField = el.name === 'field' && (el.attrs.type === 'text-private' || privateVars.has(el.attrs.var ?? ''))
+  const priv = isPrivateField(el, privateVars)
   const inner = el.children
     .map((c) => {
-      if (typeof c === 'string') return c.replace(/&/g, '&amp;').replace(/</g, '&lt;')
-      if (isPrivateField && c.name === 'value') return `<value>${REDACTED}</value>`
+      if (typeof c === 'string') return escText(c)
+      if (priv && c.name === 'value') return `<value>${REDACTED}</value>`
       if (c.name === 'x' && c.attrs.xmlns === DATA) {
-        // Fields declared text-private anywhere in the form stay private in echoes of it.
+        // Fields declared text-private anywhere in a form stay private in echoes of it.
         for (const f of c.getChildren('field')) if (f.attrs.type === 'text-private' && f.attrs.var) privateVars.add(f.attrs.var)
       }
-      return scrub(c, privateVars)
+      return scrub(c, privateVars, depth + 1)
     })
     .join('')
   return inner ? `<${el.name}${attrs}>${inner}</${el.name}>` : `<${el.name}${attrs}/>`
 }
 
 export function traceElement(el: Element): string {
-  return redact(scrub(el, new Set()))
+  return redact(scrub(el, new Set(), 0))
 }
 
 export type TraceSink = (direction: 'in' | 'out', text: string) => void

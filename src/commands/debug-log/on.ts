@@ -17,14 +17,19 @@ ejabberd (api-commands/set_loglevel): the log level is set to debug and the prev
     this.ui.out(`debug logging on${state.file ? ` (${state.file})` : ''}${state.expires ? `, until ${state.expires}` : ''}`)
     if (seconds && !state.wipes) {
       // The server cannot time it: wait here, then restore.
+      this.graceful = true // Ctrl-C must switch it back off, not just exit
       this.ui.info(`waiting ${this.flags.for} in the foreground to switch it off (Ctrl-C switches it off now)`)
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, seconds * 1000)
-        this.abort.signal.addEventListener('abort', () => {
-          clearTimeout(t)
-          resolve()
-        }, {once: true})
-      })
+      // In steps of at most a day: setTimeout overflows past ~24.8 days and would fire at once.
+      const until = Date.now() + seconds * 1000
+      while (Date.now() < until && !this.abort.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(until - Date.now(), 86_400_000))
+          this.abort.signal.addEventListener('abort', () => {
+            clearTimeout(t)
+            resolve()
+          }, {once: true})
+        })
+      }
       const off = await debugLogOff(ctx)
       this.ui.out(`debug logging off (level ${off.level})`)
       return {...state, switchedOffAt: new Date().toISOString(), after: off}
