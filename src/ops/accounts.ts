@@ -33,7 +33,7 @@ const exists = (jid: string) => new XmppadmError('data', 'account-exists', `acco
 export async function createAccount(ctx: OpContext, jid: string, password: string): Promise<void> {
   checkHost(ctx, jid)
   registerSecret(password)
-  const s = requireStrategy(ctx, 'account-create')
+  const s = await requireStrategy(ctx, 'account-create')
   try {
     if (s.via === 'XEP-0133') {
       await invoke(ctx, admin('add-user'), {FORM_TYPE: XEP0133, accountjid: jid, password, 'password-verify': password})
@@ -97,6 +97,6 @@ async function deleteApi(ctx: OpContext, jids: string[]): Promise<DeleteOutcome>
 
 export async function deleteAccounts(ctx: OpContext, jids: string[]): Promise<DeleteOutcome> {
   for (const j of jids) checkHost(ctx, j)
-  const s = requireStrategy(ctx, 'account-delete')
+  const s = await requireStrategy(ctx, 'account-delete')
   return s.via === 'XEP-0133' ? deleteXep0133(ctx, jids) : deleteApi(ctx, jids)
 }

@@ -1,5 +1,8 @@
 // The one map from operations to the ways servers offer them, in order of preference, and what
 // would enable an operation where a server offers none. Commands ask here; they never pick nodes.
+import {XmppadmError} from '../errors.js'
+import {cancelCommand, commandStep} from '../protocol/adhoc.js'
+import {StanzaError} from '../xmpp/stanza-error.js'
 import {type Family, type OpContext, unavailable} from './context.js'
 import {admin, api, mod} from './nodes.js'
 
@@ -113,11 +116,31 @@ export function pickStrategy(ctx: OpContext, op: OperationId): Strategy | undefi
   return OPERATIONS[op].strategies.find((s) => s.nodes.every((n) => ctx.nodes.has(n)))
 }
 
-/** The strategy to use, or the "unavailable" error with what would enable it. */
-export function requireStrategy(ctx: OpContext, op: OperationId): Strategy {
+/**
+ * The strategy to use. Without one, the account may simply not be an admin (servers hide admin
+ * commands from others): a bare execute of the preferred node (which by XEP-0050 only returns a
+ * form) tells "forbidden" (77) from "not offered" (69, with what would enable it).
+ */
+export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<Strategy> {
   const s = pickStrategy(ctx, op)
-  if (!s) throw unavailable(OPERATIONS[op].summary, ctx, OPERATIONS[op].enable[ctx.software.family])
-  return s
+  if (s) return s
+  for (const strategy of OPERATIONS[op].strategies) {
+    const node = strategy.nodes[0]
+    try {
+      const resp = await commandStep(ctx.session, {to: ctx.to, node, action: 'execute', timeoutMs: Math.min(ctx.session.timeoutMs, 5000)})
+      if (resp.status === 'executing') await cancelCommand(ctx.session, ctx.to, node, resp.sessionid)
+      // ejabberd's mod_adhoc_api shows non-admins the form and refuses only the submit.
+    } catch (error) {
+      if (error instanceof StanzaError && ['forbidden', 'not-authorized', 'not-allowed'].includes(error.reason)) {
+        throw new XmppadmError('forbidden', 'forbidden', `${ctx.session.info.boundJid.split('/')[0]} may not ${OPERATIONS[op].summary} on ${ctx.to} (not an admin)`)
+      }
+    }
+  }
+  const ADMIN_ONLY = ['http://jabber.org/protocol/admin#', 'api-commands/', 'urn:xmppadm:', 'http://prosody.im/protocol/', 'running nodes/']
+  if (ctx.nodes.size > 0 && ![...ctx.nodes].some((n) => ADMIN_ONLY.some((p) => n.startsWith(p)))) {
+    throw new XmppadmError('forbidden', 'forbidden', `${ctx.session.info.boundJid.split('/')[0]} sees no admin commands on ${ctx.to}: it is not an admin there`)
+  }
+  throw unavailable(OPERATIONS[op].summary, ctx, OPERATIONS[op].enable[ctx.software.family])
 }
 
 export interface CapabilityRow {

@@ -45,14 +45,14 @@ function fromModule(v: Record<string, unknown>): DebugLogState {
 }
 
 export async function debugLogStatus(ctx: OpContext): Promise<DebugLogState> {
-  const s = requireStrategy(ctx, 'debug-log')
+  const s = await requireStrategy(ctx, 'debug-log')
   if (s.via === 'mod_xmppadm') return fromModule(formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'status'})).form!))
   const level = String(formValues((await invoke(ctx, api('get_loglevel'), {})).form!).levelatom ?? '')
   return {active: level === 'debug', level, via: s.via, wipes: false}
 }
 
 export async function debugLogOn(ctx: OpContext, durationSec?: number): Promise<DebugLogState> {
-  const s = requireStrategy(ctx, 'debug-log')
+  const s = await requireStrategy(ctx, 'debug-log')
   if (s.via === 'mod_xmppadm') {
     return fromModule(formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'on', duration: durationSec ? String(durationSec) : undefined})).form!))
   }
@@ -63,7 +63,7 @@ export async function debugLogOn(ctx: OpContext, durationSec?: number): Promise<
 }
 
 export async function debugLogOff(ctx: OpContext): Promise<DebugLogState> {
-  const s = requireStrategy(ctx, 'debug-log')
+  const s = await requireStrategy(ctx, 'debug-log')
   if (s.via === 'mod_xmppadm') return fromModule(formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'off'})).form!))
   const restore = readSaved()[ctx.to] ?? 'info'
   await invoke(ctx, api('set_loglevel'), {loglevel: restore})

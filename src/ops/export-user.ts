@@ -76,7 +76,9 @@ function rosterFromApi(lines: string[]): Element {
   for (const line of lines) {
     const [jid, name, subscription, ask, group] = line.split(' : ').map((s) => s.trim())
     if (!jid) continue
-    const item = query.c('item', {jid, name: name || undefined, subscription: subscription || 'none', ask: ask && ask !== 'none' ? ask : undefined})
+    // ejabberd says out/in/both/none (and "undefined"); RFC 6121 has only ask="subscribe" (ours pending).
+    const pending = ask === 'out' || ask === 'both' || ask === 'subscribe'
+    const item = query.c('item', {jid, name: name || undefined, subscription: subscription || 'none', ask: pending ? 'subscribe' : undefined})
     if (group) for (const g of group.split(';').filter(Boolean)) item.c('group').t(g)
   }
   return query
@@ -91,7 +93,7 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
   const counts: Partial<Record<Section, number>> = {}
   const missing: Missing[] = []
   const roster = formValues((await invoke(ctx, api('get_roster'), who)).form!).contacts
-  const rosterLines = Array.isArray(roster) ? roster : roster ? [String(roster)] : []
+  const rosterLines = (Array.isArray(roster) ? roster : roster ? [String(roster)] : []).filter((l) => l.trim() !== '')
   user.append(rosterFromApi(rosterLines))
   counts.roster = rosterLines.length
   // An admin may read any user's vCard with a plain vcard-temp query.
@@ -120,7 +122,7 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
 }
 
 export async function exportUser(ctx: OpContext, jid: string, opts: {includeCredentials: boolean; pageSize?: number}): Promise<UserExport> {
-  const s = requireStrategy(ctx, 'export-user')
+  const s = await requireStrategy(ctx, 'export-user')
   if (s.via === 'mod_xmppadm') return viaModule(ctx, jid, opts.includeCredentials, opts.pageSize ?? 100)
   if (opts.includeCredentials) throw new XmppadmError('unavailable', 'operation-unavailable', 'this server cannot export credentials remotely')
   return viaEjabberdApi(ctx, jid)

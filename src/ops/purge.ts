@@ -17,7 +17,7 @@ export interface PurgeResult {
 
 export async function purgeOffline(ctx: OpContext, seconds: number, dryRun: boolean): Promise<PurgeResult> {
   if (!(seconds > 0)) throw new XmppadmError('data', 'invalid-data', 'the age must be more than zero') // ejabberd deletes EVERYTHING for days < 0
-  const s = requireStrategy(ctx, 'purge-offline')
+  const s = await requireStrategy(ctx, 'purge-offline')
   if (s.via === 'mod_xmppadm') {
     const resp = await invoke(ctx, mod('purge-offline'), {FORM_TYPE: XMPPADM_NS, 'older-than': String(seconds), 'dry-run': dryRun ? '1' : '0'})
     const v = formValues(resp.form!)
@@ -34,7 +34,7 @@ export async function purgeOffline(ctx: OpContext, seconds: number, dryRun: bool
 
 export async function purgeUploads(ctx: OpContext, seconds: number, dryRun: boolean): Promise<PurgeResult> {
   if (!(seconds > 0)) throw new XmppadmError('data', 'invalid-data', 'the age must be more than zero')
-  const s = requireStrategy(ctx, 'purge-uploads')
+  const s = await requireStrategy(ctx, 'purge-uploads')
   const resp = await invoke(ctx, mod('purge-uploads'), {FORM_TYPE: XMPPADM_NS, 'older-than': String(seconds), 'dry-run': dryRun ? '1' : '0'})
   const v = formValues(resp.form!)
   return {dryRun, olderThanSeconds: seconds, count: Number(v.count ?? 0), bytes: Number(v.bytes ?? 0), via: s.via, notes: []}

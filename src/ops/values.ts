@@ -34,6 +34,7 @@ export function parseIpRange(input: string): string {
   const s = input.trim()
   const slash = s.indexOf('/')
   const addr = slash < 0 ? s : s.slice(0, slash)
+  if (addr.includes('%')) throw dataError(`${JSON.stringify(input)}: a zone id (%…) names an interface, not an address`)
   const family = net.isIP(addr)
   if (!family) throw dataError(`${JSON.stringify(input)} is not an IPv4 or IPv6 address or range`)
   const max = family === 4 ? 32 : 128

@@ -32,7 +32,7 @@ Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows
     if (!args.length && !flags['from-file']) throw usageError('no account given', 'name accounts as arguments or use --from-file FILE')
     const ctx = await this.opContext()
     const domain = parseJid(ctx.to).domain
-    requireStrategy(ctx, 'account-delete')
+    await requireStrategy(ctx, 'account-delete')
     // Parse everything first: a bad line refuses the whole run before anything is deleted.
     const jids: string[] = []
     for await (const line of flags['from-file'] ? readLines(flags['from-file']) : fromArray(args)) {

@@ -30,7 +30,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     const ranges = inputs.map(parseIpRange)
     const expiresSec = flags.expires ? parseDuration(flags.expires, '--expires') : undefined
     const ctx = await this.opContext()
-    requireStrategy(ctx, 'block-ip')
+    await requireStrategy(ctx, 'block-ip')
     const out = await blockIps(ctx, ranges, {expiresSec, reason: flags.reason})
     for (const b of out.blocked) this.ui.out(`blocked ${b}${expiresSec ? ` for ${flags.expires}` : ''}`)
     if (out.sessionsClosed) this.ui.info(`${out.sessionsClosed} live session(s) from blocked addresses ended`)
