@@ -24,6 +24,7 @@ export interface FailureRow {
   code: number
   reason: string
   message: string
+  hint?: string
 }
 
 /**
@@ -35,7 +36,7 @@ export function bulkExit(cmd: {outcome?: XmppadmError}, summary: BulkSummary<unk
   if (summary.failed === 0 && !summary.interrupted) return
   if (total === 1 && failures.length === 1) {
     const f = failures[0]
-    throw new XmppadmError(codeName(f.code), f.reason, f.message)
+    throw new XmppadmError(codeName(f.code), f.reason, f.message, {hint: f.hint})
   }
   const msg = `${summary.failed} of ${total} failed${summary.notAttempted.length ? `, ${summary.notAttempted.length} not attempted` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`
   cmd.outcome = new XmppadmError(summary.done + summary.skipped === 0 && summary.interrupted ? 'tempFail' : 'partial', 'partial', msg)

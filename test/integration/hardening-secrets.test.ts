@@ -4,6 +4,7 @@
 // user's, in any encoding a trace or JSON could give it), no SASL payload and no text-private value
 // may appear in stdout, stderr or any file xmppadm writes. Also: password_command children see no
 // password in their argv or environment; failed-lines and export files are mode 0600.
+import {debugLogLock, withLock} from '../helpers/lock.js'
 import {randomBytes} from 'node:crypto'
 import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -162,7 +163,8 @@ describe('every command with --debug, no secret in any output', () => {
         {what: 'api-commands/unregister', args: ['command', 'run', 'api-commands/unregister', '--field', `user=${u5}`, '--field', 'host=localhost']},
       )
     }
-    const {results, leaks} = await runSteps(server, steps, secrets)
+    // debug-log on/off and policy apply change the server's debug state: one file at a time.
+    const {results, leaks} = await withLock(debugLogLock(server.kind), () => runSteps(server, steps, secrets))
     expect.soft(leaks, `${leaks.length} leaks on ${kind}`).toEqual([])
 
     // The runs did real work (a test that only saw errors would prove little).

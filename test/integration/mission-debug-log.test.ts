@@ -1,9 +1,10 @@
 // Issue 3: debug-log on / off / status. Prosody (mod_xmppadm): a separate debug file that appears
 // and is wiped; ejabberd 26.07: the log level, with the previous level remembered locally.
 // Every test leaves debug logging off (Prosody) and the level at info (ejabberd).
+import {acquire, debugLogLock} from '../helpers/lock.js'
 import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack, scratch} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {cliJson, ejabberd24, ejabberd26, ejabberdApi, prosody, sleep} from '../helpers/mission.js'
@@ -12,8 +13,14 @@ import {cliJson, ejabberd24, ejabberd26, ejabberdApi, prosody, sleep} from '../h
 const state = {env: {XDG_STATE_HOME: mkdtempSync(join(scratch, 'state-'))}}
 
 describe('debug-log on Prosody (mod_xmppadm)', () => {
+  // Other files switch debug logging on the same server: hold its lock for this whole block.
+  let release = () => {}
+  beforeAll(async () => {
+    release = await acquire(debugLogLock('prosody'))
+  })
   afterAll(async () => {
     await cliOn(prosody, ['debug-log', 'off'])
+    release()
   })
 
   it('on: debug lines go to the module\'s file; status says so; off: logging stops and the file is gone', async () => {
@@ -88,8 +95,13 @@ describe('debug-log on Prosody (mod_xmppadm)', () => {
 
 describe('debug-log on ejabberd 26.07 (set_loglevel)', () => {
   const level = async () => String((await ejabberdApi(ejabberd26, 'get_loglevel', {})).levelatom)
+  let release = () => {}
+  beforeAll(async () => {
+    release = await acquire(debugLogLock('ejabberd-26.07'))
+  })
   afterAll(async () => {
     await ejabberdApi(ejabberd26, 'set_loglevel', {loglevel: 'info'})
+    release()
   })
 
   it('status shows the level; on: debug; off: back to the previous level, with a warning that the log stays', async () => {

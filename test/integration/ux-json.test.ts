@@ -1,9 +1,10 @@
 // Issue 4: every command's --json output against the README "JSON output" table, on Prosody 13
 // with mod_xmppadm (which has every operation). stdout must hold exactly one JSON document, for
 // success and for errors alike.
+import {acquire, debugLogLock} from '../helpers/lock.js'
 import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, onTestFinished} from 'vitest'
 import {loadServers, registerAccount} from '../servers/servers.js'
 import {scratch, secretFile, uniqueUser} from '../helpers/cli.js'
 import {type Shape, expectEachShape, expectErrorDoc, expectShape, oneJson, run} from '../helpers/ux.js'
@@ -195,6 +196,8 @@ describe('--json on Prosody: the documented result of each command', () => {
   })
 
   it('debug-log status, on, off', async () => {
+    const release = await acquire(debugLogLock('prosody'))
+    onTestFinished(release)
     const before = await ok(['debug-log', 'status'])
     expectShape(before, DEBUG_LOG, 'debug-log status')
     try {

@@ -53,7 +53,9 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     const progress = new Progress(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !this.jsonEnabled() && Boolean(flags['from-file']), undefined, 'creating ')
     this.graceful = true
     const created: Array<{jid: string; password?: Revealed}> = []
-    const failures: Array<{line: number; jid: string; code: number; reason: string; message: string}> = []
+    const failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}> = []
+    // One account: its error is the command's error (printed once, by the error handler).
+    const single = !flags['from-file'] && jids.length === 1
     const failedLines: string[] = []
     const skipped: string[] = []
     const summary = await runBulk<{jid: string; password?: string; existed?: boolean}>(
@@ -95,9 +97,9 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
             if (r.value.password) this.ui.revealed(`${r.value.jid}\t${r.value.password}`)
           }
           if (r.outcome === 'failed') {
-            failures.push({line: r.line.no, jid: splitLine(r.line.text)[0], code: r.error!.exitCode, reason: r.error!.reason, message: r.error!.message})
+            failures.push({line: r.line.no, jid: splitLine(r.line.text)[0], code: r.error!.exitCode, reason: r.error!.reason, message: r.error!.message, hint: r.error!.hint})
             failedLines.push(r.line.text)
-            if (!this.jsonEnabled()) this.ui.error(`line ${r.line.no}: ${r.error!.message}`)
+            if (!this.jsonEnabled() && !single) this.ui.error(`line ${r.line.no}: ${r.error!.message}`, r.error!.hint)
           }
           if (r.outcome === 'skipped') skipped.push(r.value!.jid)
         },
@@ -107,10 +109,11 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     return this.finish(summary, {created, skipped, failures, failedLines})
   }
 
-  private finish(summary: Awaited<ReturnType<typeof runBulk>>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string}>; failedLines: string[]}) {
+  private finish(summary: Awaited<ReturnType<typeof runBulk>>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}>; failedLines: string[]}) {
     const failedFile = writeFailedLines(this.flags['failed-file'] ?? (this.flags['from-file'] && this.flags['from-file'] !== '-' ? `${this.flags['from-file']}.failed` : undefined), [...r.failedLines, ...summary.notAttempted.map((l) => l.text)])
     if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)
-    this.ui.info(`created ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed}${summary.notAttempted.length ? `, not attempted ${summary.notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
+    const total = summary.done + summary.skipped + summary.failed + summary.notAttempted.length
+    if (total > 1 || this.flags['from-file']) this.ui.info(`created ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed}${summary.notAttempted.length ? `, not attempted ${summary.notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
     const result = {created: r.created, skipped: r.skipped, failed: r.failures, summary: {done: summary.done, skipped: summary.skipped, failed: summary.failed, notAttempted: summary.notAttempted.length, interrupted: summary.interrupted}, failedFile}
     bulkExit(this, summary, r.failures, result)
     return result
