@@ -12,6 +12,11 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) secrets.add(value)
 }
 
+/** A secret that can no longer appear in output (its bulk line is finished): stop scanning for it. */
+export function forgetSecret(value: string | undefined): void {
+  if (value) secrets.delete(value)
+}
+
 export function redact(text: string): string {
   if (secrets.size === 0 || !text) return text
   let out = text

@@ -338,6 +338,8 @@ export class Connection {
       this.failure = new XmppadmError('tempFail', 'closed', 'connection closed')
       try {
         this.socket.end('</stream:stream>')
+        // Do not keep the process alive for the server's closing tag (ejabberd sends it ~100 ms later).
+        this.socket.unref()
       } catch {
         // already gone
       }

@@ -5,7 +5,7 @@ import {Progress} from '../../bulk/progress.js'
 import {runBulk} from '../../bulk/runner.js'
 import {readSecretFile} from '../../config/credentials.js'
 import {XmppadmError, usageError} from '../../errors.js'
-import {Revealed} from '../../secrets.js'
+import {Revealed, forgetSecret} from '../../secrets.js'
 import {createAccount, generatePassword} from '../../ops/accounts.js'
 import {parseAccountJid} from '../../xmpp/jid.js'
 import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
@@ -56,6 +56,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     const failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}> = []
     // One account: its error is the command's error (printed once, by the error handler).
     const single = !flags['from-file'] && jids.length === 1
+    const onDone = new Map<number, string>()
     const failedLines: string[] = []
     const skipped: string[] = []
     const summary = await runBulk<{jid: string; password?: string; existed?: boolean}>(
@@ -65,6 +66,8 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         const jid = parseAccountJid(rawJid, domain)
         const given = linePassword ?? shared
         const password = given ?? generatePassword()
+        // In a bulk run each line's password is only needed while that line can print something.
+        if (!single) onDone.set(line.no, password)
         for (let attempt = 0; ; attempt++) {
           const used = ctx.session
           try {
@@ -91,8 +94,11 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         isFatal: (e) => e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69,
         onResult: (r) => {
           progress.tick(r.outcome === 'failed')
+          const done = onDone.get(r.line.no)
+          onDone.delete(r.line.no)
           if (r.outcome === 'done' && r.value) {
-            created.push({jid: r.value.jid, password: r.value.password ? new Revealed(r.value.password) : undefined})
+            // Kept only for the JSON result: memory stays flat in a long bulk run.
+            if (this.jsonEnabled()) created.push({jid: r.value.jid, password: r.value.password ? new Revealed(r.value.password) : undefined})
             // Generated passwords exist nowhere else: print each as soon as its account exists.
             if (r.value.password) this.ui.revealed(`${r.value.jid}\t${r.value.password}`)
           }
@@ -101,6 +107,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
             failedLines.push(r.line.text)
             if (!this.jsonEnabled() && !single) this.ui.error(`line ${r.line.no}: ${r.error!.message}`, r.error!.hint)
           }
+          forgetSecret(done)
           if (r.outcome === 'skipped') skipped.push(r.value!.jid)
         },
       },
@@ -113,7 +120,8 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     const failedFile = writeFailedLines(this.flags['failed-file'] ?? (this.flags['from-file'] && this.flags['from-file'] !== '-' ? `${this.flags['from-file']}.failed` : undefined), [...r.failedLines, ...summary.notAttempted.map((l) => l.text)])
     if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)
     const total = summary.done + summary.skipped + summary.failed + summary.notAttempted.length
-    if (total > 1 || this.flags['from-file']) this.ui.info(`created ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed}${summary.notAttempted.length ? `, not attempted ${summary.notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
+    // One account that failed: its error line says it all.
+    if (total > 1 || this.flags['from-file'] || summary.failed === 0) this.ui.info(`created ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed}${summary.notAttempted.length ? `, not attempted ${summary.notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
     const result = {created: r.created, skipped: r.skipped, failed: r.failures, summary: {done: summary.done, skipped: summary.skipped, failed: summary.failed, notAttempted: summary.notAttempted.length, interrupted: summary.interrupted}, failedFile}
     bulkExit(this, summary, r.failures, result)
     return result
