@@ -5,6 +5,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {resolvePassword} from './config/credentials.js'
 import {type Profile, loadProfile} from './config/profile.js'
 import {ExitCode, XmppadmError, configError, usageError} from './errors.js'
+import {Spinner} from './output/spinner.js'
 import {Ui} from './output/ui.js'
 import {redact, redactValue} from './secrets.js'
 import type {Session} from './xmpp/session.js'
@@ -122,7 +123,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       trace,
       localAddress: process.env.XMPPADM_BIND_ADDRESS || undefined,
     }
-    this.session = await Session.open(this.sessionOptions)
+    const spinner = this.spinner()
+    spinner.start(`connecting to ${serverSpec ?? jid.split('@').pop()} as ${jid}`)
+    try {
+      this.session = await Session.open(this.sessionOptions)
+    } finally {
+      spinner.stop()
+    }
     if (this.session.info.mechanism === 'PLAIN') this.ui.warn('logged in with SASL PLAIN (--allow-plain): the password was sent to the server as is, inside TLS', true)
     return this.session
   }
@@ -164,6 +171,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.reconnecting
   }
 
+  /** A spinner for a wait; silent unless a person watches stderr (no --json, no --quiet). */
+  protected spinner(): Spinner {
+    return new Spinner(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !this.ui.settings.json && process.env.TERM !== 'dumb')
+  }
+
   /** The JID that offers the admin commands. */
   protected async target(): Promise<string> {
     const to = this.flags.to ?? this.profile?.to
@@ -176,7 +188,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const session = await this.connect()
     const to = await this.target()
     const {discover} = await import('./ops/context.js')
-    return discover(session, to, this.abort.signal)
+    const spinner = this.spinner()
+    spinner.start(`asking ${to} what it offers`)
+    try {
+      return await discover(session, to, this.abort.signal)
+    } finally {
+      spinner.stop()
+    }
   }
 
   /**

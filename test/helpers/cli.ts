@@ -1,5 +1,5 @@
 // Runs the built CLI as a user would: a separate process, no TTY, an isolated config dir.
-import {chmodSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -8,6 +8,8 @@ import type {ServerDescriptor} from '../servers/servers.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 export const scratch = mkdtempSync(join(tmpdir(), 'xmppadm-test-'))
+// Secrets and exports live here: gone when the test process ends.
+process.on('exit', () => rmSync(scratch, {recursive: true, force: true}))
 let n = 0
 
 /** A file holding `content` with mode 0600. */

@@ -4,7 +4,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {loadServers, registerAccount} from '../servers/servers.js'
-import {serverEnv, uniqueUser} from '../helpers/cli.js'
+import {cliOn, serverEnv, uniqueUser} from '../helpers/cli.js'
 import {hasEscapes, ptyScratch, removePtyScratch, runPty, spawnPty} from '../helpers/pty.js'
 import {canLogIn, prosodyUsers} from '../helpers/ux.js'
 
@@ -187,6 +187,18 @@ describe('on a terminal (pty)', () => {
     expect(r.screen).toMatch(/created 150, skipped 0, failed 0/)
     expect(r.raw, `${how}: no progress line; the terminal showed ${JSON.stringify(r.raw)}`).toMatch(/\d+ \d+\/s/)
     expect(hasEscapes(r.raw.replace(/\u001b\[K/g, '')), `${how}: colour escapes`).toBe(false)
+  })
+
+  it('a spinner shows while connecting on a terminal, never with --quiet, --json or without a terminal', async () => {
+    const r = await runPty(['commands'], {env: serverEnv(server), stdoutFile: outFile()})
+    expect(r.exitCode, r.screen).toBe(0)
+    expect(r.raw).toMatch(/connecting to .* as admin@/)
+    const quiet = await runPty(['commands', '--quiet'], {env: serverEnv(server), stdoutFile: outFile()})
+    expect(quiet.raw).not.toMatch(/connecting to/)
+    const json = await runPty(['commands', '--json'], {env: serverEnv(server), stdoutFile: outFile()})
+    expect(json.raw).not.toMatch(/connecting to/)
+    const piped = await cliOn(server, ['commands'])
+    expect(piped.stderr).not.toMatch(/connecting to/)
   })
 
   it('colour on a terminal; none with NO_COLOR, --no-color or TERM=dumb', async () => {
