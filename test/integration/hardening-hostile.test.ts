@@ -289,7 +289,9 @@ describe('after login: stalls, garbage, floods, hang-ups, forgeries: a clear one
     const r = await run(s, ['commands'], {timeout: 30})
     expect(r.exitCode, r.stderr).toBe(76)
     expectOneLineError(r, /sent a stanza larger than 16777216 bytes/)
-    expect(sent).toBeLessThan(20 * 1024 * 1024) // the client hung up before reading it all
+    // (How much the server managed to write says nothing: loopback socket buffers can take the
+    // rest after the client hung up. The time to hang up, below, is what counts.)
+    void sent
     // Measured at the server: from the first byte of the stanza to the client hanging up.
     const hungUpAfter = (await s.connections[0].closed) - startedAt
     expect(hungUpAfter, 'ms to enforce the 16 MiB stanza limit').toBeLessThan(5000)
