@@ -176,6 +176,28 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
   })
 })
 
+describe('export-user on Prosody: paged transfer', () => {
+  it('30 offline messages of ~3 KB, 7 a page (and cut by size): every message once, in order, in one <offline-messages>', async () => {
+    const [carol, dave] = await newAccounts(prosody, 2, 'expg')
+    const bodies = Array.from({length: 30}, (_, i) => `page-test ${String(i).padStart(2, '0')} ${'z'.repeat(3000)}`)
+    await sendMessages(prosody, dave, carol.jid, bodies)
+    await eventually('the offline messages', async () => (await prosodyOfflineBodies(prosody, carol.local)).length === 30)
+    const r = await cliOn(prosody, ['export-user', carol.jid, '-o', '-', '--page-size', '7', '--debug'])
+    expect(r.exitCode, r.stderr.slice(-1000)).toBe(0)
+    // Several export-user requests went out: the transfer was paged.
+    expect((r.stderr.match(/SEND .*urn:xmppadm:admin:1#export-user/g) ?? []).length).toBeGreaterThan(10)
+    const user = userOf(r.stdout, carol.local)
+    const offline = findAll(user, 'offline-messages')
+    expect(offline).toHaveLength(1)
+    const got = findAll(offline[0], 'body').map((b: any) => b.getText()).filter((t: string) => t.startsWith('page-test'))
+    expect(got).toEqual(bodies)
+    // The archive (MAM) holds the same messages, also paged: each once there too.
+    const archived = findAll(user, 'body').map((b: any) => b.getText()).filter((t: string) => t.startsWith('page-test'))
+    expect(archived.length).toBe(60)
+    expect(new Set(archived).size).toBe(30)
+  })
+})
+
 describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
   let alice: TestAccount
   let bob: TestAccount
