@@ -22,6 +22,11 @@ export const ExitCode = {
 
 export type ExitCodeName = keyof typeof ExitCode
 
+/** The name of an exit code (to rebuild an error from a reported code); unknown codes are internal. */
+export function exitCodeName(code: number): ExitCodeName {
+  return (Object.keys(ExitCode) as ExitCodeName[]).find((k) => ExitCode[k] === code) ?? 'internal'
+}
+
 /** What each exit code means, in the order the docs list them. */
 export const exitCodeTable: Array<[number, string, string]> = [
   [0, 'ok', 'done: the command did what was asked'],

@@ -1,7 +1,7 @@
 // Flags, failed-lines file and exit status shared by the bulk commands.
 import {renameSync, writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
-import {XmppadmError} from '../errors.js'
+import {XmppadmError, exitCodeName} from '../errors.js'
 import type {BulkSummary} from './runner.js'
 
 export const bulkFlags = {
@@ -36,13 +36,8 @@ export function bulkExit(cmd: {outcome?: XmppadmError}, summary: BulkSummary<unk
   if (summary.failed === 0 && !summary.interrupted) return
   if (total === 1 && failures.length === 1) {
     const f = failures[0]
-    throw new XmppadmError(codeName(f.code), f.reason, f.message, {hint: f.hint})
+    throw new XmppadmError(exitCodeName(f.code), f.reason, f.message, {hint: f.hint})
   }
   const msg = `${summary.failed} of ${total} failed${summary.notAttempted.length ? `, ${summary.notAttempted.length} not attempted` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`
   cmd.outcome = new XmppadmError(summary.done + summary.skipped === 0 && summary.interrupted ? 'tempFail' : 'partial', 'partial', msg)
-}
-
-function codeName(code: number) {
-  const names = {64: 'usage', 65: 'data', 66: 'noInput', 67: 'noUser', 69: 'unavailable', 75: 'tempFail', 76: 'protocol', 77: 'forbidden', 78: 'config', 79: 'auth', 80: 'tls'} as const
-  return (names as Record<number, (typeof names)[keyof typeof names]>)[code] ?? 'internal'
 }

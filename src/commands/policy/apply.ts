@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {XmppadmError} from '../../errors.js'
+import {XmppadmError, exitCodeName} from '../../errors.js'
 import {debugLogOff, debugLogStatus} from '../../ops/debug-log.js'
 import {loadPolicy} from '../../ops/policy.js'
 import {purgeOffline, purgeUploads} from '../../ops/purge.js'
@@ -72,15 +72,11 @@ Every rule runs even if another fails. Exit 0 when all rules were applied, 2 whe
     if (failed.length) {
       const applied = results.length - failed.length
       if (applied === 0 && failed.every((f) => f.code === failed[0].code)) {
-        this.outcome = new XmppadmError(codeName(failed[0].code!), 'policy-failed', `no rule could be applied: ${failed[0].message}`)
+        this.outcome = new XmppadmError(exitCodeName(failed[0].code!), 'policy-failed', `no rule could be applied: ${failed[0].message}`)
       } else {
         this.outcome = new XmppadmError('partial', 'partial', `${failed.length} of ${results.length} rules failed`)
       }
     }
     return {file: this.args.file, dryRun: dry, rules: results}
   }
-}
-
-function codeName(code: number) {
-  return code === 69 ? 'unavailable' : code === 75 ? 'tempFail' : code === 77 ? 'forbidden' : code === 65 ? 'data' : 'internal'
 }
