@@ -5,6 +5,8 @@
 
 const secrets = new Set<string>()
 export const REDACTED = '[redacted]'
+/** Field vars whose values are secrets even when the server does not type them text-private. */
+export const SECRET_VAR = /pass|secret|token/i
 
 export function registerSecret(value: string | undefined): void {
   // Very short values would redact ordinary words; nobody should have a 1-3 character password,

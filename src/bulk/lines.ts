@@ -28,6 +28,12 @@ export async function* readLines(path: string): AsyncGenerator<InputLine> {
   }
 }
 
+/** A bulk line "jid" or "jid,password" (the password may itself contain commas). */
+export function splitLine(text: string): [string, string | undefined] {
+  const comma = text.indexOf(',')
+  return comma < 0 ? [text.trim(), undefined] : [text.slice(0, comma).trim(), text.slice(comma + 1) || undefined]
+}
+
 export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {
   let no = 0
   for (const text of values) yield {no: ++no, text}

@@ -8,7 +8,6 @@ import {type DataForm, NS_DATA, parseForm} from './dataform.js'
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands'
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
-const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 
 export interface CommandItem {
   node: string
@@ -42,12 +41,6 @@ export async function listCommands(session: Session, to: string): Promise<Comman
   return (query?.getChildren('item') ?? []).filter((i) => i.attrs.node).map((i) => ({node: i.attrs.node, name: i.attrs.name || undefined, jid: i.attrs.jid || to}))
 }
 
-export async function commandInfo(session: Session, to: string, node: string): Promise<{name?: string; isCommand: boolean}> {
-  const result = await session.iq('get', to, xml('query', {xmlns: NS_DISCO_INFO, node}), `disco#info of ${node}`)
-  const q = result.getChild('query', NS_DISCO_INFO)
-  const id = q?.getChildren('identity').find((i) => i.attrs.category === 'automation')
-  return {name: id?.attrs.name, isCommand: Boolean(id) || Boolean(q?.getChildren('feature').some((f) => f.attrs.var === NS_COMMANDS))}
-}
 
 export function parseCommandResponse(iq: Element, node: string): CommandResponse {
   const cmd = iq.getChild('command', NS_COMMANDS)

@@ -2,7 +2,7 @@
 // given values, the form's defaults, or an asker (prompts on a TTY), and cancels on abort.
 import {type Element} from '@xmpp/xml'
 import {XmppadmError, dataError} from '../errors.js'
-import {registerSecret} from '../secrets.js'
+import {SECRET_VAR, registerSecret} from '../secrets.js'
 import type {Session} from '../xmpp/session.js'
 import {type CommandAction, type CommandResponse, cancelCommand, commandFailure, commandStep} from './adhoc.js'
 import {type DataForm, type FormField, buildSubmit, normaliseValues} from './dataform.js'
@@ -29,8 +29,6 @@ export interface RunResult {
   response: CommandResponse
   stages: number
 }
-
-const SECRET_VAR = /pass|secret|token/i
 
 function isPrivate(f: FormField): boolean {
   return f.type === 'text-private' || (f.var !== undefined && SECRET_VAR.test(f.var))

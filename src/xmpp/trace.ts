@@ -2,12 +2,11 @@
 // every registered secret is blanked in the raw text and attribute values before they are
 // escaped (so no escaping variant can slip past), then once more in the finished line.
 import type {Element} from '@xmpp/xml'
-import {REDACTED, redact} from '../secrets.js'
+import {REDACTED, SECRET_VAR, redact} from '../secrets.js'
 
 const SASL = 'urn:ietf:params:xml:ns:xmpp-sasl'
 const SASL2 = 'urn:xmpp:sasl:2'
 const DATA = 'jabber:x:data'
-const SECRET_VAR = /pass|secret|token/i
 /** Deeper than this is shown as "…": the trace must not recurse without bound. */
 const MAX_DEPTH = 64
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {type InputLine, fromArray, readLines} from '../../bulk/lines.js'
+import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
 import {runBulk} from '../../bulk/runner.js'
 import {readSecretFile} from '../../config/credentials.js'
@@ -123,7 +123,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     // One account that failed: its error line says it all.
     if (total > 1 || this.flags['from-file'] || summary.failed === 0) this.ui.info(`created ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed}${summary.notAttempted.length ? `, not attempted ${summary.notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
     const result = {created: r.created, skipped: r.skipped, failed: r.failures, summary: {done: summary.done, skipped: summary.skipped, failed: summary.failed, notAttempted: summary.notAttempted.length, interrupted: summary.interrupted}, failedFile}
-    bulkExit(this, summary, r.failures, result)
+    bulkExit(this, summary, r.failures)
     return result
   }
 }
@@ -133,7 +133,3 @@ function lostConnection(e: XmppadmError): boolean {
   return e.exitCode === 75 && ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
 }
 
-function splitLine(text: string): [string, string | undefined] {
-  const comma = text.indexOf(',')
-  return comma < 0 ? [text.trim(), undefined] : [text.slice(0, comma).trim(), text.slice(comma + 1) || undefined]
-}

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {fromArray, readLines} from '../../bulk/lines.js'
-import {usageError} from '../../errors.js'
+import {fromArray, readLines, splitLine} from '../../bulk/lines.js'
+import {XmppadmError, usageError} from '../../errors.js'
 import {deleteAccounts} from '../../ops/accounts.js'
 import {requireStrategy} from '../../ops/catalogue.js'
 import {parseAccountJid, parseJid} from '../../xmpp/jid.js'
@@ -37,7 +37,7 @@ Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows
     const jids: string[] = []
     for await (const line of flags['from-file'] ? readLines(flags['from-file']) : fromArray(args)) {
       try {
-        jids.push(parseAccountJid(line.text.split(',')[0], domain))
+        jids.push(parseAccountJid(splitLine(line.text)[0], domain))
       } catch (error) {
         throw Object.assign(error as Error, {message: `line ${line.no}: ${(error as Error).message}`})
       }
@@ -66,7 +66,6 @@ Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows
     }
     this.ui.info(`deleted ${deleted.length}, not found ${notFound.length}${remaining.length ? `, not attempted ${remaining.length}` : ''}`)
     if (remaining.length) {
-      const {XmppadmError} = await import('../../errors.js')
       this.outcome = new XmppadmError('partial', 'partial', `interrupted: ${remaining.length} accounts not attempted`)
     }
     return {dryRun: false, deleted, notFound, notAttempted: remaining}
