@@ -48,6 +48,8 @@ export class Session {
   private readonly idPrefix = randomBytes(6).toString('base64url')
   private counter = 0
   private closed?: Error
+  /** When the connection went away (ms since the epoch), for callers that must know what preceded it. */
+  closedAt?: number
   readonly timeoutMs: number
 
   private constructor(conn: Connection, jid: Jid, info: LoginInfo, timeoutMs: number) {
@@ -58,6 +60,7 @@ export class Session {
     conn.route((el) => this.onStanza(el))
     conn.onClose((err) => {
       this.closed = err
+      this.closedAt ??= Date.now()
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer)
         this.pending.delete(id)

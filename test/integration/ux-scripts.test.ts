@@ -4,10 +4,11 @@
 import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 import {loadServers, registerAccount} from '../servers/servers.js'
-import {expectNoStack, scratch, uniqueUser} from '../helpers/cli.js'
-import {canLogIn, prosodyUsers, run} from '../helpers/ux.js'
+import {BIN, expectNoStack, scratch, serverEnv, uniqueUser} from '../helpers/cli.js'
+import {canLogIn, oneJson, prosodyUsers, run} from '../helpers/ux.js'
 
 const server = loadServers().prosody
 const DEL = 'http://jabber.org/protocol/admin#delete-user'
@@ -147,5 +148,56 @@ describe('--quiet and cron lines', () => {
       expect(r.stderr).toMatch(/chmod 600/)
       expect(r.stderr).not.toContain(server.admin.password)
     })
+  })
+})
+
+// oclif reads a piped stdin into a missing argument (with a 10 ms timeout, dropping what came in
+// by then): every argument says ignoreStdin, so "--from-file -" gets all of stdin, in order.
+describe('lists on stdin (--from-file -)', () => {
+  it('the README line: printf ... | account create --from-file -', async () => {
+    const [carol, dave] = [uniqueUser('uxstdinc'), uniqueUser('uxstdind')].map((u) => `${u}@${server.domain}`)
+    const r = await run(server, ['account', 'create', '--from-file', '-'], {input: `${carol}\n${dave},their-pw\n`})
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr.trim()).toBe('created 2, skipped 0, failed 0')
+    const [who, generated] = r.stdout.trim().split('\t')
+    expect(who).toBe(carol)
+    expect(await canLogIn(server, carol, generated)).toBe(true)
+    expect(await canLogIn(server, dave, 'their-pw')).toBe(true)
+  })
+
+  it('a pipe that feeds slowly: every line is read, none is taken for an argument or dropped', async () => {
+    const users = [uniqueUser('uxslow'), uniqueUser('uxslow'), uniqueUser('uxslow')]
+    const child = execa('node', [BIN, 'account', 'create', '--from-file', '-', '--json', '--user-password-file', join(scratch, 'slow.pw')], {
+      reject: false,
+      timeout: 30_000,
+      env: {XDG_CONFIG_HOME: join(scratch, 'config'), CI: undefined, XMPPADM_PROFILE: undefined, ...serverEnv(server)},
+    })
+    writeFileSync(join(scratch, 'slow.pw'), 'slow-Secret-1\n', {mode: 0o600})
+    child.stdin!.write(`${users[0]}@${server.domain}\n`)
+    await new Promise((r) => setTimeout(r, 300))
+    child.stdin!.write(`# a comment\n${users[1]}@${server.domain}\n`)
+    await new Promise((r) => setTimeout(r, 300))
+    child.stdin!.end(`${users[2]}@${server.domain}\n`)
+    const r = await child
+    expect(r.exitCode, r.stderr).toBe(0)
+    const doc = oneJson({exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr})
+    expect(doc.result.created.map((c: {jid: string}) => c.jid)).toEqual(users.map((u) => `${u}@${server.domain}`))
+    for (const u of users) expect(await canLogIn(server, `${u}@${server.domain}`, 'slow-Secret-1')).toBe(true)
+  })
+
+  it('account delete --from-file - --yes, and block-ip --from-file -', async () => {
+    const a = await newAccount('uxstdindel')
+    const b = await newAccount('uxstdindel')
+    const del = await run(server, ['account', 'delete', '--from-file', '-', '--yes', '--json'], {input: `${a.jid}\n${b.jid}\n`})
+    expect(del.exitCode, del.stderr).toBe(0)
+    expect(oneJson(del).result.deleted.sort()).toEqual([a.jid, b.jid].sort())
+    expect(await exists(a.local)).toBe(false)
+    expect(await exists(b.local)).toBe(false)
+
+    const block = await run(server, ['block-ip', '--from-file', '-', '--json'], {input: '192.0.2.77\n198.51.100.128/25\n'})
+    expect(block.exitCode, block.stderr).toBe(0)
+    expect(oneJson(block).result.blocked).toEqual(['192.0.2.77/32', '198.51.100.128/25'])
+    const undo = await run(server, ['block-ip', 'remove', '192.0.2.77', '198.51.100.128/25', '--quiet'])
+    expect(undo.exitCode, undo.stderr).toBe(0)
   })
 })

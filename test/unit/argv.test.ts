@@ -7,3 +7,21 @@ it('moves global options given before the command behind it', () => {
   expect(leadingOptionsLast(['account', 'create', 'a@b'])).toEqual(['account', 'create', 'a@b'])
   expect(leadingOptionsLast(['--json'])).toEqual(['--json'])
 })
+
+// oclif reads a piped stdin into an argument that was not given (and drops what arrived within its
+// 10 ms wait): "--from-file -" and runbook pipes need every argument to leave stdin alone.
+it('no command argument reads stdin', async () => {
+  const {readdirSync} = await import('node:fs')
+  const {join} = await import('node:path')
+  const root = new URL('../../src/commands/', import.meta.url).pathname
+  const files = readdirSync(root, {recursive: true, encoding: 'utf8'}).filter((f) => f.endsWith('.ts'))
+  let args = 0
+  for (const f of files) {
+    const cmd = (await import(join(root, f))).default as {args?: Record<string, {ignoreStdin?: boolean}>}
+    for (const [name, arg] of Object.entries(cmd.args ?? {})) {
+      args++
+      expect(arg.ignoreStdin, `${f}: argument ${name}`).toBe(true)
+    }
+  }
+  expect(args).toBeGreaterThanOrEqual(7)
+})

@@ -3,20 +3,24 @@ import {BaseCommand} from '../../base-command.js'
 import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
 import {runBulk} from '../../bulk/runner.js'
+import {AckJournal, RECHECK_WINDOW_MS} from '../../bulk/ack-journal.js'
 import {readSecretFile} from '../../config/credentials.js'
 import {XmppadmError, usageError} from '../../errors.js'
 import {Revealed, forgetSecret} from '../../secrets.js'
 import {createAccount, generatePassword} from '../../ops/accounts.js'
 import {parseAccountJid} from '../../xmpp/jid.js'
+import type {Session} from '../../xmpp/session.js'
+import type {OpContext} from '../../ops/context.js'
 import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
 
 export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
   static override summary = 'Create accounts; the new account can log in at once.'
   static override description = `Each new account's password comes from --user-password-file, --user-password-stdin, a prompt (on a terminal, for one account), or is generated: 24 random bytes, printed once on stdout (and in --json). Never from the command line.
 Bulk: --from-file FILE (or - for stdin) with one "jid" or "jid,password" a line (# comments and blank lines skipped); lines without a password get a generated one. Several creations run at once on one connection (--concurrency). Failed and unattempted lines go to the --failed-file, ready for a re-run.
+A lost connection: the run reconnects (--retries) and retries what was in flight; it first submits again the accounts acknowledged in the 10 s before the loss, which a dying server may have forgotten (an account that is there counts once).
 An existing account is an error that names it (exit 65), or "skipped" with --skip-existing.`
   static override strict = false
-  static override args = {jid: Args.string({description: 'Account JIDs to create (user@domain; a bare user takes the admin\'s domain)'})}
+  static override args = {jid: Args.string({description: 'Account JIDs to create (user@domain; a bare user takes the admin\'s domain)', ignoreStdin: true})}
   static override flags = {
     'user-password-file': Flags.string({summary: 'Read the new account\'s password from this file (first line).'}),
     'user-password-stdin': Flags.boolean({summary: 'Read the new account\'s password from the first line of stdin.'}),
@@ -59,6 +63,9 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     const onDone = new Map<number, string>()
     const failedLines: string[] = []
     const skipped: string[] = []
+    const journal = new AckJournal<Acked>()
+    const seenLost = new WeakSet<Session>()
+    const recheck = new Recheck(ctx, journal, this.ui)
     const summary = await runBulk<{jid: string; password?: string; existed?: boolean}>(
       lines,
       async (line) => {
@@ -68,18 +75,28 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         const password = given ?? generatePassword()
         // In a bulk run each line's password is only needed while that line can print something.
         if (!single) onDone.set(line.no, password)
+        const done = () => {
+          journal.acked({jid, password, line: line.text})
+          return {outcome: 'done' as const, value: {jid, password: given ? undefined : password}}
+        }
         for (let attempt = 0; ; attempt++) {
           const used = ctx.session
           try {
+            // After a reconnect, first what the lost server may have forgotten (once per session).
+            if (attempt > 0) await recheck.run(ctx.session)
             await createAccount(ctx, jid, password)
-            return {outcome: 'done', value: {jid, password: given ? undefined : password}}
+            return done()
           } catch (error) {
             if (!(error instanceof XmppadmError)) throw error
             // A retry after a lost connection: the first try may have created it before the
             // connection dropped, so "exists" now means "done", not a second creation.
-            if (attempt > 0 && error.reason === 'account-exists') return {outcome: 'done', value: {jid, password: given ? undefined : password}}
+            if (attempt > 0 && error.reason === 'account-exists') return done()
             if (flags['skip-existing'] && error.reason === 'account-exists') return {outcome: 'skipped', value: {jid, existed: true}}
             if (lostConnection(error) && attempt < 3 && flags.retries > 0 && !this.abort.signal.aborted) {
+              if (!seenLost.has(used)) {
+                seenLost.add(used)
+                journal.lost(used.closedAt ?? Date.now())
+              }
               ctx.session = await this.reconnect(flags.retries, used)
               continue
             }
@@ -113,16 +130,20 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
       },
     )
     progress.done()
-    return this.finish(summary, {created, skipped, failures, failedLines})
+    // The run ended (retries used up, interrupted) before the re-check: say so, and keep the lines.
+    const unchecked = journal.pending.map((a) => a.line)
+    if (unchecked.length) this.ui.warn(`${unchecked.length} accounts acknowledged just before the connection was lost were not re-checked (the server may have forgotten them): their lines close the failed file, re-run it with --skip-existing`)
+    return this.finish(summary, {created, skipped, failures, failedLines, unchecked, recheck: recheck.counts})
   }
 
-  private finish(summary: Awaited<ReturnType<typeof runBulk>>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}>; failedLines: string[]}) {
-    const failedFile = writeFailedLines(this.flags['failed-file'] ?? (this.flags['from-file'] && this.flags['from-file'] !== '-' ? `${this.flags['from-file']}.failed` : undefined), [...r.failedLines, ...summary.notAttempted.map((l) => l.text)])
+  private finish(summary: Awaited<ReturnType<typeof runBulk>>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}>; failedLines: string[]; unchecked: string[]; recheck: {rechecked: number; createdAgain: number}}) {
+    // Failed, then never attempted, then created but not re-checked after a lost connection.
+    const failedFile = writeFailedLines(this.flags['failed-file'] ?? (this.flags['from-file'] && this.flags['from-file'] !== '-' ? `${this.flags['from-file']}.failed` : undefined), [...r.failedLines, ...summary.notAttempted.map((l) => l.text), ...r.unchecked])
     if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)
     const total = summary.done + summary.skipped + summary.failed + summary.notAttempted.length
     // One account that failed: its error line says it all.
     if (total > 1 || this.flags['from-file'] || summary.failed === 0) this.ui.info(`created ${summary.done}, skipped ${summary.skipped}, failed ${summary.failed}${summary.notAttempted.length ? `, not attempted ${summary.notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
-    const result = {created: r.created, skipped: r.skipped, failed: r.failures, summary: {done: summary.done, skipped: summary.skipped, failed: summary.failed, notAttempted: summary.notAttempted.length, interrupted: summary.interrupted}, failedFile}
+    const result = {created: r.created, skipped: r.skipped, failed: r.failures, summary: {done: summary.done, skipped: summary.skipped, failed: summary.failed, notAttempted: summary.notAttempted.length, interrupted: summary.interrupted, ...r.recheck, unchecked: r.unchecked.length}, failedFile}
     bulkExit(this, summary, r.failures)
     return result
   }
@@ -133,3 +154,56 @@ function lostConnection(e: XmppadmError): boolean {
   return e.exitCode === 75 && ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
 }
 
+
+interface Acked {
+  jid: string
+  password: string
+  line: string
+}
+
+/**
+ * Re-creates, after a reconnect, the accounts the lost server acknowledged in its last seconds
+ * (see bulk/ack-journal.ts). One pass per new session, shared by every job that waits on it; an
+ * account that exists counts as fine. A connection lost again puts the rest back for the next one.
+ */
+class Recheck {
+  private session?: Session
+  private pass?: Promise<void>
+  readonly counts = {rechecked: 0, createdAgain: 0}
+
+  constructor(
+    private readonly ctx: OpContext,
+    private readonly journal: AckJournal<Acked>,
+    private readonly ui: {info(text: string): void; warn(text: string): void},
+  ) {}
+
+  run(session: Session): Promise<void> {
+    if (this.session !== session) {
+      this.session = session
+      this.pass = this.once()
+    }
+    return this.pass!
+  }
+
+  private async once(): Promise<void> {
+    const items = this.journal.take()
+    if (!items.length) return
+    let again = 0
+    let fine = 0
+    for (let i = 0; i < items.length; i++) {
+      try {
+        await createAccount(this.ctx, items[i].jid, items[i].password)
+        again++
+      } catch (error) {
+        if (error instanceof XmppadmError && error.reason === 'account-exists') fine++
+        else if (error instanceof XmppadmError && lostConnection(error)) {
+          this.journal.putBack(items.slice(i))
+          throw error
+        } else this.ui.warn(`${items[i].jid}: acknowledged before the connection was lost, and now: ${(error as Error).message}`)
+      }
+    }
+    this.counts.rechecked += again + fine
+    this.counts.createdAgain += again
+    this.ui.info(`re-checked ${again + fine} accounts acknowledged in the last ${RECHECK_WINDOW_MS / 1000} s before the connection was lost: ${again} created again`)
+  }
+}

@@ -14,7 +14,7 @@ export default class AccountDelete extends BaseCommand<typeof AccountDelete> {
   static override description = `Removes each account; the server's own removal hooks delete its roster, vCard, offline messages, archive and (with mod_xmppadm on Prosody) its uploads.
 Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows what would be deleted. Accounts that do not exist are reported as "not found", which is not an error: deleting is idempotent.`
   static override strict = false
-  static override args = {jid: Args.string({description: 'Account JIDs to delete'})}
+  static override args = {jid: Args.string({description: 'Account JIDs to delete', ignoreStdin: true})}
   static override flags = {
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (needed when not on a terminal).'}),
     'dry-run': Flags.boolean({char: 'n', summary: 'Show what would be deleted; change nothing.'}),

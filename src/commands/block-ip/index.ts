@@ -11,7 +11,7 @@ export default class BlockIp extends BaseCommand<typeof BlockIp> {
   static override description = `A new client connection from a blocked address is refused and live sessions from it are ended at once. Blocks last until removed, or for --expires. Every address is checked before anything is sent.
 Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmppadm capabilities". See also: block-ip list, block-ip remove.`
   static override strict = false
-  static override args = {address: Args.string({description: 'Addresses or CIDR ranges, e.g. 203.0.113.7 198.51.100.0/24 2001:db8::/32'})}
+  static override args = {address: Args.string({description: 'Addresses or CIDR ranges, e.g. 203.0.113.7 198.51.100.0/24 2001:db8::/32', ignoreStdin: true})}
   static override flags = {
     expires: Flags.string({summary: 'Lift the block after this long: 30m, 12h, 7d, 2w…'}),
     reason: Flags.string({summary: 'Why (kept with the block, shown by block-ip list).'}),

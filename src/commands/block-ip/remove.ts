@@ -8,7 +8,7 @@ export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
   static override summary = 'Lift blocks of addresses or ranges.'
   static override description = 'Each argument must match a block as listed by "block-ip list". On ejabberd (mod_adhoc_api) this lifts mod_fail2ban\'s automatic bans (api-commands/unban_ip). Removing a block that does not exist is reported, not an error.'
   static override strict = false
-  static override args = {address: Args.string({description: 'Addresses or CIDR ranges to unblock'})}
+  static override args = {address: Args.string({description: 'Addresses or CIDR ranges to unblock', ignoreStdin: true})}
   static override examples = ['<%= config.bin %> block-ip remove 198.51.100.0/24']
 
   async run() {

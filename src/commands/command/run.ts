@@ -12,7 +12,7 @@ On a terminal, required fields that were not given are asked for (passwords hidd
 A command that reports failure (an IQ error, an error note, an "error" result field) exits non-zero with the server's message.`
   static override aliases = ['run']
   static override args = {
-    node: Args.string({description: 'Command node, e.g. http://jabber.org/protocol/admin#get-online-users-list (see: xmppadm commands)', required: true}),
+    node: Args.string({description: 'Command node, e.g. http://jabber.org/protocol/admin#get-online-users-list (see: xmppadm commands)', ignoreStdin: true, required: true}),
   }
   static override flags = {
     field: Flags.string({char: 'f', summary: 'A field value as var=value; repeat for more fields or for several values of a multi-value field.', multiple: true}),

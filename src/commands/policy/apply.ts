@@ -22,7 +22,7 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
   uploads = 14d     # delete uploaded files older than 14 days
   debug_log = off   # switch debug logging off (and wipe its log) if it is on
 Every rule runs even if another fails. Exit 0 when all rules were applied, 2 when some were (the JSON result says which), otherwise the code of the failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable.`
-  static override args = {file: Args.string({description: 'Policy file (- for stdin)', required: true})}
+  static override args = {file: Args.string({description: 'Policy file (- for stdin)', ignoreStdin: true, required: true})}
   static override flags = {
     'dry-run': Flags.boolean({char: 'n', summary: 'Count what the purges would delete; change nothing.', default: false}),
     'skip-unavailable': Flags.boolean({summary: 'A rule this server cannot do is skipped with a warning, not a failure.'}),
