@@ -48,7 +48,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await super.init()
     // Until flags are parsed, errors still need a Ui.
     this.ui = new Ui({json: this.jsonEnabled(), quiet: false, noColor: false, noInput: false})
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -57,6 +57,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    // For the test that keeps the lite parser (src/lite) identical to oclif's: print and stop.
+    if (process.env.XMPPADM_PARSE_ONLY) {
+      process.stderr.write(`${JSON.stringify({via: this.config ? 'oclif' : 'lite', args, argv, flags})}\n`)
+      this.exit(0)
+    }
     this.ui = new Ui({json: this.jsonEnabled(), quiet: Boolean(this.flags.quiet), noColor: Boolean(this.flags['no-color']), noInput: Boolean(this.flags['no-input'])})
     // First Ctrl-C: stop taking new work and cancel open command sessions; the command finishes
     // what is in flight and reports. If it has not ended in 5 s, or on a second Ctrl-C: exit 130.
