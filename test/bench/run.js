@@ -109,9 +109,12 @@ async function prepareBuild() {
     await runOk('git archive', 'sh', ['-c', `git -C ${q(REPO)} archive ${q(rev)} | tar -x -C ${q(root)}`])
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'))
     await runOk('tsc', process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {cwd: root})
+    // Revisions with the lite bundle (bin/run.js loads dist/lite.js) need it built too.
+    const bundled = fs.existsSync(path.join(root, 'src/lite/bundle.mjs'))
+    if (bundled) await runOk('esbuild bundle', process.execPath, ['src/lite/bundle.mjs'], {cwd: root})
     await runOk('oclif manifest', path.join(REPO, 'node_modules/.bin/oclif'), ['manifest'], {cwd: root})
     await validateBuild(root)
-    return {root, source: `commit ${rev} (--ref ${args.ref}), built privately with tsc + oclif manifest`}
+    return {root, source: `commit ${rev} (--ref ${args.ref}), built privately with tsc${bundled ? ' + esbuild bundle' : ''} + oclif manifest`}
   }
   if (!fs.existsSync(path.join(REPO, 'dist'))) {
     log('dist/ is missing: npm run build')
@@ -207,6 +210,8 @@ async function phaseStartup(root) {
     {name: "import '@oclif/core'", cmd: script('oclif', "await import('@oclif/core')\n")},
     {name: "import '@oclif/core' + Config.load()", cmd: script('config', "const {Config} = await import('@oclif/core')\nawait Config.load({root: import.meta.dirname ?? new URL('.', import.meta.url).pathname})\n")},
     {name: '... + load the account:create command class', cmd: script('command', "const {Config} = await import('@oclif/core')\nconst c = await Config.load({root: new URL('.', import.meta.url).pathname})\nawait c.findCommand('account:create').load()\n")},
+    {name: 'xmppadm account create through oclif (XMPPADM_FULL_CLI=1), up to connect (refused)', cmd: `env XMPPADM_FULL_CLI=1 ${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`},
+    ...(fs.existsSync(path.join(root, 'dist/lite.js')) ? [{name: 'import dist/lite.js (every command, no oclif)', cmd: script('lite', "await import('./dist/lite.js')\n")}] : []),
     {name: 'xmppadm account create, up to connect (refused)', cmd: `${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`},
   ]
   const env = {...process.env, XMPPADM_JID: 'admin@localhost', XMPPADM_SERVER: '127.0.0.1:1', XMPPADM_PASSWORD_FILE: pw, XDG_CONFIG_HOME: path.join(TMP, 'no-config')}

@@ -2,6 +2,9 @@
 // oclif does, or hand it to oclif. Each line runs twice through bin/run.js, once forced through
 // oclif (XMPPADM_FULL_CLI=1), with XMPPADM_PARSE_ONLY=1 (print what was parsed, stop): the same
 // exit code, stdout and stderr, and the common lines must really take the lite path.
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
 import {BIN} from '../helpers/cli.js'
@@ -66,12 +69,15 @@ const lines: Line[] = [
   {argv: ['nope']},
 ]
 
-async function parsed(line: Line, full: boolean) {
+// No profile of the machine's user may leak in.
+const noConfig = mkdtempSync(join(tmpdir(), 'xmppadm-lite-config-'))
+
+async function parsed(line: Line, full: boolean, parseOnly = true) {
   const r = await execa('node', [BIN, ...line.argv], {
     reject: false,
     input: '',
     timeout: 20_000,
-    env: {XMPPADM_PARSE_ONLY: '1', XMPPADM_FULL_CLI: full ? '1' : '', NO_COLOR: '1', XMPPADM_PROFILE: undefined, XMPPADM_JID: undefined, XMPPADM_SERVER: undefined, XMPPADM_TIMEOUT: undefined, XMPPADM_CA_FILE: undefined, XMPPADM_PASSWORD_FILE: undefined, XMPPADM_CONTENT_TYPE: undefined, ...line.env},
+    env: {XMPPADM_PARSE_ONLY: parseOnly ? '1' : '', XMPPADM_FULL_CLI: full ? '1' : '', NO_COLOR: '1', XDG_CONFIG_HOME: noConfig, CI: 'true', XMPPADM_PROFILE: undefined, XMPPADM_JID: undefined, XMPPADM_SERVER: undefined, XMPPADM_TIMEOUT: undefined, XMPPADM_CA_FILE: undefined, XMPPADM_PASSWORD_FILE: undefined, XMPPADM_CONTENT_TYPE: undefined, ...line.env},
   })
   let via: string | undefined
   let stderr: unknown = r.stderr
@@ -94,6 +100,29 @@ describe('the lite path parses every command line as oclif does, or hands it ove
       expect({...lite, via: undefined}).toEqual({...full, via: undefined})
       if (line.lite) expect(lite.via, JSON.stringify(lite)).toBe('lite')
       else expect(lite.via).not.toBe('lite')
+    })
+  }
+})
+
+// Past parsing, both ways run the same command code; the ends (errors, JSON envelope, exit
+// codes) go through the stand-in's life cycle, so they are compared too (no server needed).
+describe('runs end the same way on both paths', () => {
+  const pw = join(mkdtempSync(join(tmpdir(), 'xmppadm-lite-')), 'pw')
+  writeFileSync(pw, 'not-used\n', {mode: 0o600})
+  const refused = {XMPPADM_JID: 'admin@localhost', XMPPADM_SERVER: '127.0.0.1:1', XMPPADM_PASSWORD_FILE: pw}
+  const runs: Line[] = [
+    {argv: ['capabilities', '--json'], env: refused},
+    {argv: ['account', 'create', 'x@localhost', '--user-password-file', pw], env: refused},
+    {argv: ['purge-offline', '--older-than', '7d', '--json'], env: {XMPPADM_PASSWORD_FILE: pw}},
+    {argv: ['purge-offline', '--older-than', '7d']},
+    {argv: ['account', 'create', '--json'], env: refused},
+    {argv: ['account', 'delete', 'x@localhost'], env: refused},
+  ]
+  for (const line of runs) {
+    it(line.argv.join(' '), async () => {
+      const [lite, full] = await Promise.all([parsed(line, false, false), parsed(line, true, false)])
+      expect(lite.exitCode).toBeGreaterThan(0)
+      expect(lite).toEqual(full)
     })
   }
 })
