@@ -100,3 +100,8 @@ export async function deleteAccounts(ctx: OpContext, jids: string[]): Promise<De
   const s = await requireStrategy(ctx, 'account-delete')
   return s.via === 'XEP-0133' ? deleteXep0133(ctx, jids) : deleteApi(ctx, jids)
 }
+
+/** Deletes one account: true if it was deleted, false if there was none. */
+export async function deleteAccount(ctx: OpContext, jid: string): Promise<boolean> {
+  return (await deleteAccounts(ctx, [jid])).deleted.includes(jid)
+}

@@ -38,6 +38,8 @@ const CREATE: Shape = {created: 'array', skipped: 'array', failed: 'array', summ
 const SUMMARY: Shape = {done: 'number', skipped: 'number', failed: 'number', notAttempted: 'number', interrupted: 'string|null'}
 const FAILED_ITEM: Shape = {line: 'number', jid: 'string', code: 'number', reason: 'string', message: 'string'}
 const DELETE: Shape = {dryRun: 'boolean', deleted: 'array', notFound: 'array', notAttempted: 'array'}
+const DELETE_RUN: Shape = {...DELETE, failed: 'array', summary: 'object', failedFile: 'string|null'}
+const DELETE_SUMMARY: Shape = {deleted: 'number', notFound: 'number', failed: 'number', notAttempted: 'number', interrupted: 'string|null', rechecked: 'number', deletedAgain: 'number', unchecked: 'number'}
 const PURGE: Shape = {dryRun: 'boolean', olderThanSeconds: 'number', count: 'number|null', users: 'number|null?', via: 'string', notes: 'array'}
 const DEBUG_LOG: Shape = {active: 'boolean', level: 'string?', file: 'string|null?', expires: 'string|null?', previous: 'boolean|string|null?', via: 'string', wipes: 'boolean'}
 
@@ -134,7 +136,8 @@ describe('--json on Prosody: the documented result of each command', () => {
     const a = await newAccount('uxjd')
     const missing = `${uniqueUser('uxjnone')}@${server.domain}`
     const res = await ok(['account', 'delete', a.jid, missing, '--yes'])
-    expectShape(res, DELETE, 'account delete')
+    expectShape(res, DELETE_RUN, 'account delete')
+    expectShape(res.summary, DELETE_SUMMARY, 'account delete summary')
     expect(res).toMatchObject({dryRun: false, deleted: [a.jid], notFound: [missing], notAttempted: []})
   })
 

@@ -3,14 +3,12 @@ import {BaseCommand} from '../../base-command.js'
 import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
 import {runBulk} from '../../bulk/runner.js'
-import {AckJournal, RECHECK_WINDOW_MS} from '../../bulk/ack-journal.js'
+import {Resilient} from '../../bulk/resilient.js'
 import {readSecretFile} from '../../config/credentials.js'
 import {XmppadmError, usageError} from '../../errors.js'
 import {Revealed, forgetSecret} from '../../secrets.js'
 import {createAccount, generatePassword} from '../../ops/accounts.js'
 import {parseAccountJid} from '../../xmpp/jid.js'
-import type {Session} from '../../xmpp/session.js'
-import type {OpContext} from '../../ops/context.js'
 import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
 
 export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
@@ -63,9 +61,25 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     const onDone = new Map<number, string>()
     const failedLines: string[] = []
     const skipped: string[] = []
-    const journal = new AckJournal<Acked>()
-    const seenLost = new WeakSet<Session>()
-    const recheck = new Recheck(ctx, journal, this.ui)
+    const resilient = new Resilient<Acked>({
+      ctx,
+      retries: flags.retries,
+      signal: this.abort.signal,
+      reconnect: (retries, failed) => this.reconnect(retries, failed),
+      redo: async (a) => {
+        try {
+          await createAccount(ctx, a.jid, a.password)
+          return true
+        } catch (error) {
+          if (error instanceof XmppadmError && error.reason === 'account-exists') return false
+          throw error
+        }
+      },
+      name: (a) => a.jid,
+      noun: 'accounts',
+      again: 'created again',
+      ui: this.ui,
+    })
     const summary = await runBulk<{jid: string; password?: string; existed?: boolean}>(
       lines,
       async (line) => {
@@ -75,34 +89,19 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         const password = given ?? generatePassword()
         // In a bulk run each line's password is only needed while that line can print something.
         if (!single) onDone.set(line.no, password)
-        const done = () => {
-          journal.acked({jid, password, line: line.text})
-          return {outcome: 'done' as const, value: {jid, password: given ? undefined : password}}
-        }
-        for (let attempt = 0; ; attempt++) {
-          const used = ctx.session
+        return resilient.run(async (attempt) => {
           try {
-            // After a reconnect, first what the lost server may have forgotten (once per session).
-            if (attempt > 0) await recheck.run(ctx.session)
             await createAccount(ctx, jid, password)
-            return done()
           } catch (error) {
-            if (!(error instanceof XmppadmError)) throw error
+            if (!(error instanceof XmppadmError) || error.reason !== 'account-exists') throw error
             // A retry after a lost connection: the first try may have created it before the
             // connection dropped, so "exists" now means "done", not a second creation.
-            if (attempt > 0 && error.reason === 'account-exists') return done()
-            if (flags['skip-existing'] && error.reason === 'account-exists') return {outcome: 'skipped', value: {jid, existed: true}}
-            if (lostConnection(error) && attempt < 3 && flags.retries > 0 && !this.abort.signal.aborted) {
-              if (!seenLost.has(used)) {
-                seenLost.add(used)
-                journal.lost(used.closedAt ?? Date.now())
-              }
-              ctx.session = await this.reconnect(flags.retries, used)
-              continue
-            }
-            throw error
+            if (attempt === 0 && flags['skip-existing']) return {outcome: 'skipped' as const, value: {jid, existed: true}}
+            if (attempt === 0) throw error
           }
-        }
+          resilient.acked({jid, password, line: line.text})
+          return {outcome: 'done' as const, value: {jid, password: given ? undefined : password}}
+        })
       },
       {
         concurrency: flags.concurrency,
@@ -131,9 +130,9 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     )
     progress.done()
     // The run ended (retries used up, interrupted) before the re-check: say so, and keep the lines.
-    const unchecked = journal.pending.map((a) => a.line)
+    const unchecked = resilient.unchecked.map((a) => a.line)
     if (unchecked.length) this.ui.warn(`${unchecked.length} accounts acknowledged just before the connection was lost were not re-checked (the server may have forgotten them): their lines close the failed file, re-run it with --skip-existing`)
-    return this.finish(summary, {created, skipped, failures, failedLines, unchecked, recheck: recheck.counts})
+    return this.finish(summary, {created, skipped, failures, failedLines, unchecked, recheck: {rechecked: resilient.counts.rechecked, createdAgain: resilient.counts.redone}})
   }
 
   private finish(summary: Awaited<ReturnType<typeof runBulk>>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}>; failedLines: string[]; unchecked: string[]; recheck: {rechecked: number; createdAgain: number}}) {
@@ -149,61 +148,8 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
   }
 }
 
-/** The session is gone: the item's outcome is unknown and a new session may finish it. (A timeout is not: the server is alive but slow, and the run stops.) */
-function lostConnection(e: XmppadmError): boolean {
-  return e.exitCode === 75 && ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
-}
-
-
 interface Acked {
   jid: string
   password: string
   line: string
-}
-
-/**
- * Re-creates, after a reconnect, the accounts the lost server acknowledged in its last seconds
- * (see bulk/ack-journal.ts). One pass per new session, shared by every job that waits on it; an
- * account that exists counts as fine. A connection lost again puts the rest back for the next one.
- */
-class Recheck {
-  private session?: Session
-  private pass?: Promise<void>
-  readonly counts = {rechecked: 0, createdAgain: 0}
-
-  constructor(
-    private readonly ctx: OpContext,
-    private readonly journal: AckJournal<Acked>,
-    private readonly ui: {info(text: string): void; warn(text: string): void},
-  ) {}
-
-  run(session: Session): Promise<void> {
-    if (this.session !== session) {
-      this.session = session
-      this.pass = this.once()
-    }
-    return this.pass!
-  }
-
-  private async once(): Promise<void> {
-    const items = this.journal.take()
-    if (!items.length) return
-    let again = 0
-    let fine = 0
-    for (let i = 0; i < items.length; i++) {
-      try {
-        await createAccount(this.ctx, items[i].jid, items[i].password)
-        again++
-      } catch (error) {
-        if (error instanceof XmppadmError && error.reason === 'account-exists') fine++
-        else if (error instanceof XmppadmError && lostConnection(error)) {
-          this.journal.putBack(items.slice(i))
-          throw error
-        } else this.ui.warn(`${items[i].jid}: acknowledged before the connection was lost, and now: ${(error as Error).message}`)
-      }
-    }
-    this.counts.rechecked += again + fine
-    this.counts.createdAgain += again
-    this.ui.info(`re-checked ${again + fine} accounts acknowledged in the last ${RECHECK_WINDOW_MS / 1000} s before the connection was lost: ${again} created again`)
-  }
 }

@@ -1,73 +1,142 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {fromArray, readLines, splitLine} from '../../bulk/lines.js'
-import {XmppadmError, usageError} from '../../errors.js'
-import {deleteAccounts} from '../../ops/accounts.js'
+import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
+import {Progress} from '../../bulk/progress.js'
+import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
+import {Resilient} from '../../bulk/resilient.js'
+import {runBulk} from '../../bulk/runner.js'
+import {usageError} from '../../errors.js'
+import {deleteAccount} from '../../ops/accounts.js'
 import {requireStrategy} from '../../ops/catalogue.js'
 import {parseAccountJid, parseJid} from '../../xmpp/jid.js'
-import {bulkFlags, writeFailedLines} from '../../bulk/report.js'
-
-const BATCH = 100
 
 export default class AccountDelete extends BaseCommand<typeof AccountDelete> {
   static override summary = 'Delete accounts and the data the server keeps for them.'
   static override description = `Removes each account; the server's own removal hooks delete its roster, vCard, offline messages, archive and (with mod_xmppadm on Prosody) its uploads.
-Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows what would be deleted. Accounts that do not exist are reported as "not found", which is not an error: deleting is idempotent.`
+Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows what would be deleted. Accounts that do not exist are reported as "not found", which is not an error: deleting is idempotent.
+Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank lines skipped; anything after a comma is ignored, so a create file works too). A file is read twice, streamed: first every line is checked, and a bad one refuses the whole run before anything is deleted; stdin can be read only once, so there a bad line fails on its own. Several deletions run at once on one connection (--concurrency); failed and unattempted lines go to the --failed-file. A lost connection: the run reconnects (--retries) and retries what was in flight; it first deletes again the accounts deleted in the 10 s before the loss, which a dying server may have forgotten.`
   static override strict = false
   static override args = {jid: Args.string({description: 'Account JIDs to delete', ignoreStdin: true})}
   static override flags = {
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (needed when not on a terminal).'}),
     'dry-run': Flags.boolean({char: 'n', summary: 'Show what would be deleted; change nothing.'}),
+    retries: Flags.integer({summary: 'Reconnect this many times (with backoff) when the connection is lost during a run; 0 stops at once.', default: 5, min: 0, max: 100}),
     ...bulkFlags,
   }
   static override examples = [
     {description: 'Delete an account on request (asks first)', command: '<%= config.bin %> account delete alice@example.org'},
     {description: 'From a script', command: '<%= config.bin %> account delete alice@example.org bob@example.org --yes --json'},
     {description: 'Preview a bulk deletion', command: '<%= config.bin %> account delete --from-file leavers.txt --dry-run'},
+    {description: 'A bulk deletion from cron (failed lines in leavers.txt.failed)', command: '<%= config.bin %> account delete --from-file leavers.txt --yes --quiet'},
   ]
 
   async run() {
     const {argv, flags} = await this.parse(AccountDelete)
     const args = argv as string[]
-    if (!args.length && !flags['from-file']) throw usageError('no account given', 'name accounts as arguments or use --from-file FILE')
+    const file = flags['from-file']
+    if (!args.length && !file) throw usageError('no account given', 'name accounts as arguments or use --from-file FILE')
+    if (args.length && file) throw usageError('give accounts as arguments or with --from-file, not both')
     const ctx = await this.opContext()
     const domain = parseJid(ctx.to).domain
     await requireStrategy(ctx, 'account-delete')
-    // Parse everything first: a bad line refuses the whole run before anything is deleted.
-    const jids: string[] = []
-    for await (const line of flags['from-file'] ? readLines(flags['from-file']) : fromArray(args)) {
+    const lines = (): AsyncIterable<InputLine> => (file ? readLines(file) : fromArray(args))
+    const jidOf = (line: InputLine): string => {
       try {
-        jids.push(parseAccountJid(splitLine(line.text)[0], domain))
+        return parseAccountJid(splitLine(line.text)[0], domain)
       } catch (error) {
         throw Object.assign(error as Error, {message: `line ${line.no}: ${(error as Error).message}`})
       }
     }
-    if (flags['dry-run']) {
-      for (const j of jids) this.ui.out(`would delete ${j}`)
-      return {dryRun: true, wouldDelete: jids, deleted: [], notFound: [], notAttempted: []}
+
+    // Check every line first (a file is read again for the work, streamed: memory stays flat).
+    let count: number | undefined
+    let first: string | undefined
+    if (file !== '-') {
+      count = 0
+      for await (const line of lines()) {
+        first ??= jidOf(line)
+        if (count++ > 0) jidOf(line)
+      }
+      if (count === 0) throw usageError(`no accounts in ${file}`)
     }
-    await this.confirmDestructive(jids.length === 1 ? `delete ${jids[0]} and all its data` : `delete ${jids.length} accounts and all their data`, {yes: flags.yes})
+    const json = this.jsonEnabled()
+    if (flags['dry-run']) {
+      const wouldDelete: string[] = []
+      for await (const line of lines()) {
+        const jid = jidOf(line)
+        this.ui.out(`would delete ${jid}`)
+        if (json) wouldDelete.push(jid)
+      }
+      return {dryRun: true, wouldDelete, deleted: [], notFound: [], notAttempted: []}
+    }
+    await this.confirmDestructive(count === 1 ? `delete ${first} and all its data` : `delete ${count ?? 'the listed'} accounts and all their data`, {yes: flags.yes})
+
     this.graceful = true
+    const progress = new Progress(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !json && Boolean(file), count, 'deleting ')
+    const resilient = new Resilient<string>({
+      ctx,
+      retries: flags.retries,
+      signal: this.abort.signal,
+      reconnect: (retries, failed) => this.reconnect(retries, failed),
+      redo: (jid) => deleteAccount(ctx, jid),
+      name: (jid) => jid,
+      noun: 'accounts',
+      again: 'deleted again',
+      ui: this.ui,
+    })
     const deleted: string[] = []
     const notFound: string[] = []
-    let remaining = jids
-    try {
-      while (remaining.length && !this.abort.signal.aborted) {
-        const batch = remaining.slice(0, BATCH)
-        const out = await deleteAccounts(ctx, batch)
-        deleted.push(...out.deleted)
-        notFound.push(...out.notFound)
-        for (const j of out.deleted) this.ui.out(`deleted ${j}`)
-        for (const j of out.notFound) this.ui.info(`not found: ${j}`)
-        remaining = remaining.slice(BATCH)
-      }
-    } finally {
-      writeFailedLines(flags['failed-file'], remaining)
+    const failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}> = []
+    const failedLines: string[] = []
+    const single = count === 1
+    const summary = await runBulk<string>(
+      lines(),
+      async (line) => {
+        const jid = jidOf(line)
+        return resilient.run(async (attempt) => {
+          // Retried after a lost connection, "not found" most likely means the first try did it.
+          const gone = (await deleteAccount(ctx, jid)) || attempt > 0
+          if (gone) resilient.acked(jid)
+          return {outcome: gone ? 'done' : 'skipped', value: jid}
+        })
+      },
+      {
+        concurrency: flags.concurrency,
+        signal: this.abort.signal,
+        keepResults: false,
+        isFatal: (e) => e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69,
+        onResult: (r) => {
+          progress.tick(r.outcome === 'failed')
+          if (r.outcome === 'done') {
+            this.ui.out(`deleted ${r.value}`)
+            if (json) deleted.push(r.value!)
+          } else if (r.outcome === 'skipped') {
+            this.ui.info(`not found: ${r.value}`)
+            if (json) notFound.push(r.value!)
+          } else {
+            failures.push({line: r.line.no, jid: splitLine(r.line.text)[0], code: r.error!.exitCode, reason: r.error!.reason, message: r.error!.message, hint: r.error!.hint})
+            failedLines.push(r.line.text)
+            if (!json && !single) this.ui.error(`line ${r.line.no}: ${r.error!.message}`, r.error!.hint)
+          }
+        },
+      },
+    )
+    progress.done()
+    const unchecked = [...resilient.unchecked]
+    if (unchecked.length) this.ui.warn(`${unchecked.length} accounts deleted just before the connection was lost were not re-checked (the server may have forgotten the deletion): they close the failed file, run it again`)
+    const notAttempted = summary.notAttempted.map((l) => l.text)
+    const failedFile = writeFailedLines(flags['failed-file'] ?? (file && file !== '-' ? `${file}.failed` : undefined), [...failedLines, ...notAttempted, ...unchecked])
+    if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)
+    this.ui.info(`deleted ${summary.done}, not found ${summary.skipped}${summary.failed ? `, failed ${summary.failed}` : ''}${notAttempted.length ? `, not attempted ${notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
+    bulkExit(this, summary, failures)
+    return {
+      dryRun: false,
+      deleted,
+      notFound,
+      failed: failures,
+      notAttempted: notAttempted.map((t) => splitLine(t)[0]),
+      summary: {deleted: summary.done, notFound: summary.skipped, failed: summary.failed, notAttempted: notAttempted.length, interrupted: summary.interrupted, rechecked: resilient.counts.rechecked, deletedAgain: resilient.counts.redone, unchecked: unchecked.length},
+      failedFile,
     }
-    this.ui.info(`deleted ${deleted.length}, not found ${notFound.length}${remaining.length ? `, not attempted ${remaining.length}` : ''}`)
-    if (remaining.length) {
-      this.outcome = new XmppadmError('partial', 'partial', `interrupted: ${remaining.length} accounts not attempted`)
-    }
-    return {dryRun: false, deleted, notFound, notAttempted: remaining}
   }
 }
