@@ -38,3 +38,33 @@ export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {
   let no = 0
   for (const text of values) yield {no: ++no, text}
 }
+
+/**
+ * Groups items into arrays of up to `size`, streamed. A slow source (a pipe fed as events happen)
+ * does not hold a partial group back: it goes out when nothing more arrived for `maxWaitMs`.
+ */
+export async function* batches<T>(items: AsyncIterable<T>, size: number, maxWaitMs = 200): AsyncGenerator<T[]> {
+  const iterator = items[Symbol.asyncIterator]()
+  let batch: T[] = []
+  let pending: Promise<IteratorResult<T>> | undefined
+  for (;;) {
+    pending ??= iterator.next()
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(resolve, maxWaitMs, 'waited')))
+    const next = batch.length ? await Promise.race([pending, waited]) : await pending
+    clearTimeout(timer)
+    if (next === 'waited') {
+      yield batch
+      batch = []
+      continue
+    }
+    pending = undefined
+    if (next.done) break
+    batch.push(next.value)
+    if (batch.length >= size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length) yield batch
+}

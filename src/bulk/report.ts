@@ -31,7 +31,7 @@ export interface FailureRow {
  * Exit status of a bulk run: 0 all done; one item that failed: its own error; otherwise 2 ("partly
  * done") with the summary as the result; an interruption with nothing done: 75.
  */
-export function bulkExit(cmd: {outcome?: XmppadmError}, summary: BulkSummary<unknown>, failures: FailureRow[]): void {
+export function bulkExit(cmd: {outcome?: XmppadmError}, summary: Pick<BulkSummary<unknown, unknown>, 'done' | 'skipped' | 'failed' | 'notAttempted' | 'interrupted'>, failures: FailureRow[]): void {
   const total = summary.done + summary.skipped + summary.failed + summary.notAttempted.length
   if (summary.failed === 0 && !summary.interrupted) return
   if (total === 1 && failures.length === 1) {

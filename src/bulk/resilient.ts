@@ -18,8 +18,11 @@ export interface ResilientOptions<T> {
   retries: number
   signal: AbortSignal
   reconnect: (retries: number, failed: Session) => Promise<Session>
-  /** Does an acknowledged item again: true if it had been forgotten, false if it was still done. */
-  redo: (item: T) => Promise<boolean>
+  /**
+   * Does an acknowledged item again: true if it had been forgotten, false if it was still done.
+   * Without it nothing is redone (for servers that write what they acknowledge).
+   */
+  redo?: (item: T) => Promise<boolean>
   /** Names an item in a warning. */
   name: (item: T) => string
   /** "accounts", and what a forgotten one is after redo: "created again". */
@@ -57,7 +60,7 @@ export class Resilient<T> {
 
   /** The server acknowledged this item (it counts as done). */
   acked(item: T): void {
-    this.journal.acked(item)
+    if (this.o.redo) this.journal.acked(item)
   }
 
   /** Acknowledged just before a loss and never re-checked (the run ended first). */
@@ -81,7 +84,7 @@ export class Resilient<T> {
     let checked = 0
     for (let i = 0; i < items.length; i++) {
       try {
-        if (await this.o.redo(items[i])) again++
+        if (await this.o.redo!(items[i])) again++
         checked++
       } catch (error) {
         // Lost again: the rest waits for the next session.

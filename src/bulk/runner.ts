@@ -8,27 +8,27 @@ import type {InputLine} from './lines.js'
 
 export type Outcome = 'done' | 'skipped' | 'failed'
 
-export interface ItemResult<R> {
-  line: InputLine
+export interface ItemResult<R, I = InputLine> {
+  line: I
   outcome: Outcome
   value?: R
   error?: XmppadmError
 }
 
-export interface BulkSummary<R> {
+export interface BulkSummary<R, I = InputLine> {
   done: number
   skipped: number
   failed: number
   /** Lines never started because of an interruption. */
-  notAttempted: InputLine[]
-  results: Array<ItemResult<R>>
+  notAttempted: I[]
+  results: Array<ItemResult<R, I>>
   interrupted?: string
 }
 
-export interface BulkOptions<R> {
+export interface BulkOptions<R, I = InputLine> {
   concurrency: number
   signal?: AbortSignal
-  onResult?: (r: ItemResult<R>) => void
+  onResult?: (r: ItemResult<R, I>) => void
   /** Keep per-item results in memory (off for very large runs). */
   keepResults?: boolean
   /** An error of this kind stops the run: the connection is gone, nothing more can work. */
@@ -49,13 +49,13 @@ function collector(): (() => void) | undefined {
   }
 }
 
-export async function runBulk<R>(lines: AsyncIterable<InputLine>, job: (line: InputLine) => Promise<{outcome: Outcome; value?: R}>, opts: BulkOptions<R>): Promise<BulkSummary<R>> {
-  const summary: BulkSummary<R> = {done: 0, skipped: 0, failed: 0, notAttempted: [], results: []}
+export async function runBulk<R, I = InputLine>(lines: AsyncIterable<I>, job: (line: I) => Promise<{outcome: Outcome; value?: R}>, opts: BulkOptions<R, I>): Promise<BulkSummary<R, I>> {
+  const summary: BulkSummary<R, I> = {done: 0, skipped: 0, failed: 0, notAttempted: [], results: []}
   const inFlight = new Set<Promise<void>>()
   const iterator = lines[Symbol.asyncIterator]()
   const gc = collector()
   let sinceGc = 0
-  const record = (r: ItemResult<R>) => {
+  const record = (r: ItemResult<R, I>) => {
     summary[r.outcome]++
     if (gc && ++sinceGc >= GC_EVERY) {
       sinceGc = 0

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
-import {runBulk} from '../../bulk/runner.js'
+import {type BulkSummary, runBulk} from '../../bulk/runner.js'
 import {Resilient} from '../../bulk/resilient.js'
 import {readSecretFile} from '../../config/credentials.js'
 import {XmppadmError, usageError} from '../../errors.js'
@@ -135,7 +135,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     return this.finish(summary, {created, skipped, failures, failedLines, unchecked, recheck: {rechecked: resilient.counts.rechecked, createdAgain: resilient.counts.redone}})
   }
 
-  private finish(summary: Awaited<ReturnType<typeof runBulk>>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}>; failedLines: string[]; unchecked: string[]; recheck: {rechecked: number; createdAgain: number}}) {
+  private finish(summary: BulkSummary<unknown>, r: {created: Array<{jid: string; password?: Revealed}>; skipped: string[]; failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}>; failedLines: string[]; unchecked: string[]; recheck: {rechecked: number; createdAgain: number}}) {
     // Failed, then never attempted, then created but not re-checked after a lost connection.
     const failedFile = writeFailedLines(this.flags['failed-file'] ?? (this.flags['from-file'] && this.flags['from-file'] !== '-' ? `${this.flags['from-file']}.failed` : undefined), [...r.failedLines, ...summary.notAttempted.map((l) => l.text), ...r.unchecked])
     if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)

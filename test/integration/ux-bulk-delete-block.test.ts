@@ -1,4 +1,4 @@
-// Issue 4, bulk deletion as an operator does it: 2,000 leavers from a file. A bad line refuses the
+// Issue 4, bulk deletion (and bulk block-ip, at the end) as an operator does it: 2,000 leavers from a file. A bad line refuses the
 // whole run before anything is deleted; Ctrl-C (SIGINT) half-way stops after the work in flight
 // and writes the rest to the failed file; its re-run deletes the rest. Every account is deleted
 // exactly once, and the summaries say exactly what was done. From stdin (read once), a bad line
@@ -107,5 +107,61 @@ describe('bulk account delete: 2,000 lines, a bad line, Ctrl-C half-way, a re-ru
     expect(doc.result.deleted.sort()).toEqual([...jids].sort())
     expect(doc.result.failed).toEqual([expect.objectContaining({line: 3, jid: `not a jid@${server.domain}`, code: 65})])
     expect(prosodyAccountFiles(server, prefix)).toBe(0)
+  })
+})
+
+// block-ip from a file or a pipe: batches of up to 500 addresses a command, several in flight; a
+// bad line fails on its own; a pipe fed as events happen is blocked as lines arrive.
+describe('bulk block-ip', () => {
+  const addr = (i: number) => `100.64.${i >> 8}.${i & 255}`
+  const listed = async () => {
+    const r = await run(server, ['block-ip', 'list', '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    return new Set<string>(oneJson(r).result.blocked.map((b: {address: string}) => b.address))
+  }
+
+  it('1,200 lines with two bad ones: 1,198 blocked in 3 commands, the bad lines in the failed file, exit 2', {timeout: 60_000}, async () => {
+    const lines = Array.from({length: 1200}, (_, i) => addr(i))
+    lines[10] = '100.64.0.999'
+    lines[1100] = 'not-an-address'
+    const file = join(scratch, `${uniqueUser('uxblock')}.txt`)
+    writeFileSync(file, `# from the incident\n${lines.join('\n')}\n`)
+    onTestFinished(async () => {
+      rmSync(file, {force: true})
+      rmSync(`${file}.failed`, {force: true})
+      await run(server, ['block-ip', 'remove', ...lines.filter((_, i) => i !== 10 && i !== 1100)])
+    })
+    const r = await run(server, ['block-ip', '--from-file', file, '--reason', 'bulk test', '--json', '--debug'])
+    expect(r.exitCode, r.stderr.slice(-1500)).toBe(2)
+    const doc = oneJson(r)
+    expect(doc.ok).toBe(false)
+    expect(doc.result.summary).toEqual({blocked: 1198, failed: 2, notAttempted: 0})
+    expect(doc.result.blocked).toHaveLength(1198)
+    expect(doc.result.failed.map((f: {line: number; address: string; code: number}) => [f.line, f.address, f.code])).toEqual([
+      [12, '100.64.0.999', 65],
+      [1102, 'not-an-address', 65],
+    ])
+    expect(linesOf(`${file}.failed`)).toEqual(['100.64.0.999', 'not-an-address'])
+    // three block-ip commands went out (500 + 500 + 198 addresses)
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('SEND ') && /node=["']urn:xmppadm:admin:1#block-ip["']/.test(l))).toHaveLength(3)
+    const now = await listed()
+    for (const a of [addr(0), addr(499), addr(500), addr(1199)]) expect(now.has(`${a}/32`), a).toBe(true)
+  })
+
+  it('a pipe fed as events happen: each address is blocked while the pipe is still open', {timeout: 60_000}, async () => {
+    const [a, b] = [addr(4000), addr(4001)]
+    onTestFinished(async () => {
+      await run(server, ['block-ip', 'remove', a, b])
+    })
+    const child = execa('node', [BIN, 'block-ip', '--from-file', '-'], {reject: false, timeout: 30_000, env: env()})
+    child.stdin!.write(`${a}\n`)
+    await expect.poll(listed, {timeout: 5_000, interval: 200}).toContain(`${a}/32`)
+    child.stdin!.write(`${b}\n`)
+    await expect.poll(listed, {timeout: 5_000, interval: 200}).toContain(`${b}/32`)
+    child.stdin!.end()
+    const r = await child
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual([`blocked ${a}/32`, `blocked ${b}/32`])
+    expect(r.stderr).toMatch(/blocked 2, failed 0/)
   })
 })
