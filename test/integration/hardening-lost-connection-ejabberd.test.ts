@@ -49,7 +49,7 @@ afterAll(async () => {
 
 describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', () => {
   it('restarted: the run reconnects and finishes by itself, every account created exactly once', async () => {
-    const COUNT = 800
+    const COUNT = 2000
     const prefix = `ek${Date.now().toString(36)}`
     const lines = Array.from({length: COUNT}, (_, i) => `${prefix}${i}@localhost,Pw-${prefix}-${i}-x`)
     const file = join(scratch, `${prefix}.txt`)
@@ -79,6 +79,7 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     expectNoStack({exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr})
     expect(r.stderr).toMatch(/connection lost; reconnecting/)
     expect(r.stderr).toMatch(new RegExp(`created ${COUNT}, skipped 0, failed 0`))
+    console.log(`[lost-connection-ejabberd] ${r.stderr.split('\n').filter((l) => /re-checked|reconnect/.test(l)).join(' | ')}`)
     const users = (await registeredUsers()).filter((u) => u.startsWith(prefix))
     expect(users).toHaveLength(COUNT)
     expect(new Set(users).size).toBe(COUNT)
