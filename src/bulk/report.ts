@@ -41,3 +41,8 @@ export function bulkExit(cmd: {outcome?: XmppadmError}, summary: Pick<BulkSummar
   const msg = `${summary.failed} of ${total} failed${summary.notAttempted.length ? `, ${summary.notAttempted.length} not attempted` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`
   cmd.outcome = new XmppadmError(summary.done + summary.skipped === 0 && summary.interrupted ? 'tempFail' : 'partial', 'partial', msg)
 }
+
+/** Errors after which no further item can work (server gone, not allowed, not offered): the run stops. */
+export function endsTheRun(e: XmppadmError): boolean {
+  return e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69
+}

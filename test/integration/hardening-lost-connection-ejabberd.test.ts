@@ -37,6 +37,23 @@ async function restart(): Promise<void> {
   }
 }
 
+/** xmppadm against the private ejabberd, as a child whose stdin and stdout the test drives. */
+function cli(args: string[], timeout: number) {
+  return execa('node', [BIN, ...args], {
+    reject: false,
+    timeout,
+    env: {
+      XDG_CONFIG_HOME: join(scratch, 'config'),
+      NO_COLOR: '1',
+      CI: 'true',
+      XMPPADM_JID: server.admin.jid,
+      XMPPADM_SERVER: `${server.host}:${server.port}`,
+      XMPPADM_PASSWORD_FILE: secretFile(`${server.admin.password}\n`),
+      XMPPADM_CA_FILE: server.caFile,
+    },
+  })
+}
+
 beforeAll(async () => {
   server = await startEjabberd24()
 })
@@ -54,19 +71,7 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     const lines = Array.from({length: COUNT}, (_, i) => `${prefix}${i}@localhost,Pw-${prefix}-${i}-x`)
     const file = join(scratch, `${prefix}.txt`)
     writeFileSync(file, `${lines.join('\n')}\n`, {mode: 0o600})
-    const run = execa('node', [BIN, 'account', 'create', '--from-file', file, '--concurrency', '8', '--timeout', '10'], {
-      reject: false,
-      timeout: 200_000,
-      env: {
-        XDG_CONFIG_HOME: join(scratch, 'config'),
-        NO_COLOR: '1',
-        CI: 'true',
-        XMPPADM_JID: server.admin.jid,
-        XMPPADM_SERVER: `${server.host}:${server.port}`,
-        XMPPADM_PASSWORD_FILE: secretFile(`${server.admin.password}\n`),
-        XMPPADM_CA_FILE: server.caFile,
-      },
-    })
+    const run = cli(['account', 'create', '--from-file', file, '--concurrency', '8', '--timeout', '10'], 200_000)
     // ejabberd creates ~100-150 accounts a second here: kill it well inside the run.
     await sleep(1500)
     expect(run.exitCode, 'the run ended before the kill').toBe(null)
@@ -91,19 +96,7 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
   it('accounts the server acknowledged just before it died are created again after the reconnect, with the printed password', async () => {
     const prefix = `ea${Date.now().toString(36)}`
     const jids = Array.from({length: 10}, (_, i) => `${prefix}${i}@localhost`)
-    const run = execa('node', [BIN, 'account', 'create', '--from-file', '-', '--timeout', '10'], {
-      reject: false,
-      timeout: 120_000,
-      env: {
-        XDG_CONFIG_HOME: join(scratch, 'config'),
-        NO_COLOR: '1',
-        CI: 'true',
-        XMPPADM_JID: server.admin.jid,
-        XMPPADM_SERVER: `${server.host}:${server.port}`,
-        XMPPADM_PASSWORD_FILE: secretFile(`${server.admin.password}\n`),
-        XMPPADM_CA_FILE: server.caFile,
-      },
-    })
+    const run = cli(['account', 'create', '--from-file', '-', '--timeout', '10'], 120_000)
     // Generated passwords are printed as each account exists: "jid<TAB>password" on stdout.
     const printed = new Map<string, string>()
     let seen: () => void = () => undefined
@@ -149,19 +142,7 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     for (const j of jids) expect((await runControl(server, ['register', j.split('@')[0], 'localhost', `pw-${prefix}`])).code).toBe(0)
     // ejabberdctl's registrations must be on disk before the kill: wait out Mnesia's 2 s flush.
     await sleep(3000)
-    const run = execa('node', [BIN, 'account', 'delete', '--from-file', '-', '--yes', '--timeout', '10'], {
-      reject: false,
-      timeout: 120_000,
-      env: {
-        XDG_CONFIG_HOME: join(scratch, 'config'),
-        NO_COLOR: '1',
-        CI: 'true',
-        XMPPADM_JID: server.admin.jid,
-        XMPPADM_SERVER: `${server.host}:${server.port}`,
-        XMPPADM_PASSWORD_FILE: secretFile(`${server.admin.password}\n`),
-        XMPPADM_CA_FILE: server.caFile,
-      },
-    })
+    const run = cli(['account', 'delete', '--from-file', '-', '--yes', '--timeout', '10'], 120_000)
     let seen: () => void = () => undefined
     const firstFive = new Promise<void>((resolve) => (seen = resolve))
     let out = ''

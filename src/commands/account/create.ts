@@ -9,7 +9,7 @@ import {XmppadmError, usageError} from '../../errors.js'
 import {Revealed, forgetSecret} from '../../secrets.js'
 import {createAccount, generatePassword} from '../../ops/accounts.js'
 import {parseAccountJid} from '../../xmpp/jid.js'
-import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
+import {bulkExit, bulkFlags, endsTheRun, writeFailedLines} from '../../bulk/report.js'
 
 export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
   static override summary = 'Create accounts; the new account can log in at once.'
@@ -107,7 +107,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         concurrency: flags.concurrency,
         signal: this.abort.signal,
         keepResults: false,
-        isFatal: (e) => e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69,
+        isFatal: endsTheRun,
         onResult: (r) => {
           progress.tick(r.outcome === 'failed')
           const done = onDone.get(r.line.no)

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
-import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
+import {bulkExit, bulkFlags, endsTheRun, writeFailedLines} from '../../bulk/report.js'
 import {Resilient} from '../../bulk/resilient.js'
 import {runBulk} from '../../bulk/runner.js'
 import {usageError} from '../../errors.js'
@@ -104,7 +104,7 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
         concurrency: flags.concurrency,
         signal: this.abort.signal,
         keepResults: false,
-        isFatal: (e) => e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69,
+        isFatal: endsTheRun,
         onResult: (r) => {
           progress.tick(r.outcome === 'failed')
           if (r.outcome === 'done') {

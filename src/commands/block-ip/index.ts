@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {type InputLine, batches, readLines} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
-import {bulkExit, bulkFlags, writeFailedLines} from '../../bulk/report.js'
+import {bulkExit, bulkFlags, endsTheRun, writeFailedLines} from '../../bulk/report.js'
 import {Resilient} from '../../bulk/resilient.js'
 import {runBulk} from '../../bulk/runner.js'
 import {XmppadmError, usageError} from '../../errors.js'
@@ -91,7 +91,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
         concurrency: flags.concurrency,
         signal: this.abort.signal,
         keepResults: false,
-        isFatal: (e) => e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69,
+        isFatal: endsTheRun,
         onResult: (r) => {
           if (r.outcome !== 'done') {
             for (const line of r.line) fail(line, r.error!)
