@@ -9,8 +9,12 @@ export interface InputLine {
   text: string
 }
 
-/** Non-blank, non-comment lines of a file ("-" = stdin). */
-export async function* readLines(path: string): AsyncGenerator<InputLine> {
+/**
+ * Non-blank, non-comment lines of a file ("-" = stdin). `until` stops reading stdin early: a pipe
+ * that never ends (a log watcher) must not hold an interrupted run open. (A file is always read to
+ * its end: its unattempted rest goes to the failed file.)
+ */
+export async function* readLines(path: string, opts: {until?: AbortSignal} = {}): AsyncGenerator<InputLine> {
   const stream = path === '-' ? process.stdin : createReadStream(path)
   const opened = new Promise<void>((resolve, reject) => {
     if (path === '-') resolve()
@@ -19,6 +23,11 @@ export async function* readLines(path: string): AsyncGenerator<InputLine> {
   })
   await opened
   const rl = createInterface({input: stream, crlfDelay: Infinity})
+  const stop = () => rl.close()
+  if (path === '-' && opts.until) {
+    if (opts.until.aborted) stop()
+    opts.until.addEventListener('abort', stop, {once: true})
+  }
   let no = 0
   for await (const raw of rl) {
     no++

@@ -33,6 +33,8 @@ export interface BulkOptions<R, I = InputLine> {
   keepResults?: boolean
   /** An error of this kind stops the run: the connection is gone, nothing more can work. */
   isFatal?: (e: XmppadmError) => boolean
+  /** Called once when the run stops early, before the rest is counted (stdin: stop reading it). */
+  onStop?: () => void
 }
 
 /**
@@ -65,11 +67,24 @@ export async function runBulk<R, I = InputLine>(lines: AsyncIterable<I>, job: (l
     opts.onResult?.(r)
   }
   let stop: string | undefined
+  // The loop may be waiting for the next input line (a pipe): stopping must also end that wait.
+  const halt = (why: string) => {
+    if (stop) return
+    stop = why
+    opts.onStop?.()
+  }
+  const onAbort = () => halt('interrupted')
+  opts.signal?.addEventListener('abort', onAbort, {once: true})
   for (;;) {
-    if (opts.signal?.aborted && !stop) stop = 'interrupted'
+    if (opts.signal?.aborted) halt('interrupted')
     if (stop) break
     const next = await iterator.next()
     if (next.done) break
+    // Stopped while waiting for this line: it is not started.
+    if (stop) {
+      summary.notAttempted.push(next.value)
+      break
+    }
     const line = next.value
     const p = (async () => {
       try {
@@ -78,7 +93,7 @@ export async function runBulk<R, I = InputLine>(lines: AsyncIterable<I>, job: (l
       } catch (error) {
         const e = error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String((error as Error)?.message ?? error))
         record({line, outcome: 'failed', error: e})
-        if (opts.isFatal?.(e) && !stop) stop = e.message
+        if (opts.isFatal?.(e)) halt(e.message)
       }
     })()
     inFlight.add(p)
@@ -86,6 +101,7 @@ export async function runBulk<R, I = InputLine>(lines: AsyncIterable<I>, job: (l
     if (inFlight.size >= opts.concurrency) await Promise.race(inFlight)
   }
   await Promise.all(inFlight)
+  opts.signal?.removeEventListener('abort', onAbort)
   if (stop) {
     summary.interrupted = stop
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) summary.notAttempted.push(next.value)

@@ -185,6 +185,27 @@ describe('lists on stdin (--from-file -)', () => {
     for (const u of users) expect(await canLogIn(server, `${u}@${server.domain}`, 'slow-Secret-1')).toBe(true)
   })
 
+  it('Ctrl-C with a pipe that never ends (a log watcher): the run stops at once, it does not wait for the pipe', async () => {
+    const users = [uniqueUser('uxendless'), uniqueUser('uxendless')]
+    const child = execa('node', [BIN, 'account', 'create', '--from-file', '-'], {
+      reject: false,
+      timeout: 20_000,
+      env: {XDG_CONFIG_HOME: join(scratch, 'config'), CI: undefined, XMPPADM_PROFILE: undefined, ...serverEnv(server)},
+    })
+    let out = ''
+    const first = new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => (out += c.toString()).includes('\n') && resolve()))
+    child.stdin!.write(`${users[0]}@${server.domain}\n`)
+    await first
+    // the pipe stays open (never ended): only the interruption can end the run
+    child.kill('SIGINT')
+    const r = await child
+    expect(r.timedOut, 'still waiting for stdin after Ctrl-C').toBe(false)
+    expect(r.exitCode, r.stderr).toBe(2)
+    expect(r.stderr).toMatch(/created 1, skipped 0, failed 0 \(stopped: interrupted\)/)
+    expect(await exists(users[0])).toBe(true)
+    child.stdin!.destroy()
+  })
+
   it('account delete --from-file - --yes, and block-ip --from-file -', async () => {
     const a = await newAccount('uxstdindel')
     const b = await newAccount('uxstdindel')

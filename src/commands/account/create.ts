@@ -50,7 +50,9 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
 
     const ctx = await this.opContext()
     const domain = (await import('../../xmpp/jid.js')).parseJid(ctx.to).domain
-    const lines: AsyncIterable<InputLine> = flags['from-file'] ? readLines(flags['from-file']) : fromArray(jids)
+    // A pipe stops being read when the run stops early (it may never end).
+    const stopInput = new AbortController()
+    const lines: AsyncIterable<InputLine> = flags['from-file'] ? readLines(flags['from-file'], {until: stopInput.signal}) : fromArray(jids)
     // Progress is not colour: it shows whenever a person watches stderr.
     const progress = new Progress(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !this.jsonEnabled() && Boolean(flags['from-file']), undefined, 'creating ')
     this.graceful = true
@@ -108,6 +110,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         signal: this.abort.signal,
         keepResults: false,
         isFatal: endsTheRun,
+        onStop: () => stopInput.abort(),
         onResult: (r) => {
           progress.tick(r.outcome === 'failed')
           const done = onDone.get(r.line.no)

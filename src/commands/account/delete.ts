@@ -39,7 +39,9 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     const ctx = await this.opContext()
     const domain = parseJid(ctx.to).domain
     await requireStrategy(ctx, 'account-delete')
-    const lines = (): AsyncIterable<InputLine> => (file ? readLines(file) : fromArray(args))
+    // A pipe stops being read when the run stops early (it may never end).
+    const stopInput = new AbortController()
+    const lines = (): AsyncIterable<InputLine> => (file ? readLines(file, {until: stopInput.signal}) : fromArray(args))
     const jidOf = (line: InputLine): string => {
       try {
         return parseAccountJid(splitLine(line.text)[0], domain)
@@ -105,6 +107,7 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
         signal: this.abort.signal,
         keepResults: false,
         isFatal: endsTheRun,
+        onStop: () => stopInput.abort(),
         onResult: (r) => {
           progress.tick(r.outcome === 'failed')
           if (r.outcome === 'done') {

@@ -69,8 +69,10 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
       progress.tick(true)
       if (!json) this.ui.error(`line ${line.no}: ${e.message}`, e.hint)
     }
+    // A pipe stops being read when the run stops early (it may never end).
+    const stopInput = new AbortController()
     const summary = await runBulk<{good: InputLine[]; bad: Array<[InputLine, XmppadmError]>; blocked: string[]; sessionsClosed: number}, InputLine[]>(
-      batches(readLines(file), BATCH),
+      batches(readLines(file, {until: stopInput.signal}), BATCH),
       async (batch) => {
         const good: InputLine[] = []
         const ranges: string[] = []
@@ -92,6 +94,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
         signal: this.abort.signal,
         keepResults: false,
         isFatal: endsTheRun,
+        onStop: () => stopInput.abort(),
         onResult: (r) => {
           if (r.outcome !== 'done') {
             for (const line of r.line) fail(line, r.error!)
