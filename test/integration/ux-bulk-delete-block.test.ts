@@ -146,6 +146,19 @@ describe('bulk block-ip', () => {
     expect(r.stderr.split('\n').filter((l) => l.startsWith('SEND ') && /node=["']urn:xmppadm:admin:1#block-ip["']/.test(l))).toHaveLength(3)
     const now = await listed()
     for (const a of [addr(0), addr(499), addr(500), addr(1199)]) expect(now.has(`${a}/32`), a).toBe(true)
+
+    // block-ip remove --from-file: a bad line refuses it all (65); the good file lifts all 1,198
+    const bad = await run(server, ['block-ip', 'remove', '--from-file', file])
+    expect(bad.exitCode, bad.stderr).toBe(65)
+    expect(bad.stderr).toMatch(/line 12: /)
+    const good = join(scratch, `${uniqueUser('uxunblock')}.txt`)
+    writeFileSync(good, `${lines.filter((_, i) => i !== 10 && i !== 1100).join('\n')}\n`)
+    const lifted = await run(server, ['block-ip', 'remove', '--from-file', good, '--json'])
+    rmSync(good, {force: true})
+    expect(lifted.exitCode, lifted.stderr).toBe(0)
+    expect(oneJson(lifted).result.removed).toHaveLength(1198)
+    const after = await listed()
+    for (const a of [addr(0), addr(499), addr(500), addr(1199)]) expect(after.has(`${a}/32`), a).toBe(false)
   })
 
   it('a pipe fed as events happen: each address is blocked while the pipe is still open', {timeout: 60_000}, async () => {

@@ -1,5 +1,6 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
+import {readLines} from '../../bulk/lines.js'
 import {usageError} from '../../errors.js'
 import {unblockIps} from '../../ops/block-ip.js'
 import {parseIpRange} from '../../ops/values.js'
@@ -9,17 +10,41 @@ export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
   static override description = 'Each argument must match a block as listed by "block-ip list". On ejabberd (mod_adhoc_api) this lifts mod_fail2ban\'s automatic bans (api-commands/unban_ip). Removing a block that does not exist is reported, not an error.'
   static override strict = false
   static override args = {address: Args.string({description: 'Addresses or CIDR ranges to unblock', ignoreStdin: true})}
-  static override examples = ['<%= config.bin %> block-ip remove 198.51.100.0/24']
+  static override flags = {
+    'from-file': Flags.string({summary: 'Read addresses from this file, one a line (- for stdin); all are checked before anything is sent.'}),
+  }
+  static override examples = ['<%= config.bin %> block-ip remove 198.51.100.0/24', '<%= config.bin %> block-ip remove --from-file bad-ips.txt']
 
   async run() {
-    const {argv} = await this.parse(BlockIpRemove)
-    if (!argv.length) throw usageError('no address given')
-    const ranges = (argv as string[]).map(parseIpRange)
+    const {argv, flags} = await this.parse(BlockIpRemove)
+    const inputs = argv as string[]
+    if (inputs.length && flags['from-file']) throw usageError('give addresses as arguments or with --from-file, not both')
+    const ranges: string[] = []
+    if (flags['from-file']) {
+      for await (const line of readLines(flags['from-file'])) {
+        try {
+          ranges.push(parseIpRange(line.text))
+        } catch (error) {
+          throw Object.assign(error as Error, {message: `line ${line.no}: ${(error as Error).message}`})
+        }
+      }
+    } else ranges.push(...inputs.map(parseIpRange))
+    if (!ranges.length) throw usageError('no address given', 'name addresses or ranges, or use --from-file')
     const ctx = await this.opContext()
-    const out = await unblockIps(ctx, ranges)
-    for (const r of out.removed) this.ui.out(`unblocked ${r}`)
-    for (const r of out.notFound) this.ui.info(`not blocked: ${r}`)
-    if (out.partial) this.ui.warn(out.partial)
-    return {removed: out.removed, notFound: out.notFound, via: out.via}
+    const removed: string[] = []
+    const notFound: string[] = []
+    let last: Awaited<ReturnType<typeof unblockIps>> | undefined
+    // Up to BATCH a command: the module stores its whole list once per command.
+    for (let i = 0; i < ranges.length; i += BATCH) {
+      last = await unblockIps(ctx, ranges.slice(i, i + BATCH))
+      for (const r of last.removed) this.ui.out(`unblocked ${r}`)
+      for (const r of last.notFound) this.ui.info(`not blocked: ${r}`)
+      removed.push(...last.removed)
+      notFound.push(...last.notFound)
+    }
+    if (last?.partial) this.ui.warn(last.partial)
+    return {removed, notFound, via: last!.via}
   }
 }
+
+const BATCH = 500
