@@ -154,6 +154,30 @@ describe('on a terminal (pty)', () => {
     expect((await prosodyUsers(server, prefix)).length).toBe(300)
   })
 
+  it('bulk delete and bulk block-ip show the same progress line (count, rate), then their summary', async () => {
+    const prefix = uniqueUser('uxprogdel')
+    const jids = Array.from({length: 300}, (_, i) => `${prefix}n${i}@${server.domain}`)
+    const create = join(ptyScratch, `${prefix}-new.txt`)
+    writeFileSync(create, `${jids.map((j) => `${j},pw-${prefix}`).join('\n')}\n`)
+    expect((await runPty(['account', 'create', '--from-file', create, '--concurrency', '16'], {env: serverEnv(server), stdoutFile: outFile()})).exitCode).toBe(0)
+    const leavers = join(ptyScratch, `${prefix}.txt`)
+    writeFileSync(leavers, `${jids.join('\n')}\n`)
+    const del = await runPty(['account', 'delete', '--from-file', leavers, '--yes', '--concurrency', '8'], {env: serverEnv(server), stdoutFile: outFile()})
+    expect(del.exitCode, del.screen).toBe(0)
+    expect(del.raw).toMatch(/\rdeleting [^\n]*\d+ \d+\/s/)
+    expect(del.screen).toMatch(/deleted 300, not found 0/)
+    expect((await prosodyUsers(server, prefix)).length).toBe(0)
+
+    const addresses = join(ptyScratch, `${prefix}-ips.txt`)
+    const ips = Array.from({length: 1200}, (_, i) => `100.65.${i >> 8}.${i & 255}`)
+    writeFileSync(addresses, `${ips.join('\n')}\n`)
+    const block = await runPty(['block-ip', '--from-file', addresses, '--concurrency', '1'], {env: serverEnv(server), stdoutFile: outFile()})
+    expect(block.exitCode, block.screen).toBe(0)
+    expect(block.raw).toMatch(/\rblocking [^\n]*\d+ \d+\/s/)
+    expect(block.screen).toMatch(/blocked 1200, failed 0/)
+    expect((await runPty(['block-ip', 'remove', '--from-file', addresses, '--quiet'], {env: serverEnv(server)})).exitCode).toBe(0)
+  })
+
   it('Ctrl-C during a bulk create: in-flight ones finish, the summary (on its own line) says what was done, exit 2', async () => {
     const prefix = uniqueUser('uxprogint')
     const file = join(ptyScratch, `${prefix}.txt`)
