@@ -11,6 +11,7 @@ export const COMMANDS: Record<string, () => Promise<{default: unknown}>> = {
   'block-ip:list': () => import('../commands/block-ip/list.js'),
   'block-ip:remove': () => import('../commands/block-ip/remove.js'),
   capabilities: () => import('../commands/capabilities.js'),
+  'command:info': () => import('../commands/command/info.js'),
   'command:list': () => import('../commands/command/list.js'),
   'command:run': () => import('../commands/command/run.js'),
   'debug-log:off': () => import('../commands/debug-log/off.js'),

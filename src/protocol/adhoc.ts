@@ -8,6 +8,7 @@ import {type DataForm, NS_DATA, parseForm} from './dataform.js'
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands'
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
+const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 
 export interface CommandItem {
   node: string
@@ -41,6 +42,25 @@ export async function listCommands(session: Session, to: string): Promise<Comman
   return (query?.getChildren('item') ?? []).filter((i) => i.attrs.node).map((i) => ({node: i.attrs.node, name: i.attrs.name || undefined, jid: i.attrs.jid || to}))
 }
 
+export interface NodeInfo {
+  node: string
+  /** The command's name (its automation identity), if the server gives one. */
+  name?: string
+  /** Whether the server says this node is an ad-hoc command (identity or feature). */
+  isCommand: boolean
+  identities: Array<{category: string; type: string; name?: string}>
+  features: string[]
+}
+
+/** A node's identity and features (XEP-0030 disco#info, as XEP-0050 describes for command nodes). */
+export async function commandInfo(session: Session, to: string, node: string): Promise<NodeInfo> {
+  const result = await session.iq('get', to, xml('query', {xmlns: NS_DISCO_INFO, node}), `disco#info of ${node}`)
+  const q = result.getChild('query', NS_DISCO_INFO)
+  const identities = (q?.getChildren('identity') ?? []).map((i) => ({category: String(i.attrs.category ?? ''), type: String(i.attrs.type ?? ''), ...(i.attrs.name ? {name: String(i.attrs.name)} : {})}))
+  const features = (q?.getChildren('feature') ?? []).map((f) => String(f.attrs.var ?? '')).filter(Boolean)
+  const automation = identities.find((i) => i.category === 'automation')
+  return {node, name: automation?.name, isCommand: Boolean(automation) || features.includes(NS_COMMANDS), identities, features}
+}
 
 export function parseCommandResponse(iq: Element, node: string): CommandResponse {
   const cmd = iq.getChild('command', NS_COMMANDS)

@@ -23,6 +23,22 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
     expect(text.stdout).toContain(ADD)
   })
 
+  it('command info: a node\'s identity and features (disco#info); an unknown node is exit 69', async () => {
+    const r = await cliOn(server, ['command', 'info', ADD, '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const info = expectOkEnvelope(r.json)
+    expect(info).toMatchObject({to: server.domain, node: ADD, isCommand: true})
+    expect(info.identities).toContainEqual(expect.objectContaining({category: 'automation', type: 'command-node'}))
+    expect(info.features).toContain('http://jabber.org/protocol/commands')
+    expect(typeof info.name).toBe('string')
+    const text = await cliOn(server, ['command', 'info', ADD])
+    expect(text.stdout).toMatch(/^identity\tautomation\/command-node/m)
+    const none = await cliOn(server, ['command', 'info', 'urn:xmppadm:test:no-such-node', '--json'])
+    expect(none.exitCode, none.stdout).toBe(69)
+    expectErrorEnvelope(none.json, 69)
+    expectNoStack(none)
+  })
+
   it('creates an account through the generic runner; it can log in; a second create fails; delete works', async () => {
     const user = uniqueUser('gen')
     const jid = `${user}@${server.domain}`

@@ -61,6 +61,12 @@ describe('--json on Prosody: the documented result of each command', () => {
     }
   })
 
+  it('command info', async () => {
+    const res = await ok(['command', 'info', 'http://jabber.org/protocol/admin#add-user'])
+    expectShape(res, {to: 'string', node: 'string', name: 'string?', isCommand: 'boolean', identities: 'array', features: 'array'}, 'command info')
+    expectEachShape(res.identities, {category: 'string', type: 'string', name: 'string?'}, 'command info identities')
+  })
+
   it('command run: a form result, and a notes-only result', async () => {
     const res = await ok(['command', 'run', 'http://jabber.org/protocol/admin#user-stats', '--field', `accountjid=${server.user.jid}`])
     expectShape(res, {node: 'string', status: 'string', sessionid: 'string|null', notes: 'array', form: 'object', payload: 'array|null'}, 'command run')
