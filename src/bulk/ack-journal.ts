@@ -7,8 +7,9 @@
 export const RECHECK_WINDOW_MS = 10_000
 
 export class AckJournal<T> {
-  /** Acknowledged items of the last window, oldest first. */
+  /** Acknowledged items, oldest first; those before `head` are out of the window. */
   private recent: Array<{at: number; item: T}> = []
+  private head = 0
   private suspect: T[] = []
 
   constructor(private readonly windowMs = RECHECK_WINDOW_MS) {}
@@ -16,16 +17,20 @@ export class AckJournal<T> {
   acked(item: T, at = Date.now()): void {
     this.recent.push({at, item})
     const cutoff = at - this.windowMs
-    let old = 0
-    while (old < this.recent.length && this.recent[old].at < cutoff) old++
-    if (old) this.recent.splice(0, old)
+    while (this.head < this.recent.length && this.recent[this.head].at < cutoff) this.head++
+    // Drop the old part now and then, not on every call (a bulk run acknowledges thousands a second).
+    if (this.head > 1024 && this.head * 2 > this.recent.length) {
+      this.recent = this.recent.slice(this.head)
+      this.head = 0
+    }
   }
 
   /** The connection was lost at `at`: what was acknowledged in the window before it needs a re-check. */
   lost(at: number): void {
     const from = at - this.windowMs
-    for (const e of this.recent) if (e.at >= from) this.suspect.push(e.item)
+    for (let i = this.head; i < this.recent.length; i++) if (this.recent[i].at >= from) this.suspect.push(this.recent[i].item)
     this.recent = []
+    this.head = 0
   }
 
   /** The items to re-check, each handed out once (give back with `putBack` what could not be done). */

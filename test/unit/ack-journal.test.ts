@@ -22,3 +22,11 @@ it('forgets acknowledgements older than the window as it goes (memory stays flat
   j.lost(100_000)
   expect(j.take()).toHaveLength(1_000)
 })
+
+it('keeps only the window in memory however long the run', () => {
+  const j = new AckJournal<number>(1_000)
+  for (let i = 0; i < 200_000; i++) j.acked(i, i)
+  expect((j as unknown as {recent: unknown[]}).recent.length).toBeLessThan(4_000)
+  j.lost(200_000)
+  expect(j.take()).toEqual(Array.from({length: 1_000}, (_, i) => 199_000 + i))
+})
