@@ -5,6 +5,7 @@ import {XmppadmError, exitCodeName} from '../errors.js'
 import type {BulkSummary} from './runner.js'
 
 export const bulkFlags = {
+  retries: Flags.integer({summary: 'Reconnect this many times (with backoff) when the connection is lost during a run; 0 stops at once.', default: 5, min: 0, max: 100, helpGroup: 'BULK'}),
   'from-file': Flags.string({summary: 'Read items from this file, one a line (- for stdin).', helpGroup: 'BULK'}),
   concurrency: Flags.integer({summary: 'Commands in flight at once on the connection.', default: 8, min: 1, max: 256, helpGroup: 'BULK'}),
   'failed-file': Flags.string({summary: 'Write failed and unattempted lines here for a re-run (default: FROM-FILE.failed).', helpGroup: 'BULK'}),
@@ -45,4 +46,12 @@ export function bulkExit(cmd: {outcome?: XmppadmError}, summary: Pick<BulkSummar
 /** Errors after which no further item can work (server gone, not allowed, not offered): the run stops. */
 export function endsTheRun(e: XmppadmError): boolean {
   return e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69
+}
+
+/**
+ * What every bulk command gives runBulk: the bound on work in flight, Ctrl-C, no per-item results
+ * kept (memory stays flat), the errors that end the run, and a pipe that stops being read then.
+ */
+export function bulkRunOptions(o: {concurrency: number; signal: AbortSignal; stopInput: AbortController}) {
+  return {concurrency: o.concurrency, signal: o.signal, keepResults: false, isFatal: endsTheRun, onStop: () => o.stopInput.abort()}
 }

@@ -54,6 +54,31 @@ function cli(args: string[], timeout: number) {
   })
 }
 
+/**
+ * Feeds the first five JIDs on stdin, SIGKILLs the VM the moment the fifth is reported on stdout
+ * (`reported(line)`), starts it again, feeds the other five and waits for the run to end.
+ */
+async function killAfterFive(run: ReturnType<typeof cli>, jids: string[], reported: (line: string) => boolean) {
+  let seen: () => void = () => undefined
+  const five = new Promise<void>((resolve) => (seen = resolve))
+  let out = ''
+  let count = 0
+  run.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      if (reported(out.slice(0, nl)) && ++count === 5) seen()
+      out = out.slice(nl + 1)
+    }
+  })
+  run.stdin!.write(`${jids.slice(0, 5).join('\n')}\n`)
+  await five
+  process.kill(vmPid(), 'SIGKILL')
+  await sleep(500)
+  await restart()
+  run.stdin!.end(`${jids.slice(5).join('\n')}\n`)
+  return run
+}
+
 beforeAll(async () => {
   server = await startEjabberd24()
 })
@@ -99,24 +124,11 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     const run = cli(['account', 'create', '--from-file', '-', '--timeout', '10'], 120_000)
     // Generated passwords are printed as each account exists: "jid<TAB>password" on stdout.
     const printed = new Map<string, string>()
-    let seen: () => void = () => undefined
-    let out = ''
-    run.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-        const [jid, password] = out.slice(0, nl).split('\t')
-        out = out.slice(nl + 1)
-        printed.set(jid, password)
-        if (printed.size === 5) seen()
-      }
+    await killAfterFive(run, jids, (line) => {
+      const [jid, password] = line.split('\t')
+      printed.set(jid, password)
+      return true
     })
-    const firstFive = new Promise<void>((resolve) => (seen = resolve))
-    run.stdin!.write(`${jids.slice(0, 5).join('\n')}\n`)
-    await firstFive
-    process.kill(vmPid(), 'SIGKILL')
-    await sleep(500)
-    await restart()
-    run.stdin!.end(`${jids.slice(5).join('\n')}\n`)
     const r = await run
 
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0)
@@ -143,19 +155,7 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     // ejabberdctl's registrations must be on disk before the kill: wait out Mnesia's 2 s flush.
     await sleep(3000)
     const run = cli(['account', 'delete', '--from-file', '-', '--yes', '--timeout', '10'], 120_000)
-    let seen: () => void = () => undefined
-    const firstFive = new Promise<void>((resolve) => (seen = resolve))
-    let out = ''
-    run.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.split('\n').filter((l) => l.startsWith('deleted ')).length >= 5) seen()
-    })
-    run.stdin!.write(`${jids.slice(0, 5).join('\n')}\n`)
-    await firstFive
-    process.kill(vmPid(), 'SIGKILL')
-    await sleep(500)
-    await restart()
-    run.stdin!.end(`${jids.slice(5).join('\n')}\n`)
+    await killAfterFive(run, jids, (line) => line.startsWith('deleted '))
     const r = await run
 
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0)

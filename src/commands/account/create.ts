@@ -9,7 +9,7 @@ import {XmppadmError, usageError} from '../../errors.js'
 import {Revealed, forgetSecret} from '../../secrets.js'
 import {createAccount, generatePassword} from '../../ops/accounts.js'
 import {parseAccountJid} from '../../xmpp/jid.js'
-import {bulkExit, bulkFlags, endsTheRun, writeFailedLines} from '../../bulk/report.js'
+import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
 
 export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
   static override summary = 'Create accounts; the new account can log in at once.'
@@ -24,7 +24,6 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     'user-password-stdin': Flags.boolean({summary: 'Read the new account\'s password from the first line of stdin.'}),
     'generate-password': Flags.boolean({summary: 'Generate the password even on a terminal (printed once).'}),
     'skip-existing': Flags.boolean({summary: 'Count accounts that already exist as skipped, not failed.'}),
-    retries: Flags.integer({summary: 'Reconnect this many times (with backoff) when the connection is lost during a run; 0 stops at once.', default: 5, min: 0, max: 100}),
     ...bulkFlags,
   }
   static override examples = [
@@ -106,11 +105,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         })
       },
       {
-        concurrency: flags.concurrency,
-        signal: this.abort.signal,
-        keepResults: false,
-        isFatal: endsTheRun,
-        onStop: () => stopInput.abort(),
+        ...bulkRunOptions({concurrency: flags.concurrency, signal: this.abort.signal, stopInput}),
         onResult: (r) => {
           progress.tick(r.outcome === 'failed')
           const done = onDone.get(r.line.no)

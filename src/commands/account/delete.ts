@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
-import {bulkExit, bulkFlags, endsTheRun, writeFailedLines} from '../../bulk/report.js'
+import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
 import {Resilient} from '../../bulk/resilient.js'
 import {runBulk} from '../../bulk/runner.js'
 import {usageError} from '../../errors.js'
@@ -20,7 +20,6 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
   static override flags = {
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (needed when not on a terminal).'}),
     'dry-run': Flags.boolean({char: 'n', summary: 'Show what would be deleted; change nothing.'}),
-    retries: Flags.integer({summary: 'Reconnect this many times (with backoff) when the connection is lost during a run; 0 stops at once.', default: 5, min: 0, max: 100}),
     ...bulkFlags,
   }
   static override examples = [
@@ -103,11 +102,7 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
         })
       },
       {
-        concurrency: flags.concurrency,
-        signal: this.abort.signal,
-        keepResults: false,
-        isFatal: endsTheRun,
-        onStop: () => stopInput.abort(),
+        ...bulkRunOptions({concurrency: flags.concurrency, signal: this.abort.signal, stopInput}),
         onResult: (r) => {
           progress.tick(r.outcome === 'failed')
           if (r.outcome === 'done') {

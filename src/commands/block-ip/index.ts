@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {type InputLine, batches, readLines} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
-import {bulkExit, bulkFlags, endsTheRun, writeFailedLines} from '../../bulk/report.js'
+import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
 import {Resilient} from '../../bulk/resilient.js'
 import {runBulk} from '../../bulk/runner.js'
 import {XmppadmError, usageError} from '../../errors.js'
@@ -20,7 +20,6 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
   static override flags = {
     expires: Flags.string({summary: 'Lift the block after this long: 30m, 12h, 7d, 2w…'}),
     reason: Flags.string({summary: 'Why (kept with the block, shown by block-ip list).'}),
-    retries: Flags.integer({summary: 'Reconnect this many times (with backoff) when the connection is lost during a bulk run; 0 stops at once.', default: 5, min: 0, max: 100}),
     ...bulkFlags,
   }
   static override examples = [
@@ -90,11 +89,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
         return {outcome: 'done', value: {good, bad, ...out}}
       },
       {
-        concurrency: flags.concurrency,
-        signal: this.abort.signal,
-        keepResults: false,
-        isFatal: endsTheRun,
-        onStop: () => stopInput.abort(),
+        ...bulkRunOptions({concurrency: flags.concurrency, signal: this.abort.signal, stopInput}),
         onResult: (r) => {
           if (r.outcome !== 'done') {
             for (const line of r.line) fail(line, r.error!)
