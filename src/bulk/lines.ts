@@ -37,6 +37,15 @@ export async function* readLines(path: string, opts: {until?: AbortSignal} = {})
   }
 }
 
+/** Parses one input line; an error names the line (the whole run is refused on it). */
+export function atLine<T>(line: InputLine, parse: (text: string) => T): T {
+  try {
+    return parse(line.text)
+  } catch (error) {
+    throw Object.assign(error as Error, {message: `line ${line.no}: ${(error as Error).message}`})
+  }
+}
+
 /** A bulk line "jid" or "jid,password" (the password may itself contain commas). */
 export function splitLine(text: string): [string, string | undefined] {
   const comma = text.indexOf(',')

@@ -8,7 +8,7 @@ import {readSecretFile} from '../../config/credentials.js'
 import {XmppadmError, usageError} from '../../errors.js'
 import {Revealed, forgetSecret} from '../../secrets.js'
 import {createAccount, generatePassword} from '../../ops/accounts.js'
-import {parseAccountJid} from '../../xmpp/jid.js'
+import {parseAccountJid, parseJid} from '../../xmpp/jid.js'
 import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
 
 export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
@@ -48,7 +48,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     if (shared && jids.length > 1) this.ui.warn('all accounts get the same password')
 
     const ctx = await this.opContext()
-    const domain = (await import('../../xmpp/jid.js')).parseJid(ctx.to).domain
+    const domain = parseJid(ctx.to).domain
     // A pipe stops being read when the run stops early (it may never end).
     const stopInput = new AbortController()
     const lines: AsyncIterable<InputLine> = flags['from-file'] ? readLines(flags['from-file'], {until: stopInput.signal}) : fromArray(jids)

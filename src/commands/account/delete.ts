@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
+import {type InputLine, atLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
 import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
 import {Resilient} from '../../bulk/resilient.js'
@@ -41,13 +41,7 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     // A pipe stops being read when the run stops early (it may never end).
     const stopInput = new AbortController()
     const lines = (): AsyncIterable<InputLine> => (file ? readLines(file, {until: stopInput.signal}) : fromArray(args))
-    const jidOf = (line: InputLine): string => {
-      try {
-        return parseAccountJid(splitLine(line.text)[0], domain)
-      } catch (error) {
-        throw Object.assign(error as Error, {message: `line ${line.no}: ${(error as Error).message}`})
-      }
-    }
+    const jidOf = (line: InputLine): string => atLine(line, (text) => parseAccountJid(splitLine(text)[0], domain))
 
     // Check every line first (a file is read again for the work, streamed: memory stays flat).
     let count: number | undefined
@@ -55,8 +49,9 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     if (file !== '-') {
       count = 0
       for await (const line of lines()) {
-        first ??= jidOf(line)
-        if (count++ > 0) jidOf(line)
+        const jid = jidOf(line)
+        first ??= jid
+        count++
       }
       if (count === 0) throw usageError(`no accounts in ${file}`)
     }

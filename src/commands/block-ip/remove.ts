@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {readLines} from '../../bulk/lines.js'
+import {atLine, readLines} from '../../bulk/lines.js'
 import {usageError} from '../../errors.js'
 import {unblockIps} from '../../ops/block-ip.js'
 import {parseIpRange} from '../../ops/values.js'
@@ -21,13 +21,7 @@ export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
     if (inputs.length && flags['from-file']) throw usageError('give addresses as arguments or with --from-file, not both')
     const ranges: string[] = []
     if (flags['from-file']) {
-      for await (const line of readLines(flags['from-file'])) {
-        try {
-          ranges.push(parseIpRange(line.text))
-        } catch (error) {
-          throw Object.assign(error as Error, {message: `line ${line.no}: ${(error as Error).message}`})
-        }
-      }
+      for await (const line of readLines(flags['from-file'])) ranges.push(atLine(line, parseIpRange))
     } else ranges.push(...inputs.map(parseIpRange))
     if (!ranges.length) throw usageError('no address given', 'name addresses or ranges, or use --from-file')
     const ctx = await this.opContext()
