@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import {defineConfig} from 'vitest/config'
 
 // Two projects: unit tests run without servers; integration tests get the three real servers
 // (Prosody 13, ejabberd 24.12, ejabberd 26.07) started once by test/global-setup.ts, which
@@ -31,4 +31,4 @@ export default defineConfig({
       },
     ],
   },
-});
+})

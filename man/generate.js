@@ -12,13 +12,34 @@ const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', root), '
 const {exitCodeTable} = await import(new URL('dist/errors.js', root).href)
 const sections = JSON.parse(readFileSync(new URL('man/sections.json', root), 'utf8'))
 
-const esc = (s) => String(s ?? '').replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1')
+const esc = (s) =>
+  String(s ?? '')
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
+    .replace(/^([.'])/gm, '\\&$1')
 const bin = pkg.oclif.bin
 const date = 'xmppadm ' + pkg.version
-const cmds = Object.values(manifest.commands).filter((c) => !c.hidden && c.pluginType === 'core').sort((a, b) => a.id.localeCompare(b.id))
+const cmds = Object.values(manifest.commands)
+  .filter((c) => !c.hidden && c.pluginType === 'core')
+  .sort((a, b) => a.id.localeCompare(b.id))
 const spaced = (id) => id.replace(/:/g, ' ')
 const pageName = (id) => `${bin}-${id.replace(/:/g, '-')}`
-const globalFlagNames = new Set(['json', 'profile', 'jid', 'server', 'to', 'password-file', 'ca-file', 'insecure', 'allow-plain', 'timeout', 'debug', 'quiet', 'no-color', 'no-input'])
+const globalFlagNames = new Set([
+  'json',
+  'profile',
+  'jid',
+  'server',
+  'to',
+  'password-file',
+  'ca-file',
+  'insecure',
+  'allow-plain',
+  'timeout',
+  'debug',
+  'quiet',
+  'no-color',
+  'no-input',
+])
 
 function flagLine(f) {
   const short = f.char ? `\\fB\\-${f.char}\\fR, ` : ''
@@ -31,23 +52,32 @@ function flagLine(f) {
 function examples(c) {
   return (c.examples ?? [])
     .map((e) => (typeof e === 'string' ? {command: e} : e))
-    .map((e) => `${e.description ? `${esc(e.description)}:\n` : ''}.PP\n.RS 4\n.nf\n${esc(e.command.replace('<%= config.bin %>', bin))}\n.fi\n.RE\n`)
+    .map(
+      (e) =>
+        `${e.description ? `${esc(e.description)}:\n` : ''}.PP\n.RS 4\n.nf\n${esc(e.command.replace('<%= config.bin %>', bin))}\n.fi\n.RE\n`,
+    )
     .join('.PP\n')
 }
 
 function usage(c) {
-  const args = Object.values(c.args ?? {}).map((a) => (a.required ? `\\fI${a.name.toUpperCase()}\\fR` : `[\\fI${a.name.toUpperCase()}\\fR]`) + (c.strict === false ? '...' : ''))
+  const args = Object.values(c.args ?? {}).map(
+    (a) =>
+      (a.required ? `\\fI${a.name.toUpperCase()}\\fR` : `[\\fI${a.name.toUpperCase()}\\fR]`) +
+      (c.strict === false ? '...' : ''),
+  )
   return `\\fB${bin} ${esc(spaced(c.id))}\\fR ${args.join(' ')} [\\fIOPTIONS\\fR]`
 }
 
 function commandPage(c) {
   const own = Object.values(c.flags).filter((f) => !globalFlagNames.has(f.name) && !f.hidden)
   let s = `.TH ${pageName(c.id).toUpperCase()} 1 "" "${date}" "xmppadm manual"\n.SH NAME\n${pageName(c.id)} \\- ${esc(c.summary)}\n.SH SYNOPSIS\n${usage(c)}\n`
-  if (c.aliases?.length) s += `.PP\nAlias: ${c.aliases.map((a) => `\\fB${bin} ${esc(spaced(a))}\\fR`).join(', ')}\n`
+  if (c.aliases?.length)
+    s += `.PP\nAlias: ${c.aliases.map((a) => `\\fB${bin} ${esc(spaced(a))}\\fR`).join(', ')}\n`
   s += `.SH DESCRIPTION\n${esc(c.summary)}\n`
   if (c.description) s += `.PP\n${esc(c.description).split('\n').join('\n.PP\n')}\n`
   const args = Object.values(c.args ?? {})
-  if (args.length) s += `.SH ARGUMENTS\n${args.map((a) => `.TP\n\\fI${a.name.toUpperCase()}\\fR\n${esc(a.description)}\n`).join('')}`
+  if (args.length)
+    s += `.SH ARGUMENTS\n${args.map((a) => `.TP\n\\fI${a.name.toUpperCase()}\\fR\n${esc(a.description)}\n`).join('')}`
   if (own.length) s += `.SH OPTIONS\n${own.map(flagLine).join('')}`
   s += `.PP\nThe connection and output options of \\fB${bin}\\fR(1) apply too, and \\fB\\-\\-json\\fR prints one JSON document on stdout.\n`
   if (c.examples?.length) s += `.SH EXAMPLES\n${examples(c)}`
@@ -62,7 +92,8 @@ function mainPage() {
   s += `.SH DESCRIPTION\n${sections.description.map(esc).join('\n.PP\n')}\n`
   s += `.SH COMMANDS\n${cmds.map((c) => `.TP\n\\fB${esc(spaced(c.id))}\\fR\n${esc(c.summary)} See \\fB${pageName(c.id)}\\fR(1).\n`).join('')}`
   s += `.SH OPTIONS\nThese options are accepted by every command.\n${globals.map(flagLine).join('')}`
-  for (const [title, paras] of Object.entries(sections.extra)) s += `.SH ${title}\n${paras.map((p) => (p.startsWith('$ ') ? `.PP\n.RS 4\n.nf\n${esc(p.slice(2))}\n.fi\n.RE\n` : `.PP\n${esc(p)}\n`)).join('')}`
+  for (const [title, paras] of Object.entries(sections.extra))
+    s += `.SH ${title}\n${paras.map((p) => (p.startsWith('$ ') ? `.PP\n.RS 4\n.nf\n${esc(p.slice(2))}\n.fi\n.RE\n` : `.PP\n${esc(p)}\n`)).join('')}`
   s += `.SH EXIT STATUS\n${exitCodeTable.map(([code, name, text]) => `.TP\n\\fB${code}\\fR (${name})\n${esc(text)}\n`).join('')}`
   s += `.SH SEE ALSO\n${cmds.map((c) => `\\fB${pageName(c.id)}\\fR(1)`).join(', ')}\n`
   return s
@@ -76,7 +107,9 @@ if (process.argv.includes('--print-names')) {
   for (const f of readdirSync(manDir)) if (f.endsWith('.1') && !pages[f]) unlinkSync(manDir + f)
   for (const [name, text] of Object.entries(pages)) writeFileSync(manDir + name, text)
   // package.json "man" lists exactly these pages.
-  const names = Object.keys(pages).sort().map((n) => `./man/${n}`)
+  const names = Object.keys(pages)
+    .sort()
+    .map((n) => `./man/${n}`)
   if (JSON.stringify(pkg.man) !== JSON.stringify(names)) {
     pkg.man = names
     writeFileSync(new URL('package.json', root), `${JSON.stringify(pkg, null, 2)}\n`)

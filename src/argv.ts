@@ -2,8 +2,28 @@
 // crontab); oclif only reads flags after the command id, so those move behind the command words.
 
 /** Global options that take a value (long and short forms). */
-const TAKES_VALUE = new Set(['--profile', '-p', '--jid', '-j', '--server', '-s', '--to', '--password-file', '--ca-file', '--timeout'])
-const GLOBAL_BOOLEAN = new Set(['--insecure', '--allow-plain', '--debug', '--quiet', '-q', '--no-color', '--no-input', '--json'])
+const TAKES_VALUE = new Set([
+  '--profile',
+  '-p',
+  '--jid',
+  '-j',
+  '--server',
+  '-s',
+  '--to',
+  '--password-file',
+  '--ca-file',
+  '--timeout',
+])
+const GLOBAL_BOOLEAN = new Set([
+  '--insecure',
+  '--allow-plain',
+  '--debug',
+  '--quiet',
+  '-q',
+  '--no-color',
+  '--no-input',
+  '--json',
+])
 
 export function leadingOptionsLast(argv: string[]): string[] {
   const leading: string[] = []

@@ -10,7 +10,9 @@ import {Ui} from './output/ui.js'
 import {redact, redactValue} from './secrets.js'
 import type {Session} from './xmpp/session.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 const CONNECTION = 'CONNECTION'
@@ -20,19 +22,71 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
   static override baseFlags = {
-    profile: Flags.string({char: 'p', summary: 'Profile to use: $XDG_CONFIG_HOME/xmppadm/NAME.conf (default: "default" if it exists).', env: 'XMPPADM_PROFILE', helpGroup: CONNECTION}),
-    jid: Flags.string({char: 'j', summary: 'Admin account JID to log in as.', env: 'XMPPADM_JID', helpGroup: CONNECTION}),
-    server: Flags.string({char: 's', summary: 'Connect to host[:port] (STARTTLS) or xmpps://host[:port] (direct TLS) instead of DNS SRV.', env: 'XMPPADM_SERVER', helpGroup: CONNECTION}),
-    to: Flags.string({summary: 'JID that offers the commands (default: the admin JID\'s domain), e.g. sess-man@example.org.', env: 'XMPPADM_TO', helpGroup: CONNECTION}),
-    'password-file': Flags.string({summary: 'Read the admin password from this file (first line), or - for stdin.', env: 'XMPPADM_PASSWORD_FILE', helpGroup: CONNECTION}),
-    'ca-file': Flags.string({summary: 'Trust only the CA certificates in this PEM file (for a private CA).', env: 'XMPPADM_CA_FILE', helpGroup: CONNECTION}),
-    insecure: Flags.boolean({summary: 'Do not verify the server certificate (prints a warning every time).', helpGroup: CONNECTION}),
-    'allow-plain': Flags.boolean({summary: 'Allow SASL PLAIN (over TLS) when the server offers no SCRAM.', helpGroup: CONNECTION}),
-    timeout: Flags.integer({summary: 'Seconds to wait for connect, login and each answer.', env: 'XMPPADM_TIMEOUT', min: 1, max: 3600, helpGroup: CONNECTION}),
-    debug: Flags.boolean({summary: 'Trace the XML stream on stderr (passwords and SASL data redacted).', helpGroup: OUTPUT}),
-    quiet: Flags.boolean({char: 'q', summary: 'Print nothing on success (errors still go to stderr).', helpGroup: OUTPUT}),
-    'no-color': Flags.boolean({summary: 'No colour (also: NO_COLOR set, or stderr not a terminal).', helpGroup: OUTPUT}),
-    'no-input': Flags.boolean({summary: 'Never prompt; a missing input is an error (also when CI is set or stdin is not a terminal).', helpGroup: OUTPUT}),
+    profile: Flags.string({
+      char: 'p',
+      summary: 'Profile to use: $XDG_CONFIG_HOME/xmppadm/NAME.conf (default: "default" if it exists).',
+      env: 'XMPPADM_PROFILE',
+      helpGroup: CONNECTION,
+    }),
+    jid: Flags.string({
+      char: 'j',
+      summary: 'Admin account JID to log in as.',
+      env: 'XMPPADM_JID',
+      helpGroup: CONNECTION,
+    }),
+    server: Flags.string({
+      char: 's',
+      summary: 'Connect to host[:port] (STARTTLS) or xmpps://host[:port] (direct TLS) instead of DNS SRV.',
+      env: 'XMPPADM_SERVER',
+      helpGroup: CONNECTION,
+    }),
+    to: Flags.string({
+      summary: "JID that offers the commands (default: the admin JID's domain), e.g. sess-man@example.org.",
+      env: 'XMPPADM_TO',
+      helpGroup: CONNECTION,
+    }),
+    'password-file': Flags.string({
+      summary: 'Read the admin password from this file (first line), or - for stdin.',
+      env: 'XMPPADM_PASSWORD_FILE',
+      helpGroup: CONNECTION,
+    }),
+    'ca-file': Flags.string({
+      summary: 'Trust only the CA certificates in this PEM file (for a private CA).',
+      env: 'XMPPADM_CA_FILE',
+      helpGroup: CONNECTION,
+    }),
+    insecure: Flags.boolean({
+      summary: 'Do not verify the server certificate (prints a warning every time).',
+      helpGroup: CONNECTION,
+    }),
+    'allow-plain': Flags.boolean({
+      summary: 'Allow SASL PLAIN (over TLS) when the server offers no SCRAM.',
+      helpGroup: CONNECTION,
+    }),
+    timeout: Flags.integer({
+      summary: 'Seconds to wait for connect, login and each answer.',
+      env: 'XMPPADM_TIMEOUT',
+      min: 1,
+      max: 3600,
+      helpGroup: CONNECTION,
+    }),
+    debug: Flags.boolean({
+      summary: 'Trace the XML stream on stderr (passwords and SASL data redacted).',
+      helpGroup: OUTPUT,
+    }),
+    quiet: Flags.boolean({
+      char: 'q',
+      summary: 'Print nothing on success (errors still go to stderr).',
+      helpGroup: OUTPUT,
+    }),
+    'no-color': Flags.boolean({
+      summary: 'No colour (also: NO_COLOR set, or stderr not a terminal).',
+      helpGroup: OUTPUT,
+    }),
+    'no-input': Flags.boolean({
+      summary: 'Never prompt; a missing input is an error (also when CI is set or stdin is not a terminal).',
+      helpGroup: OUTPUT,
+    }),
   }
 
   protected flags!: BaseFlags<T>
@@ -62,13 +116,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stderr.write(`${JSON.stringify({via: this.config ? 'oclif' : 'lite', args, argv, flags})}\n`)
       this.exit(0)
     }
-    this.ui = new Ui({json: this.jsonEnabled(), quiet: Boolean(this.flags.quiet), noColor: Boolean(this.flags['no-color']), noInput: Boolean(this.flags['no-input'])})
+    this.ui = new Ui({
+      json: this.jsonEnabled(),
+      quiet: Boolean(this.flags.quiet),
+      noColor: Boolean(this.flags['no-color']),
+      noInput: Boolean(this.flags['no-input']),
+    })
     // First Ctrl-C: stop taking new work and cancel open command sessions; the command finishes
     // what is in flight and reports. If it has not ended in 5 s, or on a second Ctrl-C: exit 130.
     const interrupt = (signal: NodeJS.Signals) => {
       if (this.abort.signal.aborted) process.exit(130)
       this.abort.abort()
-      if (!this.ui.settings.json) process.stderr.write(`\n${signal}: stopping after the work in flight (again to quit now)\n`)
+      if (!this.ui.settings.json)
+        process.stderr.write(`\n${signal}: stopping after the work in flight (again to quit now)\n`)
       // Bulk commands finish in-flight items and write their failed-lines file however long it takes.
       if (!this.graceful) setTimeout(() => process.exit(130), 5000).unref()
     }
@@ -95,14 +155,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const jid = this.flags.jid ?? profile?.jid
     if (!jid) throw configError('no admin JID', 'pass --jid, set XMPPADM_JID, or put jid = ... in a profile')
     const insecure = Boolean(this.flags.insecure || profile?.insecure)
-    if (insecure) this.ui.warn('--insecure: the server certificate is NOT verified; anyone on the path can read and change this session', true)
+    if (insecure)
+      this.ui.warn(
+        '--insecure: the server certificate is NOT verified; anyone on the path can read and change this session',
+        true,
+      )
     const caFile = this.flags['ca-file'] ?? profile?.caFile
     let ca: string | undefined
     if (caFile) {
       try {
         ca = readFileSync(caFile, 'utf8')
       } catch (error) {
-        throw new XmppadmError('noInput', 'no-input', `cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+        throw new XmppadmError(
+          'noInput',
+          'no-input',
+          `cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        )
       }
     }
     const password = await resolvePassword({
@@ -111,12 +179,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       profilePasswordFile: profile?.passwordFile,
       profilePasswordCommand: profile?.passwordCommand,
       profilePassword: profile?.password,
-      prompt: this.ui.interactive ? async () => (await import('./output/prompts.js')).promptPassword(`Password for ${jid}`) : undefined,
+      prompt: this.ui.interactive
+        ? async () => (await import('./output/prompts.js')).promptPassword(`Password for ${jid}`)
+        : undefined,
     })
     const serverSpec = this.flags.server ?? profile?.server
     const {parseServer} = await import('./xmpp/endpoints.js')
     const {Session} = await import('./xmpp/session.js')
-    const trace = this.flags.debug ? (dir: 'in' | 'out', text: string) => process.stderr.write(`${dir === 'in' ? 'RECV' : 'SEND'} ${text}\n`) : undefined
+    const trace = this.flags.debug
+      ? (dir: 'in' | 'out', text: string) =>
+          process.stderr.write(`${dir === 'in' ? 'RECV' : 'SEND'} ${text}\n`)
+      : undefined
     this.sessionOptions = {
       jid,
       password,
@@ -135,7 +208,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } finally {
       spinner.stop()
     }
-    if (this.session.info.mechanism === 'PLAIN') this.ui.warn('logged in with SASL PLAIN (--allow-plain): the password was sent to the server as is, inside TLS', true)
+    if (this.session.info.mechanism === 'PLAIN')
+      this.ui.warn(
+        'logged in with SASL PLAIN (--allow-plain): the password was sent to the server as is, inside TLS',
+        true,
+      )
     return this.session
   }
 
@@ -178,7 +255,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** A spinner for a wait; silent unless a person watches stderr (no --json, no --quiet). */
   protected spinner(): Spinner {
-    return new Spinner(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !this.ui.settings.json && process.env.TERM !== 'dumb')
+    return new Spinner(
+      Boolean(process.stderr.isTTY) &&
+        !this.ui.settings.quiet &&
+        !this.ui.settings.json &&
+        process.env.TERM !== 'dumb',
+    )
   }
 
   /** The JID that offers the admin commands. */
@@ -207,9 +289,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async confirmDestructive(what: string, opts: {yes?: boolean; dryRun?: boolean}): Promise<void> {
     if (opts.dryRun || opts.yes) return
-    if (!this.ui.interactive) throw usageError(`refusing to ${what} without --yes (no prompts: not on a terminal, or --no-input or CI set)`, 'add --yes, or --dry-run to see what would happen')
+    if (!this.ui.interactive)
+      throw usageError(
+        `refusing to ${what} without --yes (no prompts: not on a terminal, or --no-input or CI set)`,
+        'add --yes, or --dry-run to see what would happen',
+      )
     const {confirm} = await import('./output/prompts.js')
-    if (!(await confirm(`Really ${what}?`))) throw new XmppadmError('usage', 'declined', 'nothing done: not confirmed')
+    if (!(await confirm(`Really ${what}?`)))
+      throw new XmppadmError('usage', 'declined', 'nothing done: not confirmed')
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
@@ -233,15 +320,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override toErrorJson(err: unknown): unknown {
     const e = normaliseError(err)
-    return redactValue({ok: false, error: {code: e.exitCode, reason: e.reason, message: e.message, hint: e.hint, ...(e.details ? {details: e.details} : {})}, warnings: this.ui?.warnings.length ? this.ui.warnings : undefined})
+    return redactValue({
+      ok: false,
+      error: {
+        code: e.exitCode,
+        reason: e.reason,
+        message: e.message,
+        hint: e.hint,
+        ...(e.details ? {details: e.details} : {}),
+      },
+      warnings: this.ui?.warnings.length ? this.ui.warnings : undefined,
+    })
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<never> {
     if (err instanceof Errors.ExitError) throw err
     const e = normaliseError(err)
     if (this.jsonEnabled()) this.logJson(this.toErrorJson(e))
-    else (this.ui ?? new Ui({json: false, quiet: false, noColor: false, noInput: true})).error(e.message, e.hint)
-    if (e.exitCode === ExitCode.internal && process.env.XMPPADM_DEBUG_STACK) process.stderr.write(`${redact(String((err as Error).stack))}\n`)
+    else
+      (this.ui ?? new Ui({json: false, quiet: false, noColor: false, noInput: true})).error(e.message, e.hint)
+    if (e.exitCode === ExitCode.internal && process.env.XMPPADM_DEBUG_STACK)
+      process.stderr.write(`${redact(String((err as Error).stack))}\n`)
     this.exit(e.exitCode)
   }
 }
@@ -257,5 +356,9 @@ export function normaliseError(err: unknown): XmppadmError {
   if (anyErr?.name === 'ExitPromptError' || anyErr?.name === 'AbortPromptError') {
     return new XmppadmError('tempFail', 'interrupted', 'interrupted at a prompt')
   }
-  return new XmppadmError('internal', 'internal', `internal error: ${String(anyErr?.message ?? err).split('\n')[0]}`)
+  return new XmppadmError(
+    'internal',
+    'internal',
+    `internal error: ${String(anyErr?.message ?? err).split('\n')[0]}`,
+  )
 }

@@ -33,11 +33,19 @@ export const exitCodeTable: Array<[number, string, string]> = [
   [1, 'internal', 'a bug in xmppadm (please report it)'],
   [2, 'partial', 'partly done: some items of a bulk run failed (see the summary and the failed-lines file)'],
   [64, 'usage', 'bad command line: unknown flag, missing argument, invalid value'],
-  [65, 'data', 'the server or xmppadm rejected the data: invalid JID/address/duration, account exists, bad form value'],
+  [
+    65,
+    'data',
+    'the server or xmppadm rejected the data: invalid JID/address/duration, account exists, bad form value',
+  ],
   [66, 'no-input', 'an input file (password file, fields file, bulk file) cannot be read'],
   [67, 'no-user', 'no such user'],
   [68, 'no-host', 'the server name does not resolve'],
-  [69, 'unavailable', 'the server does not offer this command or operation (the message says what would enable it)'],
+  [
+    69,
+    'unavailable',
+    'the server does not offer this command or operation (the message says what would enable it)',
+  ],
   [73, 'cant-create', 'an output file exists (use --force) or cannot be written'],
   [75, 'temp-fail', 'timeout, connection refused or lost, server busy: retry later'],
   [76, 'protocol', 'the server answered something xmppadm cannot understand'],
@@ -55,7 +63,12 @@ export class XmppadmError extends Error {
   readonly hint?: string
   readonly details?: Record<string, unknown>
 
-  constructor(exit: ExitCodeName, reason: string, message: string, opts: {hint?: string; details?: Record<string, unknown>; cause?: unknown} = {}) {
+  constructor(
+    exit: ExitCodeName,
+    reason: string,
+    message: string,
+    opts: {hint?: string; details?: Record<string, unknown>; cause?: unknown} = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : {cause: opts.cause})
     this.name = 'XmppadmError'
     this.exitCode = ExitCode[exit]
@@ -65,6 +78,9 @@ export class XmppadmError extends Error {
   }
 }
 
-export const usageError = (message: string, hint?: string) => new XmppadmError('usage', 'usage', message, {hint})
-export const configError = (message: string, hint?: string) => new XmppadmError('config', 'config', message, {hint})
-export const dataError = (message: string, hint?: string) => new XmppadmError('data', 'invalid-data', message, {hint})
+export const usageError = (message: string, hint?: string) =>
+  new XmppadmError('usage', 'usage', message, {hint})
+export const configError = (message: string, hint?: string) =>
+  new XmppadmError('config', 'config', message, {hint})
+export const dataError = (message: string, hint?: string) =>
+  new XmppadmError('data', 'invalid-data', message, {hint})

@@ -25,7 +25,12 @@ export function redact(text: string): string {
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join(REDACTED)
     // XML-escaped form, as it appears inside raw stanzas.
-    const escaped = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
+    const escaped = s
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/'/g, '&apos;')
+      .replace(/"/g, '&quot;')
     if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(REDACTED)
   }
   return out

@@ -28,7 +28,8 @@ export class AckJournal<T> {
   /** The connection was lost at `at`: what was acknowledged in the window before it needs a re-check. */
   lost(at: number): void {
     const from = at - this.windowMs
-    for (let i = this.head; i < this.recent.length; i++) if (this.recent[i].at >= from) this.suspect.push(this.recent[i].item)
+    for (let i = this.head; i < this.recent.length; i++)
+      if (this.recent[i].at >= from) this.suspect.push(this.recent[i].item)
     this.recent = []
     this.head = 0
   }

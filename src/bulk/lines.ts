@@ -19,7 +19,9 @@ export async function* readLines(path: string, opts: {until?: AbortSignal} = {})
   const opened = new Promise<void>((resolve, reject) => {
     if (path === '-') resolve()
     stream.once('open', () => resolve())
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(new XmppadmError('noInput', 'no-input', `cannot read ${path}: ${err.code ?? err.message}`)))
+    stream.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new XmppadmError('noInput', 'no-input', `cannot read ${path}: ${err.code ?? err.message}`)),
+    )
   })
   await opened
   const rl = createInterface({input: stream, crlfDelay: Infinity})
@@ -49,7 +51,9 @@ export function atLine<T>(line: InputLine, parse: (text: string) => T): T {
 /** A bulk line "jid" or "jid,password" (the password may itself contain commas). */
 export function splitLine(text: string): [string, string | undefined] {
   const comma = text.indexOf(',')
-  return comma < 0 ? [text.trim(), undefined] : [text.slice(0, comma).trim(), text.slice(comma + 1) || undefined]
+  return comma < 0
+    ? [text.trim(), undefined]
+    : [text.slice(0, comma).trim(), text.slice(comma + 1) || undefined]
 }
 
 export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {
@@ -61,7 +65,11 @@ export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {
  * Groups items into arrays of up to `size`, streamed. A slow source (a pipe fed as events happen)
  * does not hold a partial group back: it goes out when nothing more arrived for `maxWaitMs`.
  */
-export async function* batches<T>(items: AsyncIterable<T>, size: number, maxWaitMs = 200): AsyncGenerator<T[]> {
+export async function* batches<T>(
+  items: AsyncIterable<T>,
+  size: number,
+  maxWaitMs = 200,
+): AsyncGenerator<T[]> {
   const iterator = items[Symbol.asyncIterator]()
   let batch: T[] = []
   let pending: Promise<IteratorResult<T>> | undefined

@@ -5,7 +5,11 @@ export class Progress {
   private readonly started = Date.now()
   private last = 0
 
-  constructor(private readonly enabled: boolean, private readonly total?: number, private readonly label = '') {}
+  constructor(
+    private readonly enabled: boolean,
+    private readonly total?: number,
+    private readonly label = '',
+  ) {}
 
   tick(failed: boolean): void {
     this.count++
@@ -28,7 +32,9 @@ export class Progress {
       bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} `
       eta = ` ETA ${Math.ceil((this.total - this.count) / Math.max(rate, 0.001))}s`
     } else bar = `${this.count} `
-    process.stderr.write(`\r${this.label}${bar}${rate.toFixed(0)}/s${eta}${this.failed ? ` ${this.failed} failed` : ''}\u001b[K`)
+    process.stderr.write(
+      `\r${this.label}${bar}${rate.toFixed(0)}/s${eta}${this.failed ? ` ${this.failed} failed` : ''}\u001b[K`,
+    )
   }
 
   done(): void {

@@ -9,7 +9,11 @@ import {AckJournal, RECHECK_WINDOW_MS} from './ack-journal.js'
 
 /** The session is gone: the item's outcome is unknown and a new session may finish it. (A timeout is not: the server is alive but slow, and the run stops.) */
 export function isLostConnection(e: unknown): e is XmppadmError {
-  return e instanceof XmppadmError && e.exitCode === 75 && ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
+  return (
+    e instanceof XmppadmError &&
+    e.exitCode === 75 &&
+    ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
+  )
 }
 
 export interface ResilientOptions<T> {
@@ -48,7 +52,8 @@ export class Resilient<T> {
         if (attempt > 0) await this.recheck(used)
         return await job(attempt)
       } catch (error) {
-        if (!isLostConnection(error) || attempt >= 3 || this.o.retries === 0 || this.o.signal.aborted) throw error
+        if (!isLostConnection(error) || attempt >= 3 || this.o.retries === 0 || this.o.signal.aborted)
+          throw error
         if (!this.seenLost.has(used)) {
           this.seenLost.add(used)
           this.journal.lost(used.closedAt ?? Date.now())
@@ -93,11 +98,15 @@ export class Resilient<T> {
           throw error
         }
         checked++
-        this.o.ui.warn(`${this.o.name(items[i])}: acknowledged before the connection was lost, and now: ${(error as Error).message}`)
+        this.o.ui.warn(
+          `${this.o.name(items[i])}: acknowledged before the connection was lost, and now: ${(error as Error).message}`,
+        )
       }
     }
     this.counts.rechecked += checked
     this.counts.redone += again
-    this.o.ui.info(`re-checked ${checked} ${this.o.noun} acknowledged in the last ${RECHECK_WINDOW_MS / 1000} s before the connection was lost: ${again} ${this.o.again}`)
+    this.o.ui.info(
+      `re-checked ${checked} ${this.o.noun} acknowledged in the last ${RECHECK_WINDOW_MS / 1000} s before the connection was lost: ${again} ${this.o.again}`,
+    )
   }
 }

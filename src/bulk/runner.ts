@@ -51,7 +51,11 @@ function collector(): (() => void) | undefined {
   }
 }
 
-export async function runBulk<R, I = InputLine>(lines: AsyncIterable<I>, job: (line: I) => Promise<{outcome: Outcome; value?: R}>, opts: BulkOptions<R, I>): Promise<BulkSummary<R, I>> {
+export async function runBulk<R, I = InputLine>(
+  lines: AsyncIterable<I>,
+  job: (line: I) => Promise<{outcome: Outcome; value?: R}>,
+  opts: BulkOptions<R, I>,
+): Promise<BulkSummary<R, I>> {
   const summary: BulkSummary<R, I> = {done: 0, skipped: 0, failed: 0, notAttempted: [], results: []}
   const inFlight = new Set<Promise<void>>()
   const iterator = lines[Symbol.asyncIterator]()
@@ -91,7 +95,10 @@ export async function runBulk<R, I = InputLine>(lines: AsyncIterable<I>, job: (l
         const r = await job(line)
         record({line, outcome: r.outcome, value: r.value})
       } catch (error) {
-        const e = error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String((error as Error)?.message ?? error))
+        const e =
+          error instanceof XmppadmError
+            ? error
+            : new XmppadmError('internal', 'internal', String((error as Error)?.message ?? error))
         record({line, outcome: 'failed', error: e})
         if (opts.isFatal?.(e)) halt(e.message)
       }
@@ -104,7 +111,8 @@ export async function runBulk<R, I = InputLine>(lines: AsyncIterable<I>, job: (l
   opts.signal?.removeEventListener('abort', onAbort)
   if (stop) {
     summary.interrupted = stop
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) summary.notAttempted.push(next.value)
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      summary.notAttempted.push(next.value)
   }
   return summary
 }

@@ -11,34 +11,65 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
   static override description = `Account facts, roster, vCard, private XML, offline messages, message archive, blocklist, PEP data, uploads and last activity, fetched page by page so that no reply hits a stanza size limit. No password hashes unless --include-credentials.
 The file is written atomically with mode 0600 and never overwrites an existing file without --force; -o - writes to stdout. Default file: JID.xml (or .json).
 Prosody: mod_xmppadm gives every section. ejabberd 25.03+ (mod_adhoc_api): roster, vCard and last activity, with counts of offline and archived messages; the export lists what is missing (<missing xmlns="urn:xmppadm:admin:1"/> elements, "missing" in JSON) and the command warns.`
-  static override args = {jid: Args.string({description: 'The account to export', ignoreStdin: true, required: true})}
+  static override args = {
+    jid: Args.string({description: 'The account to export', ignoreStdin: true, required: true}),
+  }
   static override flags = {
     output: Flags.string({char: 'o', summary: 'Write to this file (- for stdout).'}),
-    format: Flags.string({summary: 'xep0227 (XML) or json.', options: ['xep0227', 'json'], default: 'xep0227'}),
+    format: Flags.string({
+      summary: 'xep0227 (XML) or json.',
+      options: ['xep0227', 'json'],
+      default: 'xep0227',
+    }),
     'include-credentials': Flags.boolean({summary: 'Include the stored SCRAM credentials (salted hashes).'}),
     force: Flags.boolean({summary: 'Overwrite the output file if it exists.'}),
     'page-size': Flags.integer({summary: 'Items per request.', default: 100, min: 1, max: 500, hidden: true}),
   }
   static override examples = [
-    {description: 'A user asks for their data', command: '<%= config.bin %> export-user alice@example.org -o alice.xml'},
-    {description: 'As JSON on stdout', command: '<%= config.bin %> export-user alice@example.org --format json -o -'},
+    {
+      description: 'A user asks for their data',
+      command: '<%= config.bin %> export-user alice@example.org -o alice.xml',
+    },
+    {
+      description: 'As JSON on stdout',
+      command: '<%= config.bin %> export-user alice@example.org --format json -o -',
+    },
   ]
 
   async run() {
     const {args, flags} = this
     const toStdout = flags.output === '-'
-    if (toStdout && this.jsonEnabled()) throw usageError('--json and -o - would both write to stdout', 'write the export to a file with -o FILE')
+    if (toStdout && this.jsonEnabled())
+      throw usageError(
+        '--json and -o - would both write to stdout',
+        'write the export to a file with -o FILE',
+      )
     const ctx = await this.opContext()
     const jid = parseAccountJid(args.jid, parseJid(ctx.to).domain)
     const path = toStdout ? undefined : (flags.output ?? `${jid}.${flags.format === 'json' ? 'json' : 'xml'}`)
     if (path && !flags.force) assertAbsent(path)
-    const exp = await exportUser(ctx, jid, {includeCredentials: flags['include-credentials'], pageSize: flags['page-size']})
+    const exp = await exportUser(ctx, jid, {
+      includeCredentials: flags['include-credentials'],
+      pageSize: flags['page-size'],
+    })
     const text = flags.format === 'json' ? `${JSON.stringify(toJsonExport(exp), null, 2)}\n` : toXep0227(exp)
     if (path) writeAtomically(path, text, flags.force)
     else process.stdout.write(text)
     for (const m of exp.missing) this.ui.warn(`not exported: ${m.section}: ${m.reason}`)
-    if (path) this.ui.info(`exported ${jid} to ${path} (${Buffer.byteLength(text)} bytes${exp.complete ? '' : ', partial'})`)
-    return {jid, file: path ?? null, format: flags.format, bytes: Buffer.byteLength(text), complete: exp.complete, missing: exp.missing, counts: exp.counts, via: exp.via}
+    if (path)
+      this.ui.info(
+        `exported ${jid} to ${path} (${Buffer.byteLength(text)} bytes${exp.complete ? '' : ', partial'})`,
+      )
+    return {
+      jid,
+      file: path ?? null,
+      format: flags.format,
+      bytes: Buffer.byteLength(text),
+      complete: exp.complete,
+      missing: exp.missing,
+      counts: exp.counts,
+      via: exp.via,
+    }
   }
 }
 
@@ -48,7 +79,9 @@ function assertAbsent(path: string): void {
   } catch {
     return
   }
-  throw new XmppadmError('cantCreate', 'exists', `${path} exists; not overwriting it`, {hint: 'use --force, or another -o file'})
+  throw new XmppadmError('cantCreate', 'exists', `${path} exists; not overwriting it`, {
+    hint: 'use --force, or another -o file',
+  })
 }
 
 /** Temp file in the same directory, fsync, rename: readers never see half a file. */
@@ -58,7 +91,11 @@ function writeAtomically(path: string, text: string, force: boolean): void {
   try {
     fd = openSync(tmp, 'wx', 0o600)
   } catch (error) {
-    throw new XmppadmError('cantCreate', 'cant-create', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new XmppadmError(
+      'cantCreate',
+      'cant-create',
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
   try {
     writeSync(fd, text)
@@ -72,6 +109,8 @@ function writeAtomically(path: string, text: string, force: boolean): void {
     } catch {
       // already gone
     }
-    throw error instanceof XmppadmError ? error : new XmppadmError('cantCreate', 'cant-create', `cannot write ${path}: ${(error as Error).message}`)
+    throw error instanceof XmppadmError
+      ? error
+      : new XmppadmError('cantCreate', 'cant-create', `cannot write ${path}: ${(error as Error).message}`)
   }
 }

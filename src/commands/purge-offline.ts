@@ -9,8 +9,14 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
 Prosody: mod_xmppadm (exact age, this virtual host, count reported, --dry-run counts). ejabberd 25.03+: api-commands/delete_old_messages (whole days, rounded up; all virtual hosts; no count; no dry run). A zero or negative age is refused before anything is sent: ejabberd would delete every message.`
   static override flags = purgeFlags
   static override examples = [
-    {description: 'The 7-day promise, hourly from cron', command: '<%= config.bin %> --profile prod purge-offline --older-than 7d --quiet'},
-    {description: 'How many would go?', command: '<%= config.bin %> purge-offline --older-than 7d --dry-run --json'},
+    {
+      description: 'The 7-day promise, hourly from cron',
+      command: '<%= config.bin %> --profile prod purge-offline --older-than 7d --quiet',
+    },
+    {
+      description: 'How many would go?',
+      command: '<%= config.bin %> purge-offline --older-than 7d --dry-run --json',
+    },
   ]
 
   async run() {
@@ -18,7 +24,13 @@ Prosody: mod_xmppadm (exact age, this virtual host, count reported, --dry-run co
     const ctx = await this.opContext()
     const r = await purgeOffline(ctx, seconds, this.flags['dry-run'])
     for (const n of r.notes) this.ui.warn(n)
-    this.ui.out(r.count === null ? (r.dryRun ? 'nothing done' : 'purged (the server does not say how many)') : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''}`)
+    this.ui.out(
+      r.count === null
+        ? r.dryRun
+          ? 'nothing done'
+          : 'purged (the server does not say how many)'
+        : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''}`,
+    )
     return r
   }
 }

@@ -5,9 +5,15 @@ import {purgeFlags} from '../purge-flags.js'
 
 export default class PurgeUploads extends BaseCommand<typeof PurgeUploads> {
   static override summary = 'Delete uploaded files (HTTP upload) older than an age, with their records.'
-  static override description = 'Deletes files shared through HTTP File Upload (XEP-0363) that are older than --older-than, from disk and from the server\'s records, and reports how many and how many bytes. Prosody: mod_xmppadm. ejabberd has no remote command for it: see "xmppadm capabilities".'
+  static override description =
+    'Deletes files shared through HTTP File Upload (XEP-0363) that are older than --older-than, from disk and from the server\'s records, and reports how many and how many bytes. Prosody: mod_xmppadm. ejabberd has no remote command for it: see "xmppadm capabilities".'
   static override flags = purgeFlags
-  static override examples = [{description: 'The 14-day promise, daily from cron', command: '<%= config.bin %> --profile prod purge-uploads --older-than 14d --quiet'}]
+  static override examples = [
+    {
+      description: 'The 14-day promise, daily from cron',
+      command: '<%= config.bin %> --profile prod purge-uploads --older-than 14d --quiet',
+    },
+  ]
 
   async run() {
     const seconds = parseDuration(this.flags['older-than'], '--older-than')

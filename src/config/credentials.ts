@@ -22,12 +22,20 @@ export function readSecretFile(path: string, what: string): string {
       text = readFileSync(0, 'utf8')
     } else {
       const mode = statSync(path).mode & 0o777
-      if (mode & 0o004) throw configError(`${what} ${path} is readable by everyone (mode ${mode.toString(8)})`, `chmod 600 ${path}`)
+      if (mode & 0o004)
+        throw configError(
+          `${what} ${path} is readable by everyone (mode ${mode.toString(8)})`,
+          `chmod 600 ${path}`,
+        )
       text = readFileSync(path, 'utf8')
     }
   } catch (error) {
     if (error instanceof XmppadmError) throw error
-    throw new XmppadmError('noInput', 'no-input', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new XmppadmError(
+      'noInput',
+      'no-input',
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
   // The first line is the secret; a trailing newline is never part of it.
   const value = text.split(/\r?\n/)[0]
@@ -39,7 +47,11 @@ function runPasswordCommand(cmd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('/bin/sh', ['-c', cmd], {timeout: 30_000, maxBuffer: 64 * 1024}, (err, stdout) => {
       if (err) {
-        reject(configError(`password_command failed (exit ${(err as NodeJS.ErrnoException & {code?: number}).code ?? '?'})`))
+        reject(
+          configError(
+            `password_command failed (exit ${(err as NodeJS.ErrnoException & {code?: number}).code ?? '?'})`,
+          ),
+        )
         return
       }
       const value = stdout.split(/\r?\n/)[0]
@@ -58,7 +70,10 @@ export async function resolvePassword(src: PasswordSources): Promise<string> {
   else if (src.profilePassword) value = src.profilePassword
   else if (src.prompt) value = await src.prompt()
   if (!value) {
-    throw configError('no password given', 'use --password-file FILE (or -), XMPPADM_PASSWORD_FILE, XMPPADM_PASSWORD, or password_file/password_command in a profile')
+    throw configError(
+      'no password given',
+      'use --password-file FILE (or -), XMPPADM_PASSWORD_FILE, XMPPADM_PASSWORD, or password_file/password_command in a profile',
+    )
   }
   registerSecret(value)
   return value

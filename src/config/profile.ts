@@ -19,10 +19,24 @@ export interface Profile {
   insecure?: boolean
 }
 
-const KEYS = ['jid', 'server', 'to', 'password', 'password_file', 'password_command', 'ca_file', 'timeout', 'allow_plain', 'insecure'] as const
+const KEYS = [
+  'jid',
+  'server',
+  'to',
+  'password',
+  'password_file',
+  'password_command',
+  'ca_file',
+  'timeout',
+  'allow_plain',
+  'insecure',
+] as const
 
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(homedir(), '.config')
+  const base =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/')
+      ? env.XDG_CONFIG_HOME
+      : join(homedir(), '.config')
   return join(base, 'xmppadm')
 }
 
@@ -33,8 +47,13 @@ function parseBool(v: string, key: string, path: string): boolean {
 }
 
 /** Loads a profile by name; undefined when `optional` and the file does not exist. */
-export function loadProfile(name: string, optional = false, env: NodeJS.ProcessEnv = process.env): Profile | undefined {
-  if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) throw configError(`invalid profile name ${JSON.stringify(name)}`)
+export function loadProfile(
+  name: string,
+  optional = false,
+  env: NodeJS.ProcessEnv = process.env,
+): Profile | undefined {
+  if (!/^[\w.-]+$/.test(name) || name.startsWith('.'))
+    throw configError(`invalid profile name ${JSON.stringify(name)}`)
   const path = join(configDir(env), `${name}.conf`)
   let text: string
   try {
@@ -56,21 +75,39 @@ export function loadProfile(name: string, optional = false, env: NodeJS.ProcessE
     let value = t.slice(eq + 1).trim()
     if (/^".*"$|^'.*'$/.test(value)) value = value.slice(1, -1)
     switch (key as (typeof KEYS)[number]) {
-      case 'jid': profile.jid = value; break
-      case 'server': profile.server = value; break
-      case 'to': profile.to = value; break
-      case 'password': profile.password = value; break
-      case 'password_file': profile.passwordFile = value; break
-      case 'password_command': profile.passwordCommand = value; break
-      case 'ca_file': profile.caFile = value; break
+      case 'jid':
+        profile.jid = value
+        break
+      case 'server':
+        profile.server = value
+        break
+      case 'to':
+        profile.to = value
+        break
+      case 'password':
+        profile.password = value
+        break
+      case 'password_file':
+        profile.passwordFile = value
+        break
+      case 'password_command':
+        profile.passwordCommand = value
+        break
+      case 'ca_file':
+        profile.caFile = value
+        break
       case 'timeout': {
         const n = Number(value)
         if (!(n > 0)) throw configError(`${path}:${i + 1}: timeout must be a positive number of seconds`)
         profile.timeout = n
         break
       }
-      case 'allow_plain': profile.allowPlain = parseBool(value, key, path); break
-      case 'insecure': profile.insecure = parseBool(value, key, path); break
+      case 'allow_plain':
+        profile.allowPlain = parseBool(value, key, path)
+        break
+      case 'insecure':
+        profile.insecure = parseBool(value, key, path)
+        break
       default:
         throw configError(`${path}:${i + 1}: unknown key ${JSON.stringify(key)} (known: ${KEYS.join(', ')})`)
     }
@@ -79,7 +116,10 @@ export function loadProfile(name: string, optional = false, env: NodeJS.ProcessE
     // A password in a file that others can read is as good as published.
     const mode = statSync(path).mode & 0o777
     if (mode & 0o077) {
-      throw configError(`profile ${path} holds a password and is readable by others (mode ${mode.toString(8)})`, `chmod 600 ${path}, or use password_file / password_command`)
+      throw configError(
+        `profile ${path} holds a password and is readable by others (mode ${mode.toString(8)})`,
+        `chmod 600 ${path}, or use password_file / password_command`,
+      )
     }
   }
   return profile

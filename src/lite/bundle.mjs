@@ -12,7 +12,9 @@ await build({
   // Loaded only when a table or a prompt is shown: stays in node_modules.
   external: ['cli-table3', '@inquirer/prompts'],
   // Bundled CommonJS (ltx) requires Node built-ins.
-  banner: {js: "import {createRequire as __xmppadmRequire} from 'node:module'; const require = __xmppadmRequire(import.meta.url);"},
+  banner: {
+    js: "import {createRequire as __xmppadmRequire} from 'node:module'; const require = __xmppadmRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
 })

@@ -41,7 +41,11 @@ export const Errors = {ExitError}
 export const Flags = {
   string: (o: Record<string, unknown> = {}): FlagDef => ({...o, type: 'option'}),
   boolean: (o: Record<string, unknown> = {}): FlagDef => ({...o, type: 'boolean'}),
-  integer: (o: {min?: number; max?: number; [k: string]: unknown} = {}): FlagDef => ({...o, type: 'option', integer: {min: o.min, max: o.max}}),
+  integer: (o: {min?: number; max?: number; [k: string]: unknown} = {}): FlagDef => ({
+    ...o,
+    type: 'option',
+    integer: {min: o.min, max: o.max},
+  }),
 }
 
 export const Args = {
@@ -72,16 +76,29 @@ export interface ParseInput {
 }
 
 /** Parses argv as oclif 4 would for the flags the commands define, or throws NeedsFullCli. */
-export function parseArgv(argv: readonly string[], input: ParseInput): {args: Record<string, string>; argv: string[]; flags: Record<string, unknown>} {
-  const defs: Record<string, FlagDef> = {...(input.enableJsonFlag ? {json: JSON_FLAG} : {}), ...input.baseFlags, ...input.flags}
+export function parseArgv(
+  argv: readonly string[],
+  input: ParseInput,
+): {args: Record<string, string>; argv: string[]; flags: Record<string, unknown>} {
+  const defs: Record<string, FlagDef> = {
+    ...(input.enableJsonFlag ? {json: JSON_FLAG} : {}),
+    ...input.baseFlags,
+    ...input.flags,
+  }
   const byChar = new Map<string, string>()
   for (const [name, def] of Object.entries(defs)) {
-    if (def.allowNo || (def.env && (def.type === 'boolean' || def.multiple)) || typeof def.default === 'function') throw new NeedsFullCli(`flag --${name}`)
+    if (
+      def.allowNo ||
+      (def.env && (def.type === 'boolean' || def.multiple)) ||
+      typeof def.default === 'function'
+    )
+      throw new NeedsFullCli(`flag --${name}`)
     if (def.char) byChar.set(def.char, name)
   }
   const given = new Map<string, string | true>()
   const positional: string[] = []
-  const known = (token: string) => (token.startsWith('--') ? token.slice(2).split('=')[0] in defs : token.length >= 2 && byChar.has(token[1]))
+  const known = (token: string) =>
+    token.startsWith('--') ? token.slice(2).split('=')[0] in defs : token.length >= 2 && byChar.has(token[1])
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]
     if (token === '--') throw new NeedsFullCli('--')
@@ -116,7 +133,8 @@ export function parseArgv(argv: readonly string[], input: ParseInput): {args: Re
     if (value === undefined) {
       value = argv[++i]
       // No value, or the next word is itself a flag: oclif says "expects a value".
-      if (value === undefined || (value.startsWith('-') && known(value))) throw new NeedsFullCli(`--${name} without a value`)
+      if (value === undefined || (value.startsWith('-') && known(value)))
+        throw new NeedsFullCli(`--${name} without a value`)
     }
     given.set(name, value)
   }
@@ -134,7 +152,8 @@ export function parseArgv(argv: readonly string[], input: ParseInput): {args: Re
   }
 
   const argDefs = Object.entries(input.args ?? {})
-  if (input.strict !== false && positional.length > argDefs.length) throw new NeedsFullCli('unexpected argument')
+  if (input.strict !== false && positional.length > argDefs.length)
+    throw new NeedsFullCli('unexpected argument')
   const args: Record<string, string> = {}
   argDefs.forEach(([name, def], i) => {
     if (i < positional.length) args[name] = positional[i]

@@ -25,7 +25,8 @@ function splitJid(jid: string): {user: string; host: string} {
 export function checkHost(ctx: OpContext, jid: string): void {
   const host = parseJid(jid).domain
   const target = parseJid(ctx.to).domain
-  if (host !== target) throw dataError(`${jid} is not on ${target}`, `send the command to its host with --to ${host}`)
+  if (host !== target)
+    throw dataError(`${jid} is not on ${target}`, `send the command to its host with --to ${host}`)
 }
 
 const exists = (jid: string) => new XmppadmError('data', 'account-exists', `account ${jid} already exists`)
@@ -36,14 +37,28 @@ export async function createAccount(ctx: OpContext, jid: string, password: strin
   const s = await requireStrategy(ctx, 'account-create')
   try {
     if (s.via === 'XEP-0133') {
-      await invoke(ctx, admin('add-user'), {FORM_TYPE: XEP0133, accountjid: jid, password, 'password-verify': password})
+      await invoke(ctx, admin('add-user'), {
+        FORM_TYPE: XEP0133,
+        accountjid: jid,
+        password,
+        'password-verify': password,
+      })
     } else {
       await invoke(ctx, api('register'), {...splitJid(jid), password})
     }
   } catch (error) {
-    if (error instanceof XmppadmError && (error.reason === 'conflict' || /already (exists|registered)|Error 409/i.test(error.message))) throw exists(jid)
+    if (
+      error instanceof XmppadmError &&
+      (error.reason === 'conflict' || /already (exists|registered)|Error 409/i.test(error.message))
+    )
+      throw exists(jid)
     // ejabberd answers every bad input to add-user with item-not-found "No hook has processed this command".
-    if (error instanceof StanzaError && error.reason === 'item-not-found') throw new XmppadmError('data', 'rejected', `the server refused to create ${jid}: ${error.stanzaError.text ?? 'item-not-found'}`)
+    if (error instanceof StanzaError && error.reason === 'item-not-found')
+      throw new XmppadmError(
+        'data',
+        'rejected',
+        `the server refused to create ${jid}: ${error.stanzaError.text ?? 'item-not-found'}`,
+      )
     throw error
   }
 }
@@ -75,7 +90,8 @@ async function deleteXep0133(ctx: OpContext, jids: string[]): Promise<DeleteOutc
       }
       return out
     }
-    if (error instanceof StanzaError && error.reason === 'item-not-found') return {deleted: [], notFound: jids}
+    if (error instanceof StanzaError && error.reason === 'item-not-found')
+      return {deleted: [], notFound: jids}
     throw error
   }
 }

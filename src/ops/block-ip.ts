@@ -5,9 +5,18 @@ import {XMPPADM_NS, api, mod} from './nodes.js'
 
 const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v ? [String(v)] : [])
 
-export async function blockIps(ctx: OpContext, ranges: string[], opts: {expiresSec?: number; reason?: string}) {
+export async function blockIps(
+  ctx: OpContext,
+  ranges: string[],
+  opts: {expiresSec?: number; reason?: string},
+) {
   await requireStrategy(ctx, 'block-ip')
-  const resp = await invoke(ctx, mod('block-ip'), {FORM_TYPE: XMPPADM_NS, addresses: ranges, expires: opts.expiresSec ? String(opts.expiresSec) : undefined, reason: opts.reason})
+  const resp = await invoke(ctx, mod('block-ip'), {
+    FORM_TYPE: XMPPADM_NS,
+    addresses: ranges,
+    expires: opts.expiresSec ? String(opts.expiresSec) : undefined,
+    reason: opts.reason,
+  })
   const v = formValues(resp.form!)
   return {blocked: asList(v.blocked), sessionsClosed: Number(v['sessions-closed'] ?? 0)}
 }
@@ -15,7 +24,12 @@ export async function blockIps(ctx: OpContext, ranges: string[], opts: {expiresS
 export async function listBlockedIps(ctx: OpContext) {
   await requireStrategy(ctx, 'block-ip-list')
   const resp = await invoke(ctx, mod('list-blocked-ips'), {FORM_TYPE: XMPPADM_NS})
-  return formRows(resp.form!).map((r) => ({address: String(r.address ?? ''), expires: r.expires ? String(r.expires) : null, reason: r.reason ? String(r.reason) : null, created: r.created ? String(r.created) : null}))
+  return formRows(resp.form!).map((r) => ({
+    address: String(r.address ?? ''),
+    expires: r.expires ? String(r.expires) : null,
+    reason: r.reason ? String(r.reason) : null,
+    created: r.created ? String(r.created) : null,
+  }))
 }
 
 export async function unblockIps(ctx: OpContext, ranges: string[]) {

@@ -31,7 +31,8 @@ interface OperationSpec {
   enable: Record<Family, string>
 }
 
-const MODULE_HINT = 'load mod_xmppadm (server/prosody/mod_xmppadm.lua in the xmppadm package; see README "Server module")'
+const MODULE_HINT =
+  'load mod_xmppadm (server/prosody/mod_xmppadm.lua in the xmppadm package; see README "Server module")'
 const ADHOC_API = 'ejabberd >= 25.03 with mod_adhoc_api and api_permissions for the admin'
 
 export const OPERATIONS: Record<OperationId, OperationSpec> = {
@@ -41,7 +42,11 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
       {nodes: [admin('add-user')], via: 'XEP-0133'},
       {nodes: [api('register')], via: 'ejabberd API'},
     ],
-    enable: {prosody: 'load mod_admin_adhoc', ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api', other: 'a server with XEP-0133 add-user'},
+    enable: {
+      prosody: 'load mod_admin_adhoc',
+      ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api',
+      other: 'a server with XEP-0133 add-user',
+    },
   },
   'account-delete': {
     summary: 'delete accounts',
@@ -49,44 +54,71 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
       {nodes: [admin('delete-user')], via: 'XEP-0133'},
       {nodes: [api('unregister'), api('check_account')], via: 'ejabberd API'},
     ],
-    enable: {prosody: 'load mod_admin_adhoc', ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api', other: 'a server with XEP-0133 delete-user'},
+    enable: {
+      prosody: 'load mod_admin_adhoc',
+      ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api',
+      other: 'a server with XEP-0133 delete-user',
+    },
   },
   'block-ip': {
     summary: 'block IP addresses',
     strategies: [{nodes: [mod('block-ip')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: 'ejabberd has no command that bans an address: mod_fail2ban bans after failed logins by itself, and a permanent block is an "ip" ACL in ejabberd.yml denied by the c2s access rule, then api-commands/reload_config',
+      ejabberd:
+        'ejabberd has no command that bans an address: mod_fail2ban bans after failed logins by itself, and a permanent block is an "ip" ACL in ejabberd.yml denied by the c2s access rule, then api-commands/reload_config',
       other: `a server offering the ${mod('block-ip')} node (see README "Server module")`,
     },
   },
   'block-ip-list': {
     summary: 'list blocked IP addresses',
     strategies: [{nodes: [mod('list-blocked-ips')], via: 'mod_xmppadm'}],
-    enable: {prosody: MODULE_HINT, ejabberd: 'ejabberd has no command that lists banned addresses (mod_fail2ban keeps them in memory only)', other: `a server offering ${mod('list-blocked-ips')}`},
+    enable: {
+      prosody: MODULE_HINT,
+      ejabberd:
+        'ejabberd has no command that lists banned addresses (mod_fail2ban keeps them in memory only)',
+      other: `a server offering ${mod('list-blocked-ips')}`,
+    },
   },
   'block-ip-remove': {
     summary: 'unblock IP addresses',
     strategies: [
       {nodes: [mod('unblock-ip')], via: 'mod_xmppadm'},
-      {nodes: [api('unban_ip')], via: 'ejabberd API', partial: 'lifts mod_fail2ban bans only; ACL blocks stay in ejabberd.yml'},
+      {
+        nodes: [api('unban_ip')],
+        via: 'ejabberd API',
+        partial: 'lifts mod_fail2ban bans only; ACL blocks stay in ejabberd.yml',
+      },
     ],
-    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (api-commands/unban_ip)`, other: `a server offering ${mod('unblock-ip')}`},
+    enable: {
+      prosody: MODULE_HINT,
+      ejabberd: `${ADHOC_API} (api-commands/unban_ip)`,
+      other: `a server offering ${mod('unblock-ip')}`,
+    },
   },
   'purge-offline': {
     summary: 'purge old offline messages',
     strategies: [
       {nodes: [mod('purge-offline')], via: 'mod_xmppadm'},
-      {nodes: [api('delete_old_messages')], via: 'ejabberd API', partial: 'whole days only, on all virtual hosts at once, no count, no dry run'},
+      {
+        nodes: [api('delete_old_messages')],
+        via: 'ejabberd API',
+        partial: 'whole days only, on all virtual hosts at once, no count, no dry run',
+      },
     ],
-    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (api-commands/delete_old_messages)`, other: `a server offering ${mod('purge-offline')}`},
+    enable: {
+      prosody: MODULE_HINT,
+      ejabberd: `${ADHOC_API} (api-commands/delete_old_messages)`,
+      other: `a server offering ${mod('purge-offline')}`,
+    },
   },
   'purge-uploads': {
     summary: 'purge old uploaded files',
     strategies: [{nodes: [mod('purge-uploads')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: 'ejabberd has no command for it: set max_days in mod_http_upload_quota (it sweeps once a day), or run find on the upload directory on the server',
+      ejabberd:
+        'ejabberd has no command for it: set max_days in mod_http_upload_quota (it sweeps once a day), or run find on the upload directory on the server',
       other: `a server offering ${mod('purge-uploads')}`,
     },
   },
@@ -97,18 +129,31 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
       {
         nodes: [api('check_account'), api('get_roster'), api('get_last')],
         via: 'ejabberd API',
-        partial: 'roster, vCard, private XML, message counts and last activity only: ejabberd offers no remote access to offline or archived message contents',
+        partial:
+          'roster, vCard, private XML, message counts and last activity only: ejabberd offers no remote access to offline or archived message contents',
       },
     ],
-    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (partial export)`, other: `a server offering ${mod('export-user')}`},
+    enable: {
+      prosody: MODULE_HINT,
+      ejabberd: `${ADHOC_API} (partial export)`,
+      other: `a server offering ${mod('export-user')}`,
+    },
   },
   'debug-log': {
     summary: 'switch debug logging',
     strategies: [
       {nodes: [mod('debug-log')], via: 'mod_xmppadm'},
-      {nodes: [api('set_loglevel'), api('get_loglevel')], via: 'ejabberd API', partial: 'the log cannot be wiped remotely; a timed switch waits in the foreground'},
+      {
+        nodes: [api('set_loglevel'), api('get_loglevel')],
+        via: 'ejabberd API',
+        partial: 'the log cannot be wiped remotely; a timed switch waits in the foreground',
+      },
     ],
-    enable: {prosody: MODULE_HINT, ejabberd: `${ADHOC_API} (api-commands/set_loglevel)`, other: `a server offering ${mod('debug-log')}`},
+    enable: {
+      prosody: MODULE_HINT,
+      ejabberd: `${ADHOC_API} (api-commands/set_loglevel)`,
+      other: `a server offering ${mod('debug-log')}`,
+    },
   },
 }
 
@@ -127,18 +172,40 @@ export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<
   for (const strategy of OPERATIONS[op].strategies) {
     const node = strategy.nodes[0]
     try {
-      const resp = await commandStep(ctx.session, {to: ctx.to, node, action: 'execute', timeoutMs: Math.min(ctx.session.timeoutMs, 5000)})
+      const resp = await commandStep(ctx.session, {
+        to: ctx.to,
+        node,
+        action: 'execute',
+        timeoutMs: Math.min(ctx.session.timeoutMs, 5000),
+      })
       if (resp.status === 'executing') await cancelCommand(ctx.session, ctx.to, node, resp.sessionid)
       // ejabberd's mod_adhoc_api shows non-admins the form and refuses only the submit.
     } catch (error) {
-      if (error instanceof StanzaError && ['forbidden', 'not-authorized', 'not-allowed'].includes(error.reason)) {
-        throw new XmppadmError('forbidden', 'forbidden', `${ctx.session.info.boundJid.split('/')[0]} may not ${OPERATIONS[op].summary} on ${ctx.to} (not an admin)`)
+      if (
+        error instanceof StanzaError &&
+        ['forbidden', 'not-authorized', 'not-allowed'].includes(error.reason)
+      ) {
+        throw new XmppadmError(
+          'forbidden',
+          'forbidden',
+          `${ctx.session.info.boundJid.split('/')[0]} may not ${OPERATIONS[op].summary} on ${ctx.to} (not an admin)`,
+        )
       }
     }
   }
-  const ADMIN_ONLY = ['http://jabber.org/protocol/admin#', 'api-commands/', 'urn:xmppadm:', 'http://prosody.im/protocol/', 'running nodes/']
+  const ADMIN_ONLY = [
+    'http://jabber.org/protocol/admin#',
+    'api-commands/',
+    'urn:xmppadm:',
+    'http://prosody.im/protocol/',
+    'running nodes/',
+  ]
   if (ctx.nodes.size > 0 && ![...ctx.nodes].some((n) => ADMIN_ONLY.some((p) => n.startsWith(p)))) {
-    throw new XmppadmError('forbidden', 'forbidden', `${ctx.session.info.boundJid.split('/')[0]} sees no admin commands on ${ctx.to}: it is not an admin there`)
+    throw new XmppadmError(
+      'forbidden',
+      'forbidden',
+      `${ctx.session.info.boundJid.split('/')[0]} sees no admin commands on ${ctx.to}: it is not an admin there`,
+    )
   }
   throw unavailable(OPERATIONS[op].summary, ctx, OPERATIONS[op].enable[ctx.software.family])
 }

@@ -24,11 +24,21 @@ export interface OpContext {
 
 async function softwareVersion(session: Session, to: string): Promise<ServerSoftware> {
   try {
-    const r = await session.iq('get', to, xml('query', {xmlns: 'jabber:iq:version'}), 'software version', Math.min(session.timeoutMs, 3000))
+    const r = await session.iq(
+      'get',
+      to,
+      xml('query', {xmlns: 'jabber:iq:version'}),
+      'software version',
+      Math.min(session.timeoutMs, 3000),
+    )
     const q = r.getChild('query', 'jabber:iq:version')
     const name = q?.getChildText('name') ?? undefined
     const version = q?.getChildText('version') ?? undefined
-    const family: Family = /prosody/i.test(name ?? '') ? 'prosody' : /ejabberd/i.test(name ?? '') ? 'ejabberd' : 'other'
+    const family: Family = /prosody/i.test(name ?? '')
+      ? 'prosody'
+      : /ejabberd/i.test(name ?? '')
+        ? 'ejabberd'
+        : 'other'
     return {name, version, family}
   } catch {
     return {family: 'other'}
@@ -39,20 +49,39 @@ export async function discover(session: Session, to: string, signal?: AbortSigna
   const [commands, software] = await Promise.all([listCommands(session, to), softwareVersion(session, to)])
   const nodes = new Set(commands.map((c) => c.node))
   // ejabberd's mod_adhoc_api lists api-commands only; its family shows in the node names too.
-  if (software.family === 'other' && [...nodes].some((n) => n.startsWith('api-commands/') || n.startsWith('running nodes/'))) software.family = 'ejabberd'
-  if (software.family === 'other' && [...nodes].some((n) => n.startsWith('http://prosody.im/protocol/'))) software.family = 'prosody'
+  if (
+    software.family === 'other' &&
+    [...nodes].some((n) => n.startsWith('api-commands/') || n.startsWith('running nodes/'))
+  )
+    software.family = 'ejabberd'
+  if (software.family === 'other' && [...nodes].some((n) => n.startsWith('http://prosody.im/protocol/')))
+    software.family = 'prosody'
   return {session, to, nodes, software, signal}
 }
 
 /** Runs a node in one round trip with the given values (every server we target accepts that). */
-export async function invoke(ctx: OpContext, node: string, values: Record<string, string | string[] | undefined>, opts: Partial<RunOptions> = {}): Promise<CommandResponse> {
+export async function invoke(
+  ctx: OpContext,
+  node: string,
+  values: Record<string, string | string[] | undefined>,
+  opts: Partial<RunOptions> = {},
+): Promise<CommandResponse> {
   const map = new Map<string, string[]>()
   for (const [k, v] of Object.entries(values)) if (v !== undefined) map.set(k, Array.isArray(v) ? v : [v])
-  const {response} = await runCommand(ctx.session, {to: ctx.to, node, values: map, oneShot: true, signal: ctx.signal, ...opts})
+  const {response} = await runCommand(ctx.session, {
+    to: ctx.to,
+    node,
+    values: map,
+    oneShot: true,
+    signal: ctx.signal,
+    ...opts,
+  })
   return response
 }
 
 export function unavailable(what: string, ctx: OpContext, hint: string): XmppadmError {
   const server = ctx.software.name ? `${ctx.software.name} ${ctx.software.version ?? ''}`.trim() : ctx.to
-  return new XmppadmError('unavailable', 'operation-unavailable', `${server} offers no way to ${what}`, {hint})
+  return new XmppadmError('unavailable', 'operation-unavailable', `${server} offers no way to ${what}`, {
+    hint,
+  })
 }

@@ -20,7 +20,9 @@ export interface DebugLogState {
 }
 
 function stateFile(): string {
-  const base = process.env.XDG_STATE_HOME?.startsWith('/') ? process.env.XDG_STATE_HOME : join(homedir(), '.local', 'state')
+  const base = process.env.XDG_STATE_HOME?.startsWith('/')
+    ? process.env.XDG_STATE_HOME
+    : join(homedir(), '.local', 'state')
   return join(base, 'xmppadm', 'loglevels.json')
 }
 
@@ -41,12 +43,22 @@ function save(key: string, level: string | undefined): void {
 }
 
 function fromModule(v: Record<string, unknown>): DebugLogState {
-  return {active: v.active === true, file: (v.file as string) || null, expires: (v.expires as string) || null, previous: (v.previous as boolean | undefined) ?? null, via: 'mod_xmppadm', wipes: true}
+  return {
+    active: v.active === true,
+    file: (v.file as string) || null,
+    expires: (v.expires as string) || null,
+    previous: (v.previous as boolean | undefined) ?? null,
+    via: 'mod_xmppadm',
+    wipes: true,
+  }
 }
 
 export async function debugLogStatus(ctx: OpContext): Promise<DebugLogState> {
   const s = await requireStrategy(ctx, 'debug-log')
-  if (s.via === 'mod_xmppadm') return fromModule(formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'status'})).form!))
+  if (s.via === 'mod_xmppadm')
+    return fromModule(
+      formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'status'})).form!),
+    )
   const level = String(formValues((await invoke(ctx, api('get_loglevel'), {})).form!).levelatom ?? '')
   return {active: level === 'debug', level, via: s.via, wipes: false}
 }
@@ -54,7 +66,17 @@ export async function debugLogStatus(ctx: OpContext): Promise<DebugLogState> {
 export async function debugLogOn(ctx: OpContext, durationSec?: number): Promise<DebugLogState> {
   const s = await requireStrategy(ctx, 'debug-log')
   if (s.via === 'mod_xmppadm') {
-    return fromModule(formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'on', duration: durationSec ? String(durationSec) : undefined})).form!))
+    return fromModule(
+      formValues(
+        (
+          await invoke(ctx, mod('debug-log'), {
+            FORM_TYPE: XMPPADM_NS,
+            action: 'on',
+            duration: durationSec ? String(durationSec) : undefined,
+          })
+        ).form!,
+      ),
+    )
   }
   const before = await debugLogStatus(ctx)
   if (before.level && before.level !== 'debug') save(ctx.to, before.level)
@@ -64,7 +86,10 @@ export async function debugLogOn(ctx: OpContext, durationSec?: number): Promise<
 
 export async function debugLogOff(ctx: OpContext): Promise<DebugLogState> {
   const s = await requireStrategy(ctx, 'debug-log')
-  if (s.via === 'mod_xmppadm') return fromModule(formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'off'})).form!))
+  if (s.via === 'mod_xmppadm')
+    return fromModule(
+      formValues((await invoke(ctx, mod('debug-log'), {FORM_TYPE: XMPPADM_NS, action: 'off'})).form!),
+    )
   const restore = readSaved()[ctx.to] ?? 'info'
   await invoke(ctx, api('set_loglevel'), {loglevel: restore})
   save(ctx.to, undefined)

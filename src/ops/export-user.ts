@@ -9,7 +9,18 @@ import {requireStrategy} from './catalogue.js'
 import {type OpContext, invoke} from './context.js'
 import {XMPPADM_NS, api, mod} from './nodes.js'
 
-export const SECTIONS = ['account', 'roster', 'vcard', 'private', 'offline', 'mam', 'blocklist', 'pep', 'uploads', 'last'] as const
+export const SECTIONS = [
+  'account',
+  'roster',
+  'vcard',
+  'private',
+  'offline',
+  'mam',
+  'blocklist',
+  'pep',
+  'uploads',
+  'last',
+] as const
 export type Section = (typeof SECTIONS)[number]
 
 const NS_PIE = 'urn:xmpp:pie:0'
@@ -44,7 +55,12 @@ function mergeInto(target: Element, page: Element, seen: Map<string, Element>): 
   }
 }
 
-async function viaModule(ctx: OpContext, jid: string, includeCredentials: boolean, pageSize: number): Promise<UserExport> {
+async function viaModule(
+  ctx: OpContext,
+  jid: string,
+  includeCredentials: boolean,
+  pageSize: number,
+): Promise<UserExport> {
   const {local} = parseJid(jid)
   const user = xml('user', {xmlns: NS_PIE, name: local!})
   const counts: Partial<Record<Section, number>> = {}
@@ -55,9 +71,17 @@ async function viaModule(ctx: OpContext, jid: string, includeCredentials: boolea
     for (let page = 0; page < 1_000_000; page++) {
       let resp
       try {
-        resp = await invoke(ctx, mod('export-user'), {FORM_TYPE: XMPPADM_NS, accountjid: jid, 'include-credentials': includeCredentials ? '1' : '0', section, after, max: String(pageSize)})
+        resp = await invoke(ctx, mod('export-user'), {
+          FORM_TYPE: XMPPADM_NS,
+          accountjid: jid,
+          'include-credentials': includeCredentials ? '1' : '0',
+          section,
+          after,
+          max: String(pageSize),
+        })
       } catch (error) {
-        if (error instanceof StanzaError && error.reason === 'item-not-found') throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
+        if (error instanceof StanzaError && error.reason === 'item-not-found')
+          throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
         throw error
       }
       const v = formValues(resp.form!)
@@ -78,7 +102,12 @@ function rosterFromApi(lines: string[]): Element {
     if (!jid) continue
     // ejabberd says out/in/both/none (and "undefined"); RFC 6121 has only ask="subscribe" (ours pending).
     const pending = ask === 'out' || ask === 'both' || ask === 'subscribe'
-    const item = query.c('item', {jid, name: name || undefined, subscription: subscription || 'none', ask: pending ? 'subscribe' : undefined})
+    const item = query.c('item', {
+      jid,
+      name: name || undefined,
+      subscription: subscription || 'none',
+      ask: pending ? 'subscribe' : undefined,
+    })
     if (group) for (const g of group.split(';').filter(Boolean)) item.c('group').t(g)
   }
   return query
@@ -88,12 +117,15 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
   const {local, domain} = parseJid(jid)
   const who = {user: local!, host: domain}
   const check = await invoke(ctx, api('check_account'), who)
-  if (String(formValues(check.form!).res) !== '0') throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
+  if (String(formValues(check.form!).res) !== '0')
+    throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
   const user = xml('user', {xmlns: NS_PIE, name: local!})
   const counts: Partial<Record<Section, number>> = {}
   const missing: Missing[] = []
   const roster = formValues((await invoke(ctx, api('get_roster'), who)).form!).contacts
-  const rosterLines = (Array.isArray(roster) ? roster : roster ? [String(roster)] : []).filter((l) => l.trim() !== '')
+  const rosterLines = (Array.isArray(roster) ? roster : roster ? [String(roster)] : []).filter(
+    (l) => l.trim() !== '',
+  )
   user.append(rosterFromApi(rosterLines))
   counts.roster = rosterLines.length
   // An admin may read any user's vCard with a plain vcard-temp query.
@@ -110,21 +142,37 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
   const last = String(formValues((await invoke(ctx, api('get_last'), who)).form!).last_activity ?? '')
   user.append(xml('last', {xmlns: XMPPADM_NS}, last))
   counts.last = last ? 1 : 0
-  for (const [section, cmd] of [['offline', 'get_offline_count'], ['mam', 'get_mam_count']] as const) {
+  for (const [section, cmd] of [
+    ['offline', 'get_offline_count'],
+    ['mam', 'get_mam_count'],
+  ] as const) {
     if (!ctx.nodes.has(api(cmd))) continue
     const n = Number(formValues((await invoke(ctx, api(cmd), who)).form!).value ?? 0)
     counts[section] = n
-    missing.push({section, reason: `ejabberd offers only a count over ad-hoc (${n}); message contents are not exported`})
+    missing.push({
+      section,
+      reason: `ejabberd offers only a count over ad-hoc (${n}); message contents are not exported`,
+    })
   }
-  for (const section of ['account', 'private', 'blocklist', 'pep', 'uploads'] as const) missing.push({section, reason: 'ejabberd offers no remote command to read it'})
+  for (const section of ['account', 'private', 'blocklist', 'pep', 'uploads'] as const)
+    missing.push({section, reason: 'ejabberd offers no remote command to read it'})
   for (const m of missing) user.append(xml('missing', {xmlns: XMPPADM_NS, section: m.section}, m.reason))
   return {jid, user, complete: false, missing, counts, via: 'ejabberd API'}
 }
 
-export async function exportUser(ctx: OpContext, jid: string, opts: {includeCredentials: boolean; pageSize?: number}): Promise<UserExport> {
+export async function exportUser(
+  ctx: OpContext,
+  jid: string,
+  opts: {includeCredentials: boolean; pageSize?: number},
+): Promise<UserExport> {
   const s = await requireStrategy(ctx, 'export-user')
   if (s.via === 'mod_xmppadm') return viaModule(ctx, jid, opts.includeCredentials, opts.pageSize ?? 100)
-  if (opts.includeCredentials) throw new XmppadmError('unavailable', 'operation-unavailable', 'this server cannot export credentials remotely')
+  if (opts.includeCredentials)
+    throw new XmppadmError(
+      'unavailable',
+      'operation-unavailable',
+      'this server cannot export credentials remotely',
+    )
   return viaEjabberdApi(ctx, jid)
 }
 
@@ -147,7 +195,12 @@ export function toJsonExport(exp: UserExport) {
     complete: exp.complete,
     missing: exp.missing,
     counts: exp.counts,
-    roster: (roster?.getChildren('item') ?? []).map((i) => ({jid: i.attrs.jid, name: i.attrs.name ?? null, subscription: i.attrs.subscription ?? 'none', groups: i.getChildren('group').map((g) => g.getText())})),
+    roster: (roster?.getChildren('item') ?? []).map((i) => ({
+      jid: i.attrs.jid,
+      name: i.attrs.name ?? null,
+      subscription: i.attrs.subscription ?? 'none',
+      groups: i.getChildren('group').map((g) => g.getText()),
+    })),
     elements: xmlOf((e) => !(e.name === 'missing' && e.attrs.xmlns === XMPPADM_NS)),
   }
 }

@@ -15,7 +15,11 @@ export function loadPolicy(path: string): Policy {
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
   } catch (error) {
-    throw new XmppadmError('noInput', 'no-input', `cannot read policy ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new XmppadmError(
+      'noInput',
+      'no-input',
+      `cannot read policy ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
   const policy: Policy = {}
   text.split('\n').forEach((line, i) => {
@@ -37,9 +41,12 @@ export function loadPolicy(path: string): Policy {
         policy.debugLog = 'off'
         break
       default:
-        throw configError(`${path}:${i + 1}: unknown rule ${JSON.stringify(key)} (known: offline, uploads, debug_log)`)
+        throw configError(
+          `${path}:${i + 1}: unknown rule ${JSON.stringify(key)} (known: offline, uploads, debug_log)`,
+        )
     }
   })
-  if (policy.offlineSec === undefined && policy.uploadsSec === undefined && !policy.debugLog) throw configError(`${path}: no rules`)
+  if (policy.offlineSec === undefined && policy.uploadsSec === undefined && !policy.debugLog)
+    throw configError(`${path}: no rules`)
   return policy
 }

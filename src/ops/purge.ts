@@ -19,15 +19,35 @@ export async function purgeOffline(ctx: OpContext, seconds: number, dryRun: bool
   if (!(seconds > 0)) throw new XmppadmError('data', 'invalid-data', 'the age must be more than zero') // ejabberd deletes EVERYTHING for days < 0
   const s = await requireStrategy(ctx, 'purge-offline')
   if (s.via === 'mod_xmppadm') {
-    const resp = await invoke(ctx, mod('purge-offline'), {FORM_TYPE: XMPPADM_NS, 'older-than': String(seconds), 'dry-run': dryRun ? '1' : '0'})
+    const resp = await invoke(ctx, mod('purge-offline'), {
+      FORM_TYPE: XMPPADM_NS,
+      'older-than': String(seconds),
+      'dry-run': dryRun ? '1' : '0',
+    })
     const v = formValues(resp.form!)
-    return {dryRun, olderThanSeconds: seconds, count: Number(v.count ?? 0), users: Number(v.users ?? 0), via: s.via, notes: []}
+    return {
+      dryRun,
+      olderThanSeconds: seconds,
+      count: Number(v.count ?? 0),
+      users: Number(v.users ?? 0),
+      via: s.via,
+      notes: [],
+    }
   }
   // ejabberd counts whole days. Rounding up deletes less than asked, never more.
   const days = Math.ceil(seconds / 86400)
-  const notes = [`ejabberd purges by whole days: messages older than ${days} day(s), on every virtual host of the server`]
+  const notes = [
+    `ejabberd purges by whole days: messages older than ${days} day(s), on every virtual host of the server`,
+  ]
   if (seconds % 86400) notes.push(`${seconds} s rounded up to ${days} day(s)`)
-  if (dryRun) return {dryRun, olderThanSeconds: days * 86400, count: null, via: s.via, notes: [...notes, 'ejabberd cannot count what it would delete: nothing was done']}
+  if (dryRun)
+    return {
+      dryRun,
+      olderThanSeconds: days * 86400,
+      count: null,
+      via: s.via,
+      notes: [...notes, 'ejabberd cannot count what it would delete: nothing was done'],
+    }
   await invoke(ctx, api('delete_old_messages'), {days: String(days)})
   return {dryRun, olderThanSeconds: days * 86400, count: null, via: s.via, notes}
 }
@@ -35,8 +55,18 @@ export async function purgeOffline(ctx: OpContext, seconds: number, dryRun: bool
 export async function purgeUploads(ctx: OpContext, seconds: number, dryRun: boolean): Promise<PurgeResult> {
   if (!(seconds > 0)) throw new XmppadmError('data', 'invalid-data', 'the age must be more than zero')
   const s = await requireStrategy(ctx, 'purge-uploads')
-  const resp = await invoke(ctx, mod('purge-uploads'), {FORM_TYPE: XMPPADM_NS, 'older-than': String(seconds), 'dry-run': dryRun ? '1' : '0'})
+  const resp = await invoke(ctx, mod('purge-uploads'), {
+    FORM_TYPE: XMPPADM_NS,
+    'older-than': String(seconds),
+    'dry-run': dryRun ? '1' : '0',
+  })
   const v = formValues(resp.form!)
-  return {dryRun, olderThanSeconds: seconds, count: Number(v.count ?? 0), bytes: Number(v.bytes ?? 0), via: s.via, notes: []}
+  return {
+    dryRun,
+    olderThanSeconds: seconds,
+    count: Number(v.count ?? 0),
+    bytes: Number(v.bytes ?? 0),
+    via: s.via,
+    notes: [],
+  }
 }
-

@@ -26,15 +26,40 @@ export async function promptField(field: FormField, form: DataForm): Promise<str
       return [(await p.confirm({message, default: def === '1' || def === 'true'}, ctx)) ? '1' : '0']
     case 'list-single':
       if (field.options.length) {
-        return [await p.select({message, choices: field.options.map((o) => ({name: o.label ?? o.value, value: o.value})), default: def}, ctx)]
+        return [
+          await p.select(
+            {
+              message,
+              choices: field.options.map((o) => ({name: o.label ?? o.value, value: o.value})),
+              default: def,
+            },
+            ctx,
+          ),
+        ]
       }
       return [await p.input({message, default: def}, ctx)]
     case 'list-multi':
-      return p.checkbox({message, choices: field.options.map((o) => ({name: o.label ?? o.value, value: o.value, checked: field.values.includes(o.value)}))}, ctx)
+      return p.checkbox(
+        {
+          message,
+          choices: field.options.map((o) => ({
+            name: o.label ?? o.value,
+            value: o.value,
+            checked: field.values.includes(o.value),
+          })),
+        },
+        ctx,
+      )
     case 'jid-multi':
     case 'text-multi': {
-      const text = await p.input({message: `${message} (comma-separated)`, default: field.values.join(', ')}, ctx)
-      return text.split(',').map((s) => s.trim()).filter(Boolean)
+      const text = await p.input(
+        {message: `${message} (comma-separated)`, default: field.values.join(', ')},
+        ctx,
+      )
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
     }
     default: {
       const v = await p.input({message, default: def, required: field.required}, ctx)

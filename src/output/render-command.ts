@@ -14,7 +14,8 @@ export function commandResponseJson(resp: CommandResponse) {
   }
 }
 
-const show = (v: unknown): string => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join('\n') : String(v))
+const show = (v: unknown): string =>
+  v === null || v === undefined ? '' : Array.isArray(v) ? v.join('\n') : String(v)
 
 export async function renderCommandResponse(resp: CommandResponse, color: boolean): Promise<string> {
   const lines: string[] = []
@@ -25,13 +26,21 @@ export async function renderCommandResponse(resp: CommandResponse, color: boolea
     for (const i of form.instructions) lines.push(i)
     const fields = form.fields.filter((f) => f.type !== 'hidden' && f.var !== 'FORM_TYPE')
     if (fields.length) {
-      const rows = fields.filter((f) => f.type !== 'fixed' || f.values.some(Boolean)).map((f) => [f.label ?? f.var ?? '', show(f.type === 'fixed' ? f.values.join(' ') : f.values)])
+      const rows = fields
+        .filter((f) => f.type !== 'fixed' || f.values.some(Boolean))
+        .map((f) => [f.label ?? f.var ?? '', show(f.type === 'fixed' ? f.values.join(' ') : f.values)])
       lines.push(await renderTable(['field', 'value'], rows, color))
     }
     if (form.reported) {
       const cols = form.reported
       const rows = form.items.map((item) => cols.map((c) => show(item.find((f) => f.var === c.var)?.values)))
-      lines.push(await renderTable(cols.map((c) => c.label ?? c.var ?? ''), rows, color))
+      lines.push(
+        await renderTable(
+          cols.map((c) => c.label ?? c.var ?? ''),
+          rows,
+          color,
+        ),
+      )
     }
   }
   for (const p of resp.payload) lines.push(p.toString())

@@ -2,7 +2,11 @@
 export async function renderTable(head: string[], rows: string[][], color: boolean): Promise<string> {
   if (!process.stdout.isTTY) return [head.join('\t'), ...rows.map((r) => r.join('\t'))].join('\n')
   const {default: Table} = await import('cli-table3')
-  const table = new Table({head, style: {head: color ? ['cyan'] : [], border: color ? ['grey'] : []}, wordWrap: true})
+  const table = new Table({
+    head,
+    style: {head: color ? ['cyan'] : [], border: color ? ['grey'] : []},
+    wordWrap: true,
+  })
   for (const r of rows) table.push(r)
   return table.toString()
 }

@@ -17,7 +17,10 @@ export class Ui {
   /** Colours for stderr; level 0 (no escapes) when colour is off. */
   readonly paint: ChalkInstance
 
-  constructor(readonly settings: UiSettings, env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    readonly settings: UiSettings,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.color = Boolean(process.stderr.isTTY) && !settings.noColor && !env.NO_COLOR && env.TERM !== 'dumb'
     this.paint = new Chalk({level: this.color ? 1 : 0})
     // Prompts need a person at both ends: a TTY on stdin and stderr, no CI, no --no-input.
@@ -44,7 +47,9 @@ export class Ui {
   }
 
   error(msg: string, hint?: string): void {
-    process.stderr.write(`${this.paint.red('error:')} ${redact(msg)}${hint ? this.paint.dim(` (hint: ${redact(hint)})`) : ''}\n`)
+    process.stderr.write(
+      `${this.paint.red('error:')} ${redact(msg)}${hint ? this.paint.dim(` (hint: ${redact(hint)})`) : ''}\n`,
+    )
   }
 
   /** A secret the user asked for (generated password), on stdout, unredacted. */

@@ -37,9 +37,16 @@ export interface CommandResponse {
 }
 
 export async function listCommands(session: Session, to: string): Promise<CommandItem[]> {
-  const result = await session.iq('get', to, xml('query', {xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS}), 'listing commands')
+  const result = await session.iq(
+    'get',
+    to,
+    xml('query', {xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS}),
+    'listing commands',
+  )
   const query = result.getChild('query', NS_DISCO_ITEMS)
-  return (query?.getChildren('item') ?? []).filter((i) => i.attrs.node).map((i) => ({node: i.attrs.node, name: i.attrs.name || undefined, jid: i.attrs.jid || to}))
+  return (query?.getChildren('item') ?? [])
+    .filter((i) => i.attrs.node)
+    .map((i) => ({node: i.attrs.node, name: i.attrs.name || undefined, jid: i.attrs.jid || to}))
 }
 
 export interface NodeInfo {
@@ -54,12 +61,27 @@ export interface NodeInfo {
 
 /** A node's identity and features (XEP-0030 disco#info, as XEP-0050 describes for command nodes). */
 export async function commandInfo(session: Session, to: string, node: string): Promise<NodeInfo> {
-  const result = await session.iq('get', to, xml('query', {xmlns: NS_DISCO_INFO, node}), `disco#info of ${node}`)
+  const result = await session.iq(
+    'get',
+    to,
+    xml('query', {xmlns: NS_DISCO_INFO, node}),
+    `disco#info of ${node}`,
+  )
   const q = result.getChild('query', NS_DISCO_INFO)
-  const identities = (q?.getChildren('identity') ?? []).map((i) => ({category: String(i.attrs.category ?? ''), type: String(i.attrs.type ?? ''), ...(i.attrs.name ? {name: String(i.attrs.name)} : {})}))
+  const identities = (q?.getChildren('identity') ?? []).map((i) => ({
+    category: String(i.attrs.category ?? ''),
+    type: String(i.attrs.type ?? ''),
+    ...(i.attrs.name ? {name: String(i.attrs.name)} : {}),
+  }))
   const features = (q?.getChildren('feature') ?? []).map((f) => String(f.attrs.var ?? '')).filter(Boolean)
   const automation = identities.find((i) => i.category === 'automation')
-  return {node, name: automation?.name, isCommand: Boolean(automation) || features.includes(NS_COMMANDS), identities, features}
+  return {
+    node,
+    name: automation?.name,
+    isCommand: Boolean(automation) || features.includes(NS_COMMANDS),
+    identities,
+    features,
+  }
 }
 
 export function parseCommandResponse(iq: Element, node: string): CommandResponse {
@@ -67,10 +89,16 @@ export function parseCommandResponse(iq: Element, node: string): CommandResponse
   if (!cmd) throw new XmppadmError('protocol', 'no-command', `the answer to ${node} carries no <command/>`)
   const status = cmd.attrs.status
   if (status !== 'executing' && status !== 'completed' && status !== 'canceled') {
-    throw new XmppadmError('protocol', 'bad-status', `${node} answered with unknown status ${JSON.stringify(status ?? '')}`)
+    throw new XmppadmError(
+      'protocol',
+      'bad-status',
+      `${node} answered with unknown status ${JSON.stringify(status ?? '')}`,
+    )
   }
   const actionsEl = cmd.getChild('actions')
-  const actions = (actionsEl?.getChildElements().map((a) => a.name) ?? []).filter((a): a is CommandAction => ['next', 'prev', 'complete'].includes(a))
+  const actions = (actionsEl?.getChildElements().map((a) => a.name) ?? []).filter((a): a is CommandAction =>
+    ['next', 'prev', 'complete'].includes(a),
+  )
   const x = cmd.getChild('x', NS_DATA)
   return {
     node,
@@ -78,9 +106,16 @@ export function parseCommandResponse(iq: Element, node: string): CommandResponse
     status,
     actions,
     defaultAction: (actionsEl?.attrs.execute as CommandAction | undefined) || undefined,
-    notes: cmd.getChildren('note').map((n) => ({type: (['info', 'warn', 'error'].includes(n.attrs.type) ? n.attrs.type : 'info') as Note['type'], text: n.getText().trim()})),
+    notes: cmd.getChildren('note').map((n) => ({
+      type: (['info', 'warn', 'error'].includes(n.attrs.type) ? n.attrs.type : 'info') as Note['type'],
+      text: n.getText().trim(),
+    })),
     form: x ? parseForm(x) : undefined,
-    payload: cmd.getChildElements().filter((c) => !(c.name === 'x' && c.attrs.xmlns === NS_DATA) && c.name !== 'note' && c.name !== 'actions'),
+    payload: cmd
+      .getChildElements()
+      .filter(
+        (c) => !(c.name === 'x' && c.attrs.xmlns === NS_DATA) && c.name !== 'note' && c.name !== 'actions',
+      ),
   }
 }
 
@@ -95,13 +130,24 @@ export interface StepRequest {
 
 /** One round trip of a command session. IQ errors reject; error results are left to commandFailure(). */
 export async function commandStep(session: Session, req: StepRequest): Promise<CommandResponse> {
-  const cmd = xml('command', {xmlns: NS_COMMANDS, node: req.node, action: req.action ?? 'execute', sessionid: req.sessionid})
+  const cmd = xml('command', {
+    xmlns: NS_COMMANDS,
+    node: req.node,
+    action: req.action ?? 'execute',
+    sessionid: req.sessionid,
+  })
   if (req.form) cmd.append(req.form)
   const result = await session.iq('set', req.to, cmd, req.node, req.timeoutMs)
   return parseCommandResponse(result, req.node)
 }
 
-export async function cancelCommand(session: Session, to: string, node: string, sessionid: string | undefined, timeoutMs = 2000): Promise<void> {
+export async function cancelCommand(
+  session: Session,
+  to: string,
+  node: string,
+  sessionid: string | undefined,
+  timeoutMs = 2000,
+): Promise<void> {
   await commandStep(session, {to, node, action: 'cancel', sessionid, timeoutMs}).catch(() => undefined)
 }
 
@@ -115,16 +161,34 @@ const API_ERROR_LABEL = /^Error\s+(\d{3})/i
 export function commandFailure(resp: CommandResponse): XmppadmError | undefined {
   const errorNote = resp.notes.find((n) => n.type === 'error')
   if (errorNote) {
-    return new XmppadmError(classifyText(errorNote.text), 'command-failed', `${resp.node}: ${errorNote.text}`, {details: {notes: resp.notes}})
+    return new XmppadmError(
+      classifyText(errorNote.text),
+      'command-failed',
+      `${resp.node}: ${errorNote.text}`,
+      {details: {notes: resp.notes}},
+    )
   }
   const errField = resp.form?.fields.find((f) => f.var === 'error')
   if (errField) {
     const code = Number(API_ERROR_LABEL.exec(errField.label ?? '')?.[1] ?? 0)
     const text = errField.values.join(' ').trim() || errField.label || 'error'
-    const exit = code === 403 ? 'forbidden' : code === 404 ? 'noUser' : code >= 500 ? classifyText(text, 'data') : classifyText(text)
-    return new XmppadmError(exit, 'command-failed', `${resp.node}: ${errField.label ? `${errField.label}: ` : ''}${text}`, {details: {apiCode: code || undefined}})
+    const exit =
+      code === 403
+        ? 'forbidden'
+        : code === 404
+          ? 'noUser'
+          : code >= 500
+            ? classifyText(text, 'data')
+            : classifyText(text)
+    return new XmppadmError(
+      exit,
+      'command-failed',
+      `${resp.node}: ${errField.label ? `${errField.label}: ` : ''}${text}`,
+      {details: {apiCode: code || undefined}},
+    )
   }
-  if (resp.status === 'canceled') return new XmppadmError('data', 'canceled', `${resp.node} was canceled by the server`)
+  if (resp.status === 'canceled')
+    return new XmppadmError('data', 'canceled', `${resp.node} was canceled by the server`)
   return undefined
 }
 

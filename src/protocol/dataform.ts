@@ -6,7 +6,18 @@ import {parseJid} from '../xmpp/jid.js'
 
 export const NS_DATA = 'jabber:x:data'
 
-export const FIELD_TYPES = ['boolean', 'fixed', 'hidden', 'jid-multi', 'jid-single', 'list-multi', 'list-single', 'text-multi', 'text-private', 'text-single'] as const
+export const FIELD_TYPES = [
+  'boolean',
+  'fixed',
+  'hidden',
+  'jid-multi',
+  'jid-single',
+  'list-multi',
+  'list-single',
+  'text-multi',
+  'text-private',
+  'text-single',
+] as const
 export type FieldType = (typeof FIELD_TYPES)[number]
 
 export interface FieldOption {
@@ -38,7 +49,9 @@ export interface DataForm {
 
 function parseField(el: Element): FormField {
   const rawType = el.attrs.type
-  const type: FieldType = (FIELD_TYPES as readonly string[]).includes(rawType) ? (rawType as FieldType) : 'text-single'
+  const type: FieldType = (FIELD_TYPES as readonly string[]).includes(rawType)
+    ? (rawType as FieldType)
+    : 'text-single'
   return {
     var: el.attrs.var || undefined,
     type,
@@ -47,7 +60,9 @@ function parseField(el: Element): FormField {
     desc: el.getChildText('desc') || undefined,
     required: Boolean(el.getChild('required')),
     values: el.getChildren('value').map((v) => v.getText()),
-    options: el.getChildren('option').map((o) => ({label: o.attrs.label || undefined, value: o.getChildText('value') ?? ''})),
+    options: el
+      .getChildren('option')
+      .map((o) => ({label: o.attrs.label || undefined, value: o.getChildText('value') ?? ''})),
   }
 }
 
@@ -66,12 +81,16 @@ export function parseForm(x: Element): DataForm {
 export const isMulti = (t: FieldType) => t === 'jid-multi' || t === 'list-multi' || t === 'text-multi'
 
 export function formType(form: DataForm): string | undefined {
-  return form.fields.find((f) => f.var === 'FORM_TYPE' && f.type === 'hidden')?.values[0] ?? form.fields.find((f) => f.var === 'FORM_TYPE')?.values[0]
+  return (
+    form.fields.find((f) => f.var === 'FORM_TYPE' && f.type === 'hidden')?.values[0] ??
+    form.fields.find((f) => f.var === 'FORM_TYPE')?.values[0]
+  )
 }
 
 /** A field's value as JSON: arrays for multi fields, booleans for boolean fields. */
 export function fieldValue(f: FormField): string | string[] | boolean | null {
-  if (f.type === 'boolean') return f.values.length ? ['1', 'true'].includes(f.values[0].trim().toLowerCase()) : null
+  if (f.type === 'boolean')
+    return f.values.length ? ['1', 'true'].includes(f.values[0].trim().toLowerCase()) : null
   if (isMulti(f.type)) return f.values
   if (f.type === 'text-single' && f.values.length > 1) return f.values // tolerate servers that send lists untyped
   return f.values.length ? f.values[0] : null
@@ -92,7 +111,9 @@ export function formValues(form: DataForm): Record<string, string | string[] | b
 export function formRows(form: DataForm): Array<Record<string, string | string[] | boolean | null>> {
   return form.items.map((item) => {
     const row: Record<string, string | string[] | boolean | null> = Object.create(null)
-    for (const f of item) if (f.var) row[f.var] = fieldValue({...f, type: form.reported?.find((r) => r.var === f.var)?.type ?? f.type})
+    for (const f of item)
+      if (f.var)
+        row[f.var] = fieldValue({...f, type: form.reported?.find((r) => r.var === f.var)?.type ?? f.type})
     return row
   })
 }
@@ -101,8 +122,10 @@ export function formRows(form: DataForm): Array<Record<string, string | string[]
 export function normaliseValues(field: FormField, values: string[]): string[] {
   const name = field.var ?? '(unnamed)'
   let vals = values
-  if (isMulti(field.type)) vals = values.flatMap((v) => v.split('\n')).filter((v, i, all) => v !== '' || all.length === 1)
-  else if (values.length > 1) throw dataError(`field ${name} (${field.type}) takes one value, got ${values.length}`)
+  if (isMulti(field.type))
+    vals = values.flatMap((v) => v.split('\n')).filter((v, i, all) => v !== '' || all.length === 1)
+  else if (values.length > 1)
+    throw dataError(`field ${name} (${field.type}) takes one value, got ${values.length}`)
   switch (field.type) {
     case 'boolean': {
       const v = (vals[0] ?? '').trim().toLowerCase()
@@ -119,7 +142,9 @@ export function normaliseValues(field: FormField, values: string[]): string[] {
       if (field.options.length) {
         for (const v of vals) {
           if (!field.options.some((o) => o.value === v)) {
-            throw dataError(`field ${name}: ${JSON.stringify(v)} is not one of ${field.options.map((o) => o.value).join(', ')}`)
+            throw dataError(
+              `field ${name}: ${JSON.stringify(v)} is not one of ${field.options.map((o) => o.value).join(', ')}`,
+            )
           }
         }
       }
@@ -135,7 +160,9 @@ const NOT_SENDABLE = /[^\t\n\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
 function checkSendable(name: string, value: string, what: string): void {
   // Unpaired surrogates fail the /u class above only when they stand alone; check explicitly.
   if (NOT_SENDABLE.test(value) || /[\uD800-\uDFFF]/u.test(value)) {
-    throw dataError(`${what} ${JSON.stringify(name)} contains a character XML cannot carry (control character, CR, or an unpaired surrogate)`)
+    throw dataError(
+      `${what} ${JSON.stringify(name)} contains a character XML cannot carry (control character, CR, or an unpaired surrogate)`,
+    )
   }
 }
 
@@ -174,7 +201,14 @@ export function formToJson(form: DataForm) {
     instructions: form.instructions.length ? form.instructions : undefined,
     fields: form.fields
       .filter((f) => f.type !== 'hidden')
-      .map((f) => ({var: f.var, type: f.type, label: f.label, required: f.required || undefined, value: fieldValue(f), options: f.options.length ? f.options : undefined})),
+      .map((f) => ({
+        var: f.var,
+        type: f.type,
+        label: f.label,
+        required: f.required || undefined,
+        value: fieldValue(f),
+        options: f.options.length ? f.options : undefined,
+      })),
     values: formValues(form),
     columns: form.reported?.map((r) => ({var: r.var, label: r.label})),
     rows: form.reported || form.items.length ? formRows(form) : undefined,

@@ -4,7 +4,13 @@ import {type Element} from '@xmpp/xml'
 import {XmppadmError, dataError} from '../errors.js'
 import {SECRET_VAR, registerSecret} from '../secrets.js'
 import type {Session} from '../xmpp/session.js'
-import {type CommandAction, type CommandResponse, cancelCommand, commandFailure, commandStep} from './adhoc.js'
+import {
+  type CommandAction,
+  type CommandResponse,
+  cancelCommand,
+  commandFailure,
+  commandStep,
+} from './adhoc.js'
 import {type DataForm, type FormField, buildSubmit, normaliseValues} from './dataform.js'
 
 /** Asks for a field the caller did not give; returns undefined to leave it out. */
@@ -35,7 +41,11 @@ function isPrivate(f: FormField): boolean {
 }
 
 /** The values to submit for one stage: given, else default, else asked; required ones enforced. */
-export async function fillForm(form: DataForm, given: Map<string, string[]>, ask?: FieldAsker): Promise<Map<string, string[]>> {
+export async function fillForm(
+  form: DataForm,
+  given: Map<string, string[]>,
+  ask?: FieldAsker,
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>()
   const known = new Set(form.fields.map((f) => f.var).filter(Boolean))
   for (const field of form.fields) {
@@ -49,9 +59,14 @@ export async function fillForm(form: DataForm, given: Map<string, string[]>, ask
     if (vals === undefined) vals = field.values.length ? field.values : undefined
     if (vals === undefined || (field.required && vals.every((v) => v === ''))) {
       if (field.required) {
-        throw new XmppadmError('usage', 'missing-field', `required field ${field.var}${field.label ? ` (${field.label})` : ''} has no value`, {
-          hint: `pass --field ${field.var}=VALUE`,
-        })
+        throw new XmppadmError(
+          'usage',
+          'missing-field',
+          `required field ${field.var}${field.label ? ` (${field.label})` : ''} has no value`,
+          {
+            hint: `pass --field ${field.var}=VALUE`,
+          },
+        )
       }
       continue
     }
@@ -94,10 +109,19 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
   opts.signal?.addEventListener('abort', onAbort, {once: true})
   try {
     while (resp.status === 'executing') {
-      if (opts.signal?.aborted) throw new XmppadmError('tempFail', 'interrupted', `${opts.node}: interrupted; the command session was canceled`)
+      if (opts.signal?.aborted)
+        throw new XmppadmError(
+          'tempFail',
+          'interrupted',
+          `${opts.node}: interrupted; the command session was canceled`,
+        )
       if (stages >= (opts.maxStages ?? 20)) {
         await cancelCommand(session, opts.to, opts.node, resp.sessionid)
-        throw new XmppadmError('protocol', 'too-many-stages', `${opts.node}: still executing after ${stages} stages; canceled`)
+        throw new XmppadmError(
+          'protocol',
+          'too-many-stages',
+          `${opts.node}: still executing after ${stages} stages; canceled`,
+        )
       }
       let form: Element
       if (resp.form) {
@@ -138,11 +162,15 @@ export function parseFieldArgs(args: string[]): Map<string, string[]> {
 }
 
 export function fieldsFromJson(doc: unknown, source: string): Map<string, string[]> {
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw dataError(`${source}: expected a JSON object of field var to value`)
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw dataError(`${source}: expected a JSON object of field var to value`)
   const out = new Map<string, string[]>()
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     const list = Array.isArray(v) ? v : [v]
-    out.set(k, list.map((x) => (typeof x === 'boolean' ? (x ? 'true' : 'false') : String(x))))
+    out.set(
+      k,
+      list.map((x) => (typeof x === 'boolean' ? (x ? 'true' : 'false') : String(x))),
+    )
   }
   return out
 }

@@ -32,7 +32,11 @@ declare module '@xmpp/xml' {
     on(event: 'error', fn: (err: Error) => void): this
     write(data: string): void
   }
-  export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Array<Element | string | undefined | null | false>): Element
+  export function xml(
+    name: string,
+    attrs?: Record<string, string | undefined> | null,
+    ...children: Array<Element | string | undefined | null | false>
+  ): Element
   export function escapeXML(s: string): string
   export function escapeXMLText(s: string): string
   export default xml

@@ -59,7 +59,10 @@ export function certificateBindingHash(der: Buffer): string {
  * Picks a binding type the server supports (XEP-0440 list when advertised) and computes it.
  * Returns undefined when no binding is possible on this connection.
  */
-export function channelBinding(socket: TLSSocket, advertised: string[] | undefined): ChannelBinding | undefined {
+export function channelBinding(
+  socket: TLSSocket,
+  advertised: string[] | undefined,
+): ChannelBinding | undefined {
   const isTls13 = socket.getProtocol() === 'TLSv1.3'
   const candidates = isTls13 ? ['tls-exporter', 'tls-server-end-point'] : ['tls-server-end-point']
   const type = candidates.find((t) => !advertised || advertised.includes(t))

@@ -37,7 +37,17 @@ export interface ConnectionOptions {
 
 const DEFAULT_MAX_STANZA = 16 * 1024 * 1024
 const MAX_DEPTH = 1000
-const SOCKET_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EADDRNOTAVAIL'])
+const SOCKET_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EADDRNOTAVAIL',
+])
 
 const CERT_MESSAGES: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed and not trusted (use --ca-file with its CA)',
@@ -51,23 +61,43 @@ const CERT_MESSAGES: Record<string, string> = {
   CERT_REVOKED: 'the certificate has been revoked',
 }
 
-export function describeTlsError(err: NodeJS.ErrnoException, where: string, servername: string): XmppadmError {
+export function describeTlsError(
+  err: NodeJS.ErrnoException,
+  where: string,
+  servername: string,
+): XmppadmError {
   const code = err.code ?? ''
   if (CERT_MESSAGES[code]) {
     const extra = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? ` than ${servername}` : ''
-    return new XmppadmError('tls', 'bad-certificate', `TLS to ${where} refused: ${CERT_MESSAGES[code]}${extra}`, {details: {tlsCode: code}})
+    return new XmppadmError(
+      'tls',
+      'bad-certificate',
+      `TLS to ${where} refused: ${CERT_MESSAGES[code]}${extra}`,
+      {details: {tlsCode: code}},
+    )
   }
   if (/protocol.version|unsupported.protocol|version.too.low|wrong.version/i.test(`${code} ${err.message}`)) {
-    return new XmppadmError('tls', 'tls-version', `TLS to ${where} refused: the server does not speak TLS 1.2 or newer`, {details: {tlsCode: code}})
+    return new XmppadmError(
+      'tls',
+      'tls-version',
+      `TLS to ${where} refused: the server does not speak TLS 1.2 or newer`,
+      {details: {tlsCode: code}},
+    )
   }
-  return new XmppadmError('tls', 'tls-failed', `TLS to ${where} failed: ${err.message}`, {details: {tlsCode: code}})
+  return new XmppadmError('tls', 'tls-failed', `TLS to ${where} failed: ${err.message}`, {
+    details: {tlsCode: code},
+  })
 }
 
 export function describeSocketError(err: NodeJS.ErrnoException, where: string): XmppadmError {
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new XmppadmError(err.code === 'EAI_AGAIN' ? 'tempFail' : 'noHost', 'host-not-found', `cannot resolve ${where}`)
+      return new XmppadmError(
+        err.code === 'EAI_AGAIN' ? 'tempFail' : 'noHost',
+        'host-not-found',
+        `cannot resolve ${where}`,
+      )
     case 'ECONNREFUSED':
       return new XmppadmError('tempFail', 'connection-refused', `connection refused by ${where}`)
     case 'EHOSTUNREACH':
@@ -77,7 +107,11 @@ export function describeSocketError(err: NodeJS.ErrnoException, where: string): 
     case 'EPIPE':
       return new XmppadmError('tempFail', 'connection-lost', `connection to ${where} was reset`)
     default:
-      return new XmppadmError('tempFail', 'connection-failed', `connection to ${where} failed: ${err.message}`)
+      return new XmppadmError(
+        'tempFail',
+        'connection-failed',
+        `connection to ${where} failed: ${err.message}`,
+      )
   }
 }
 
@@ -88,8 +122,17 @@ function streamErrorOf(el: Element, where: string): XmppadmError {
     if (c.name === 'text') text = c.getText()
     else if (c.attrs.xmlns === NS_STREAM_ERR) condition = c.name
   }
-  const exit = condition === 'policy-violation' || condition === 'not-authorized' ? 'forbidden' : condition === 'system-shutdown' ? 'tempFail' : 'protocol'
-  return new XmppadmError(exit, `stream-${condition}`, `${where} closed the stream: ${condition}${text ? `: ${text}` : ''}`)
+  const exit =
+    condition === 'policy-violation' || condition === 'not-authorized'
+      ? 'forbidden'
+      : condition === 'system-shutdown'
+        ? 'tempFail'
+        : 'protocol'
+  return new XmppadmError(
+    exit,
+    `stream-${condition}`,
+    `${where} closed the stream: ${condition}${text ? `: ${text}` : ''}`,
+  )
 }
 
 type Waiter = {resolve: (el: Element) => void; reject: (err: Error) => void; timer: NodeJS.Timeout}
@@ -138,12 +181,21 @@ export class Connection {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         sock.destroy()
-        reject(new XmppadmError('tempFail', 'timeout', `connecting to ${this.where} timed out after ${this.opts.timeoutMs / 1000} s`))
+        reject(
+          new XmppadmError(
+            'tempFail',
+            'timeout',
+            `connecting to ${this.where} timed out after ${this.opts.timeoutMs / 1000} s`,
+          ),
+        )
       }, this.opts.timeoutMs)
-      const sock = net.connect({host: endpoint.host, port: endpoint.port, localAddress: this.opts.localAddress}, () => {
-        clearTimeout(timer)
-        resolve()
-      })
+      const sock = net.connect(
+        {host: endpoint.host, port: endpoint.port, localAddress: this.opts.localAddress},
+        () => {
+          clearTimeout(timer)
+          resolve()
+        },
+      )
       sock.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer)
         reject(describeSocketError(err, this.where))
@@ -158,20 +210,33 @@ export class Connection {
     sock.setNoDelay(true) // an IQ costs ~0.5 ms instead of ~45 ms with Nagle's algorithm on
     sock.on('data', (chunk: Buffer) => this.onData(chunk))
     sock.on('error', (err: NodeJS.ErrnoException) => this.fail(describeSocketError(err, this.where)))
-    sock.on('close', () => this.fail(new XmppadmError('tempFail', 'connection-lost', `connection to ${this.where} closed`)))
+    sock.on('close', () =>
+      this.fail(new XmppadmError('tempFail', 'connection-lost', `connection to ${this.where} closed`)),
+    )
   }
 
   private resetParser(): void {
     const parser = new Parser()
     parser.on('element', (el) => this.onElement(el))
-    parser.on('end', () => this.fail(new XmppadmError('tempFail', 'connection-lost', `${this.where} closed the stream`)))
-    parser.on('error', (err) => this.fail(new XmppadmError('protocol', 'bad-xml', `${this.where} sent malformed XML: ${err.message}`)))
+    parser.on('end', () =>
+      this.fail(new XmppadmError('tempFail', 'connection-lost', `${this.where} closed the stream`)),
+    )
+    parser.on('error', (err) =>
+      this.fail(new XmppadmError('protocol', 'bad-xml', `${this.where} sent malformed XML: ${err.message}`)),
+    )
     // Nesting depth, counted on the underlying SAX events: a hostile server must not drive
     // recursive code (serialising, rendering) into a stack overflow.
     let depth = 0
     const sax = (parser as unknown as {parser: {on(e: string, f: () => void): void}}).parser
     sax.on('startElement', () => {
-      if (++depth > MAX_DEPTH) this.fail(new XmppadmError('protocol', 'too-deep', `${this.where} sent XML nested more than ${MAX_DEPTH} levels deep`))
+      if (++depth > MAX_DEPTH)
+        this.fail(
+          new XmppadmError(
+            'protocol',
+            'too-deep',
+            `${this.where} sent XML nested more than ${MAX_DEPTH} levels deep`,
+          ),
+        )
     })
     sax.on('endElement', () => {
       depth--
@@ -189,7 +254,13 @@ export class Connection {
     this.streamBytes += chunk.length
     const limit = this.opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA
     if (this.streamBytes > limit) {
-      this.fail(new XmppadmError('protocol', 'stanza-too-large', `${this.where} sent a stanza larger than ${limit} bytes`))
+      this.fail(
+        new XmppadmError(
+          'protocol',
+          'stanza-too-large',
+          `${this.where} sent a stanza larger than ${limit} bytes`,
+        ),
+      )
       this.socket.destroy()
       return
     }
@@ -205,7 +276,13 @@ export class Connection {
     try {
       this.parser.write(data)
     } catch (error) {
-      this.fail(new XmppadmError('protocol', 'bad-xml', `${this.where} sent malformed XML: ${(error as Error).message}`))
+      this.fail(
+        new XmppadmError(
+          'protocol',
+          'bad-xml',
+          `${this.where} sent malformed XML: ${(error as Error).message}`,
+        ),
+      )
       this.socket.destroy()
     }
     if (this.failure) this.socket.destroy()
@@ -258,7 +335,13 @@ export class Connection {
       const timer = setTimeout(() => {
         const i = this.waiters.findIndex((w) => w.timer === timer)
         if (i >= 0) this.waiters.splice(i, 1)
-        reject(new XmppadmError('tempFail', 'timeout', `${this.where} did not answer (${what}) within ${this.opts.timeoutMs / 1000} s`))
+        reject(
+          new XmppadmError(
+            'tempFail',
+            'timeout',
+            `${this.where} did not answer (${what}) within ${this.opts.timeoutMs / 1000} s`,
+          ),
+        )
       }, this.opts.timeoutMs)
       this.waiters.push({resolve, reject, timer})
     })
@@ -279,7 +362,12 @@ export class Connection {
     this.headerSent = true
     const features = await this.read('stream features')
     this.nudgeArmed = false
-    if (features.getName() !== 'features') throw new XmppadmError('protocol', 'no-features', `${this.where} sent <${features.name}> instead of stream features`)
+    if (features.getName() !== 'features')
+      throw new XmppadmError(
+        'protocol',
+        'no-features',
+        `${this.where} sent <${features.name}> instead of stream features`,
+      )
     return features
   }
 
@@ -287,11 +375,20 @@ export class Connection {
   async startTls(): Promise<void> {
     this.send(new Element('starttls', {xmlns: NS_TLS}))
     const answer = await this.read('STARTTLS')
-    if (answer.name !== 'proceed') throw new XmppadmError('tls', 'starttls-failed', `${this.where} refused STARTTLS; refusing to log in without TLS`)
+    if (answer.name !== 'proceed')
+      throw new XmppadmError(
+        'tls',
+        'starttls-failed',
+        `${this.where} refused STARTTLS; refusing to log in without TLS`,
+      )
     // Anything behind <proceed/> arrived unencrypted and would be taken for the TLS stream's
     // content (a STARTTLS injection attack): refuse.
     if (this.queue.length || this.held.length) {
-      throw new XmppadmError('tls', 'starttls-injection', `${this.where} sent data after <proceed/> before TLS started; refusing (possible STARTTLS injection)`)
+      throw new XmppadmError(
+        'tls',
+        'starttls-injection',
+        `${this.where} sent data after <proceed/> before TLS started; refusing (possible STARTTLS injection)`,
+      )
     }
     await this.upgrade()
   }
@@ -315,7 +412,11 @@ export class Connection {
       })
       secure.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer)
-        reject(SOCKET_CODES.has(err.code ?? '') ? describeSocketError(err, this.where) : describeTlsError(err, this.where, this.opts.tls.servername))
+        reject(
+          SOCKET_CODES.has(err.code ?? '')
+            ? describeSocketError(err, this.where)
+            : describeTlsError(err, this.where, this.opts.tls.servername),
+        )
       })
       this.attach(secure)
       // After a TLS 1.3 handshake the server sends session tickets, and a server with Nagle's

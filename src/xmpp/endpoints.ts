@@ -24,12 +24,17 @@ export function parseServer(spec: string): Endpoint {
     port = Number(s.slice(i + 1))
   }
   if (!host || (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))) {
-    throw usageError(`invalid --server ${JSON.stringify(spec)}`, 'expected host, host:port, [ipv6]:port or xmpps://host:port')
+    throw usageError(
+      `invalid --server ${JSON.stringify(spec)}`,
+      'expected host, host:port, [ipv6]:port or xmpps://host:port',
+    )
   }
   return {host, port: port ?? (directTls ? 5223 : 5222), directTls}
 }
 
-export function orderSrv(records: Array<{name: string; port: number; priority: number; weight: number}>): Array<{name: string; port: number; priority: number}> {
+export function orderSrv(
+  records: Array<{name: string; port: number; priority: number; weight: number}>,
+): Array<{name: string; port: number; priority: number}> {
   // Priority ascending; inside one priority, weighted random order (RFC 2782).
   const byPrio = new Map<number, typeof records>()
   for (const r of records) byPrio.set(r.priority, [...(byPrio.get(r.priority) ?? []), r])
@@ -49,7 +54,10 @@ export function orderSrv(records: Array<{name: string; port: number; priority: n
 
 export async function resolveEndpoints(domain: string): Promise<Endpoint[]> {
   const lookup = async (name: string) => dns.resolveSrv(name).catch(() => [])
-  const [tlsRecs, tcpRecs] = await Promise.all([lookup(`_xmpps-client._tcp.${domain}`), lookup(`_xmpp-client._tcp.${domain}`)])
+  const [tlsRecs, tcpRecs] = await Promise.all([
+    lookup(`_xmpps-client._tcp.${domain}`),
+    lookup(`_xmpp-client._tcp.${domain}`),
+  ])
   // A lone "." target means the service is decidedly not available there (RFC 2782).
   const usable = (rs: typeof tlsRecs) => rs.filter((r) => r.name && r.name !== '.')
   const tagged = [
@@ -58,5 +66,9 @@ export async function resolveEndpoints(domain: string): Promise<Endpoint[]> {
   ]
   if (tagged.length === 0) return [{host: domain, port: 5222, directTls: false}]
   const ordered = orderSrv(tagged)
-  return ordered.map((r) => ({host: r.name, port: r.port, directTls: (r as unknown as {directTls: boolean}).directTls}))
+  return ordered.map((r) => ({
+    host: r.name,
+    port: r.port,
+    directTls: (r as unknown as {directTls: boolean}).directTls,
+  }))
 }

@@ -26,7 +26,8 @@ export function parseJid(input: string, what = 'JID'): Jid {
   const raw = input.trim()
   if (!raw) throw dataError(`${what} is empty`)
   if (CONTROL.test(raw)) throw dataError(`${what} ${JSON.stringify(input)} contains control characters`)
-  if (LONE_SURROGATE.test(raw)) throw dataError(`${what} ${JSON.stringify(input)} is not valid Unicode (unpaired surrogate)`)
+  if (LONE_SURROGATE.test(raw))
+    throw dataError(`${what} ${JSON.stringify(input)} is not valid Unicode (unpaired surrogate)`)
   const slash = raw.indexOf('/')
   const bare = slash === -1 ? raw : raw.slice(0, slash)
   const resource = slash === -1 ? undefined : raw.slice(slash + 1)
@@ -36,21 +37,42 @@ export function parseJid(input: string, what = 'JID'): Jid {
   if (domain.endsWith('.')) domain = domain.slice(0, -1)
   domain = domain.toLowerCase().normalize('NFC')
   if (!domain) throw dataError(`${what} ${JSON.stringify(input)} has no domain`)
-  if (!/^(\[[0-9a-f:.]+\]|[^\s@/\\:*?"<>|]+)$/iu.test(domain) || domain.includes('..') || domain.startsWith('.')) {
+  if (
+    !/^(\[[0-9a-f:.]+\]|[^\s@/\\:*?"<>|]+)$/iu.test(domain) ||
+    domain.includes('..') ||
+    domain.startsWith('.')
+  ) {
     throw dataError(`${what} ${JSON.stringify(input)} has an invalid domain`)
   }
   if (local !== undefined) {
     if (!local) throw dataError(`${what} ${JSON.stringify(input)} has an empty localpart`)
-    if (FORMAT.test(local)) throw dataError(`${what} ${JSON.stringify(input)}: the localpart contains invisible formatting characters`)
-    if (LOCAL_FORBIDDEN.test(local)) throw dataError(`${what} ${JSON.stringify(input)}: the localpart may not contain spaces or any of " & ' / : < > @`)
+    if (FORMAT.test(local))
+      throw dataError(
+        `${what} ${JSON.stringify(input)}: the localpart contains invisible formatting characters`,
+      )
+    if (LOCAL_FORBIDDEN.test(local))
+      throw dataError(
+        `${what} ${JSON.stringify(input)}: the localpart may not contain spaces or any of " & ' / : < > @`,
+      )
   }
-  if (resource !== undefined && !resource) throw dataError(`${what} ${JSON.stringify(input)} has an empty resource`)
-  for (const [part, value] of [['localpart', local], ['domain', domain], ['resource', resource]] as const) {
-    if (value !== undefined && byteLength(value) > MAX_PART_BYTES) throw dataError(`${what}: the ${part} is longer than ${MAX_PART_BYTES} bytes`)
+  if (resource !== undefined && !resource)
+    throw dataError(`${what} ${JSON.stringify(input)} has an empty resource`)
+  for (const [part, value] of [
+    ['localpart', local],
+    ['domain', domain],
+    ['resource', resource],
+  ] as const) {
+    if (value !== undefined && byteLength(value) > MAX_PART_BYTES)
+      throw dataError(`${what}: the ${part} is longer than ${MAX_PART_BYTES} bytes`)
   }
   // Localparts compare case-insensitively (PRECIS UsernameCaseMapped); servers store them lowercased.
-  if (FORMAT.test(domain)) throw dataError(`${what} ${JSON.stringify(input)}: the domain contains invisible formatting characters`)
-  return {local: local === undefined ? undefined : widthMap(local).toLowerCase().normalize('NFC'), domain: widthMap(domain), resource: resource?.normalize('NFC')}
+  if (FORMAT.test(domain))
+    throw dataError(`${what} ${JSON.stringify(input)}: the domain contains invisible formatting characters`)
+  return {
+    local: local === undefined ? undefined : widthMap(local).toLowerCase().normalize('NFC'),
+    domain: widthMap(domain),
+    resource: resource?.normalize('NFC'),
+  }
 }
 
 export function bareJid(j: Jid): string {
@@ -65,7 +87,9 @@ export function jidToString(j: Jid): string {
 export function parseAccountJid(input: string, defaultDomain?: string): string {
   const withDomain = !input.includes('@') && defaultDomain ? `${input}@${defaultDomain}` : input
   const j = parseJid(withDomain, 'account JID')
-  if (!j.local) throw dataError(`account JID ${JSON.stringify(input)} has no localpart (expected user@domain)`)
-  if (j.resource !== undefined) throw dataError(`account JID ${JSON.stringify(input)} must not have a resource`)
+  if (!j.local)
+    throw dataError(`account JID ${JSON.stringify(input)} has no localpart (expected user@domain)`)
+  if (j.resource !== undefined)
+    throw dataError(`account JID ${JSON.stringify(input)} must not have a resource`)
   return bareJid(j)
 }

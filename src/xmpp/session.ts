@@ -44,7 +44,16 @@ export class Session {
   readonly jid: Jid
   readonly info: LoginInfo
   private readonly conn: Connection
-  private readonly pending = new Map<string, {resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string; to?: string}>()
+  private readonly pending = new Map<
+    string,
+    {
+      resolve: (el: Element) => void
+      reject: (e: Error) => void
+      timer: NodeJS.Timeout
+      what: string
+      to?: string
+    }
+  >()
   private readonly idPrefix = randomBytes(6).toString('base64url')
   private counter = 0
   private closed?: Error
@@ -79,7 +88,8 @@ export class Session {
 
   static async open(opts: SessionOptions): Promise<Session> {
     const jid = parseJid(opts.jid, 'admin JID')
-    if (!jid.local) throw new XmppadmError('config', 'bad-jid', `admin JID ${JSON.stringify(opts.jid)} has no localpart`)
+    if (!jid.local)
+      throw new XmppadmError('config', 'bad-jid', `admin JID ${JSON.stringify(opts.jid)} has no localpart`)
     registerSecret(opts.password)
     const endpoints = opts.endpoint ? [opts.endpoint] : await resolveEndpoints(jid.domain)
     let lastError: Error | undefined
@@ -129,7 +139,15 @@ export class Session {
       const isPing = el.getChild('ping', 'urn:xmpp:ping')
       const reply = isPing
         ? xml('iq', {type: 'result', id, to: el.attrs.from})
-        : xml('iq', {type: 'error', id, to: el.attrs.from}, xml('error', {type: 'cancel'}, xml('service-unavailable', {xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas'})))
+        : xml(
+            'iq',
+            {type: 'error', id, to: el.attrs.from},
+            xml(
+              'error',
+              {type: 'cancel'},
+              xml('service-unavailable', {xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas'}),
+            ),
+          )
       try {
         this.conn.send(reply)
       } catch {
@@ -148,14 +166,26 @@ export class Session {
   }
 
   /** Sends an IQ and resolves with the result stanza; IQ errors reject with a StanzaError. */
-  iq(type: 'get' | 'set', to: string | undefined, payload: Element, what: string, timeoutMs = this.timeoutMs): Promise<Element> {
+  iq(
+    type: 'get' | 'set',
+    to: string | undefined,
+    payload: Element,
+    what: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<Element> {
     if (this.closed) return Promise.reject(this.closed)
     const id = `${this.idPrefix}${(++this.counter).toString(36)}`
     const stanza = xml('iq', {type, id, to}, payload)
     return new Promise<Element>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new XmppadmError('tempFail', 'timeout', `${what}: no answer from ${to ?? this.domain} within ${timeoutMs / 1000} s`))
+        reject(
+          new XmppadmError(
+            'tempFail',
+            'timeout',
+            `${what}: no answer from ${to ?? this.domain} within ${timeoutMs / 1000} s`,
+          ),
+        )
       }, timeoutMs)
       this.pending.set(id, {resolve, reject, timer, what, to})
       try {
@@ -182,26 +212,50 @@ export class Session {
   }
 }
 
-async function login(conn: Connection, endpoint: Endpoint, jid: Jid, opts: SessionOptions): Promise<LoginInfo> {
+async function login(
+  conn: Connection,
+  endpoint: Endpoint,
+  jid: Jid,
+  opts: SessionOptions,
+): Promise<LoginInfo> {
   let features = await conn.openStream(jid.domain)
   if (!endpoint.directTls) {
     if (!features.getChild('starttls', NS_TLS)) {
-      throw new XmppadmError('tls', 'no-starttls', `${conn.where} does not offer STARTTLS; refusing to log in without TLS`)
+      throw new XmppadmError(
+        'tls',
+        'no-starttls',
+        `${conn.where} does not offer STARTTLS; refusing to log in without TLS`,
+      )
     }
     await conn.startTls()
     features = await conn.openStream(jid.domain)
   }
   const tlsSocket = conn.tlsSocket
   if (!tlsSocket) throw new XmppadmError('tls', 'no-tls', 'no TLS on this connection')
-  const mechanisms = (features.getChild('mechanisms', NS_SASL)?.getChildren('mechanism') ?? []).map((m) => m.getText().trim())
-  const cbTypes = features.getChild('sasl-channel-binding', NS_SASL_CB)?.getChildren('channel-binding').map((c) => c.attrs.type)
+  const mechanisms = (features.getChild('mechanisms', NS_SASL)?.getChildren('mechanism') ?? []).map((m) =>
+    m.getText().trim(),
+  )
+  const cbTypes = features
+    .getChild('sasl-channel-binding', NS_SASL_CB)
+    ?.getChildren('channel-binding')
+    .map((c) => c.attrs.type)
   const binding = channelBinding(tlsSocket, cbTypes)
-  const choice = chooseMechanism(mechanisms, {canBind: Boolean(binding), allowPlain: Boolean(opts.allowPlain)})
+  const choice = chooseMechanism(mechanisms, {
+    canBind: Boolean(binding),
+    allowPlain: Boolean(opts.allowPlain),
+  })
   if (!choice) {
     const plainOnly = mechanisms.includes('PLAIN')
-    throw new XmppadmError('auth', 'no-mechanism', `${conn.where} offers no acceptable login mechanism (offered: ${mechanisms.join(', ') || 'none'})`, {
-      hint: plainOnly ? 'the server offers only PLAIN; pass --allow-plain to accept it over TLS' : undefined,
-    })
+    throw new XmppadmError(
+      'auth',
+      'no-mechanism',
+      `${conn.where} offers no acceptable login mechanism (offered: ${mechanisms.join(', ') || 'none'})`,
+      {
+        hint: plainOnly
+          ? 'the server offers only PLAIN; pass --allow-plain to accept it over TLS'
+          : undefined,
+      },
+    )
   }
   const username = jid.local!
   if (choice.kind === 'plain') {
@@ -228,25 +282,50 @@ async function login(conn: Connection, endpoint: Endpoint, jid: Jid, opts: Sessi
     scram.verify(Buffer.from(answer.getText(), 'base64'))
   }
   features = await conn.openStream(jid.domain)
-  if (!features.getChild('bind', NS_BIND)) throw new XmppadmError('protocol', 'no-bind', `${conn.where} offers no resource binding`)
+  if (!features.getChild('bind', NS_BIND))
+    throw new XmppadmError('protocol', 'no-bind', `${conn.where} offers no resource binding`)
   const resource = `xmppadm-${randomBytes(4).toString('hex')}`
   const boundJid = await bindResource(conn, resource)
   const sessionFeature = features.getChild('session', NS_SESSION)
   if (sessionFeature && !sessionFeature.getChild('optional')) {
     await negotiationIq(conn, xml('session', {xmlns: NS_SESSION}), 'session')
   }
-  return {endpoint, tlsVersion: tlsSocket.getProtocol() ?? undefined, mechanism: choice.name, channelBinding: choice.plus ? binding?.type : undefined, boundJid}
+  return {
+    endpoint,
+    tlsVersion: tlsSocket.getProtocol() ?? undefined,
+    mechanism: choice.name,
+    channelBinding: choice.plus ? binding?.type : undefined,
+    boundJid,
+  }
 }
 
 function saslFailure(answer: Element, jid: Jid): XmppadmError {
   const condition = answer.getChildElements().find((c) => c.name !== 'text')?.name ?? 'not-authorized'
   const text = answer.getChildText('text')
-  if (condition === 'not-authorized' || condition === 'credentials-expired' || condition === 'invalid-authzid') {
+  if (
+    condition === 'not-authorized' ||
+    condition === 'credentials-expired' ||
+    condition === 'invalid-authzid'
+  ) {
     return new XmppadmError('auth', 'auth-failed', `login as ${bareJid(jid)} failed: wrong JID or password`)
   }
-  if (condition === 'account-disabled') return new XmppadmError('auth', 'account-disabled', `login as ${bareJid(jid)} failed: the account is disabled${text ? ` (${text})` : ''}`)
-  if (condition === 'temporary-auth-failure') return new XmppadmError('tempFail', 'auth-temporary', `login as ${bareJid(jid)} failed temporarily${text ? `: ${text}` : ''}`)
-  return new XmppadmError('auth', 'auth-failed', `login as ${bareJid(jid)} failed: ${condition}${text ? `: ${text}` : ''}`)
+  if (condition === 'account-disabled')
+    return new XmppadmError(
+      'auth',
+      'account-disabled',
+      `login as ${bareJid(jid)} failed: the account is disabled${text ? ` (${text})` : ''}`,
+    )
+  if (condition === 'temporary-auth-failure')
+    return new XmppadmError(
+      'tempFail',
+      'auth-temporary',
+      `login as ${bareJid(jid)} failed temporarily${text ? `: ${text}` : ''}`,
+    )
+  return new XmppadmError(
+    'auth',
+    'auth-failed',
+    `login as ${bareJid(jid)} failed: ${condition}${text ? `: ${text}` : ''}`,
+  )
 }
 
 async function negotiationIq(conn: Connection, payload: Element, what: string): Promise<Element> {
@@ -258,14 +337,22 @@ async function negotiationIq(conn: Connection, payload: Element, what: string): 
     if (el.attrs.type === 'error') {
       const err = parseStanzaError(el)
       const exit = err.condition === 'not-allowed' || err.condition === 'forbidden' ? 'forbidden' : 'protocol'
-      throw new XmppadmError(exit, `${what}-${err.condition}`, `${what} refused by ${conn.where}: ${err.condition}${err.text ? `: ${err.text}` : ''}`)
+      throw new XmppadmError(
+        exit,
+        `${what}-${err.condition}`,
+        `${what} refused by ${conn.where}: ${err.condition}${err.text ? `: ${err.text}` : ''}`,
+      )
     }
     return el
   }
 }
 
 async function bindResource(conn: Connection, resource: string): Promise<string> {
-  const result = await negotiationIq(conn, xml('bind', {xmlns: NS_BIND}, xml('resource', {}, resource)), 'resource binding')
+  const result = await negotiationIq(
+    conn,
+    xml('bind', {xmlns: NS_BIND}, xml('resource', {}, resource)),
+    'resource binding',
+  )
   return result.getChild('bind', NS_BIND)?.getChildText('jid') ?? ''
 }
 

@@ -51,7 +51,8 @@ const EXIT_BY_CONDITION: Record<string, ExitCodeName> = {
 export class StanzaError extends XmppadmError {
   readonly stanzaError: StanzaErrorInfo
   constructor(info: StanzaErrorInfo, context: string) {
-    const exit: ExitCodeName = info.type === 'wait' ? 'tempFail' : (EXIT_BY_CONDITION[info.condition] ?? 'protocol')
+    const exit: ExitCodeName =
+      info.type === 'wait' ? 'tempFail' : (EXIT_BY_CONDITION[info.condition] ?? 'protocol')
     const text = info.text ? `: ${info.text}` : ''
     super(exit, info.condition, `${context}: ${info.condition}${text}`, {details: {...info}})
     this.stanzaError = info

@@ -22,8 +22,13 @@ function isPrivateField(el: Element, privateVars: Set<string>): boolean {
 function scrub(el: Element, privateVars: Set<string>, depth: number): string {
   if (depth > MAX_DEPTH) return '…'
   const ns = el.attrs.xmlns
-  const attrs = Object.entries(el.attrs).map(([k, v]) => ` ${k}="${escAttr(String(v))}"`).join('')
-  if ((ns === SASL || ns === SASL2) && ['auth', 'response', 'challenge', 'success', 'initial-response', 'additional-data'].includes(el.name)) {
+  const attrs = Object.entries(el.attrs)
+    .map(([k, v]) => ` ${k}="${escAttr(String(v))}"`)
+    .join('')
+  if (
+    (ns === SASL || ns === SASL2) &&
+    ['auth', 'response', 'challenge', 'success', 'initial-response', 'additional-data'].includes(el.name)
+  ) {
     return `<${el.name}${attrs}>${REDACTED}</${el.name}>`
   }
   const priv = isPrivateField(el, privateVars)
@@ -33,7 +38,8 @@ function scrub(el: Element, privateVars: Set<string>, depth: number): string {
       if (priv && c.name === 'value') return `<value>${REDACTED}</value>`
       if (c.name === 'x' && c.attrs.xmlns === DATA) {
         // Fields declared text-private anywhere in a form stay private in echoes of it.
-        for (const f of c.getChildren('field')) if (f.attrs.type === 'text-private' && f.attrs.var) privateVars.add(f.attrs.var)
+        for (const f of c.getChildren('field'))
+          if (f.attrs.type === 'text-private' && f.attrs.var) privateVars.add(f.attrs.var)
       }
       return scrub(c, privateVars, depth + 1)
     })

@@ -14,20 +14,43 @@ import {pathToFileURL} from 'node:url'
 import {parseArgs} from 'node:util'
 
 const t0 = performance.now()
-const {values: opt} = parseArgs({options: {root: {type: 'string'}, file: {type: 'string'}, window: {type: 'string', default: '32'}, action: {type: 'string', default: 'complete'}, timeout: {type: 'string', default: '60000'}}})
+const {values: opt} = parseArgs({
+  options: {
+    root: {type: 'string'},
+    file: {type: 'string'},
+    window: {type: 'string', default: '32'},
+    action: {type: 'string', default: 'complete'},
+    timeout: {type: 'string', default: '60000'},
+  },
+})
 const root = opt.root ?? process.cwd()
 const {Session} = await import(pathToFileURL(join(root, 'dist/xmpp/session.js')).href)
 const tImported = performance.now()
 
-const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;')
+const esc = (s) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/'/g, '&apos;')
+    .replace(/"/g, '&quot;')
 const jid = process.env.XMPPADM_JID
 const [host, port] = process.env.XMPPADM_SERVER.split(':')
 const password = readFileSync(process.env.XMPPADM_PASSWORD_FILE, 'utf8').split('\n')[0]
 const ca = readFileSync(process.env.XMPPADM_CA_FILE, 'utf8')
 const domain = jid.split('@')[1]
-const lines = readFileSync(opt.file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+const lines = readFileSync(opt.file, 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'))
 
-const session = await Session.open({jid, password, endpoint: {host, port: Number(port), directTls: false}, ca, timeoutMs: Number(opt.timeout)})
+const session = await Session.open({
+  jid,
+  password,
+  endpoint: {host, port: Number(port), directTls: false},
+  ca,
+  timeoutMs: Number(opt.timeout),
+})
 const tLogin = performance.now()
 
 const NODE = 'http://jabber.org/protocol/admin#add-user'
@@ -35,10 +58,12 @@ function stanza(id, line) {
   const comma = line.indexOf(',')
   const account = esc(line.slice(0, comma))
   const pw = esc(line.slice(comma + 1))
-  return `<iq type='set' id='${id}' to='${domain}'><command xmlns='http://jabber.org/protocol/commands' node='${NODE}' action='${opt.action}'>` +
+  return (
+    `<iq type='set' id='${id}' to='${domain}'><command xmlns='http://jabber.org/protocol/commands' node='${NODE}' action='${opt.action}'>` +
     `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/admin</value></field>` +
     `<field var='accountjid'><value>${account}</value></field><field var='password'><value>${pw}</value></field>` +
     `<field var='password-verify'><value>${pw}</value></field></x></command></iq>`
+  )
 }
 
 const window = Math.max(1, Number(opt.window))
@@ -49,7 +74,10 @@ const firstErrors = []
 const conn = session.conn // the project's Connection: its parser delivers the answers
 const socket = session.tlsSocket
 const result = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`timed out with ${done}/${lines.length} answered`)), Number(opt.timeout) * 10)
+  const timer = setTimeout(
+    () => reject(new Error(`timed out with ${done}/${lines.length} answered`)),
+    Number(opt.timeout) * 10,
+  )
   const send = () => {
     let batch = ''
     while (next < lines.length && next - done < window) batch += stanza(`f${next}`, lines[next++])
@@ -59,7 +87,12 @@ const result = await new Promise((resolve, reject) => {
     if (el.name !== 'iq' || !el.attrs.id?.startsWith('f')) return
     done++
     // Prosody reports failures as a completed command with an error note; ejabberd as IQ errors.
-    const bad = el.attrs.type === 'error' || el.getChild('command')?.getChildren('note').some((n) => n.attrs.type === 'error')
+    const bad =
+      el.attrs.type === 'error' ||
+      el
+        .getChild('command')
+        ?.getChildren('note')
+        .some((n) => n.attrs.type === 'error')
     if (bad) {
       failed++
       if (firstErrors.length < 3) firstErrors.push(el.toString().slice(0, 400))
@@ -77,6 +110,14 @@ const result = await new Promise((resolve, reject) => {
 void result
 const tOps = performance.now()
 session.close()
-const out = {ok: done - failed, failed, importMs: +(tImported - t0).toFixed(1), loginMs: +(tLogin - tImported).toFixed(1), opsMs: +(tOps - tLogin).toFixed(1), totalMs: +(tOps - t0).toFixed(1), errors: firstErrors}
+const out = {
+  ok: done - failed,
+  failed,
+  importMs: +(tImported - t0).toFixed(1),
+  loginMs: +(tLogin - tImported).toFixed(1),
+  opsMs: +(tOps - tLogin).toFixed(1),
+  totalMs: +(tOps - t0).toFixed(1),
+  errors: firstErrors,
+}
 process.stdout.write(`${JSON.stringify(out)}\n`)
 process.exitCode = failed ? 1 : 0

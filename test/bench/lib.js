@@ -27,7 +27,8 @@ export function fmt(x, digits = 3) {
   if (Math.abs(x) >= 10 ** digits) return Math.round(x).toLocaleString('en-US')
   return Number(x.toPrecision(digits)).toString()
 }
-export const fmtMs = (ms) => (Number.isFinite(ms) ? (ms >= 10000 ? `${fmt(ms / 1000)} s` : `${fmt(ms)} ms`) : 'n/a')
+export const fmtMs = (ms) =>
+  Number.isFinite(ms) ? (ms >= 10000 ? `${fmt(ms / 1000)} s` : `${fmt(ms)} ms`) : 'n/a'
 export const fmtRatio = (r) => (Number.isFinite(r) ? `${fmt(r)}x` : 'n/a')
 export const fmtMb = (kb) => (Number.isFinite(kb) ? `${fmt(kb / 1024)} MB` : 'n/a')
 
@@ -45,7 +46,11 @@ export const qArgv = (argv) => argv.map(q).join(' ')
 export function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(cmd, args, {env: opts.env ?? process.env, cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
@@ -66,7 +71,10 @@ export function run(cmd, args, opts = {}) {
 
 export async function runOk(what, cmd, args, opts) {
   const r = await run(cmd, args, opts)
-  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code ?? r.signal}): ${cmd} ${args.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`)
+  if (r.code !== 0)
+    throw new Error(
+      `${what} failed (exit ${r.code ?? r.signal}): ${cmd} ${args.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`,
+    )
   return r
 }
 
@@ -86,10 +94,16 @@ export const haveGnuTime = () => {
  */
 export async function measured(argv, opts = {}) {
   const useTime = opts.gnuTime ?? haveGnuTime()
-  const rssFile = useTime ? path.join(opts.tmpDir ?? '/tmp', `rss-${process.pid}-${Math.random().toString(36).slice(2)}`) : undefined
+  const rssFile = useTime
+    ? path.join(opts.tmpDir ?? '/tmp', `rss-${process.pid}-${Math.random().toString(36).slice(2)}`)
+    : undefined
   const full = useTime ? [TIME_BIN, '-f', '%M %U %S', '-o', rssFile, ...argv] : argv
   const t0 = performance.now()
-  const child = spawn(full[0], full.slice(1), {env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(full[0], full.slice(1), {
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
@@ -129,12 +143,24 @@ export async function measured(argv, opts = {}) {
     }
     fs.rmSync(rssFile, {force: true})
   }
-  return {code, signal, ms, maxRssKb, cpuMs, stdout, stderr, rssVia: useTime ? 'GNU time %M' : 'VmHWM polling'}
+  return {
+    code,
+    signal,
+    ms,
+    maxRssKb,
+    cpuMs,
+    stdout,
+    stderr,
+    rssVia: useTime ? 'GNU time %M' : 'VmHWM polling',
+  }
 }
 
 export async function measuredOk(what, argv, opts) {
   const r = await measured(argv, opts)
-  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code ?? r.signal}): ${argv.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`)
+  if (r.code !== 0)
+    throw new Error(
+      `${what} failed (exit ${r.code ?? r.signal}): ${argv.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`,
+    )
   return r
 }
 
@@ -146,8 +172,24 @@ export async function measuredOk(what, argv, opts) {
  * round, so slow drifts of a shared machine hit every command alike) and pools the runs.
  * commands: [{name, cmd}]. Returns {byName: {name: {times: ms[], median, p90, cpuMs, user, system}}, files}.
  */
-export async function hyperfine(commands, {rounds = 3, runs = 10, warmup = 2, shell = true, env, cwd, outDir, tag, beforeRound, ignoreFailure = false}) {
-  const byName = Object.fromEntries(commands.map((c) => [c.name, {times: [], user: [], system: [], exitCodes: []}]))
+export async function hyperfine(
+  commands,
+  {
+    rounds = 3,
+    runs = 10,
+    warmup = 2,
+    shell = true,
+    env,
+    cwd,
+    outDir,
+    tag,
+    beforeRound,
+    ignoreFailure = false,
+  },
+) {
+  const byName = Object.fromEntries(
+    commands.map((c) => [c.name, {times: [], user: [], system: [], exitCodes: []}]),
+  )
   const files = []
   for (let r = 0; r < rounds; r++) {
     await beforeRound?.(r)
@@ -185,7 +227,9 @@ export function table(header, rows) {
   const all = [header, ...rows].map((r) => r.map((c) => String(c ?? '')))
   const w = header.map((_, i) => Math.max(3, ...all.map((r) => r[i].length)))
   const line = (r) => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`
-  return [line(all[0]), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...all.slice(1).map(line)].join('\n')
+  return [line(all[0]), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...all.slice(1).map(line)].join(
+    '\n',
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +265,12 @@ export function quietGate({threshold = 0.35, budgetMs = 120000, perGateMs = 2000
   const gate = async (label) => {
     const t0 = Date.now()
     let busy = await cpuBusy(500)
-    while (Number.isFinite(busy) && busy > threshold && spent + (Date.now() - t0) < budgetMs && Date.now() - t0 < perGateMs) {
+    while (
+      Number.isFinite(busy) &&
+      busy > threshold &&
+      spent + (Date.now() - t0) < budgetMs &&
+      Date.now() - t0 < perGateMs
+    ) {
       await sleep(stepMs)
       busy = await cpuBusy(500)
     }

@@ -19,8 +19,25 @@ import {parseArgs} from 'node:util'
 import {pbkdf2} from 'node:crypto'
 import {promisify} from 'node:util'
 import {
-  fmt, fmtMb, fmtMs, fmtRatio, haveGnuTime, hyperfine, loadAvg, measured, measuredOk, median, p90, processesMatching,
-  q, qArgv, quietGate, run, runOk, sleep, table,
+  fmt,
+  fmtMb,
+  fmtMs,
+  fmtRatio,
+  haveGnuTime,
+  hyperfine,
+  loadAvg,
+  measured,
+  measuredOk,
+  median,
+  p90,
+  processesMatching,
+  q,
+  qArgv,
+  quietGate,
+  run,
+  runOk,
+  sleep,
+  table,
 } from './lib.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
@@ -43,13 +60,21 @@ const {values: args} = parseArgs({
   },
 })
 if (args.help) {
-  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(
+    fs
+      .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(0, 11)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n') + '\n',
+  )
   process.exit(0)
 }
 const QUICK = args.quick
 const only = new Set(args.only ? args.only.split(',').map((s) => s.trim()) : PHASES)
-for (const p of only) if (!PHASES.includes(p)) throw new Error(`--only: unknown phase ${p} (${PHASES.join(', ')})`)
-const WRITE = args['no-write'] ? false : args.write ?? (!QUICK && only.size === PHASES.length)
+for (const p of only)
+  if (!PHASES.includes(p)) throw new Error(`--only: unknown phase ${p} (${PHASES.join(', ')})`)
+const WRITE = args['no-write'] ? false : (args.write ?? (!QUICK && only.size === PHASES.length))
 const WINDOW = Number(args.window)
 const BULK_LINES = Number(args['bulk-lines'])
 const MEMORY_LINES = Number(args['memory-lines'])
@@ -71,13 +96,19 @@ const TARGETS = {
 const t0 = Date.now()
 // before each measurement: wait (120 s budget per run) for other work on the machine to calm down
 const gate = quietGate({budgetMs: Number(args['quiet-budget']) * 1000})
-const log = (msg) => process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`)
+const log = (msg) =>
+  process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`)
 const OUT = path.join(HERE, 'out')
 fs.mkdirSync(OUT, {recursive: true})
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'xmppadm-bench-'))
 process.on('exit', () => fs.rmSync(TMP, {recursive: true, force: true}))
 
-const results = {started: new Date().toISOString(), config: {quick: QUICK, window: WINDOW, bulkLines: BULK_LINES, memoryLines: MEMORY_LINES, ...CFG}, errors: [], loadavg: {}}
+const results = {
+  started: new Date().toISOString(),
+  config: {quick: QUICK, window: WINDOW, bulkLines: BULK_LINES, memoryLines: MEMORY_LINES, ...CFG},
+  errors: [],
+  loadavg: {},
+}
 const created = {prosody: 2, 'ejabberd-24.12': 2} // admin + user, made by the harness
 
 // ---------------------------------------------------------------------------------------------
@@ -86,15 +117,33 @@ const created = {prosody: 2, 'ejabberd-24.12': 2} // admin + user, made by the h
 
 async function validateBuild(root) {
   const check = path.join(TMP, 'import-all.mjs')
-  fs.writeFileSync(check, `import {readdirSync} from 'node:fs'; import {join} from 'node:path'; import {pathToFileURL} from 'node:url'
+  fs.writeFileSync(
+    check,
+    `import {readdirSync} from 'node:fs'; import {join} from 'node:path'; import {pathToFileURL} from 'node:url'
 const walk = (d) => readdirSync(d, {withFileTypes: true}).flatMap((e) => e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : [])
 for (const f of walk(process.argv[2])) await import(pathToFileURL(f).href)
-`)
-  await runOk('importing every module of dist/', process.execPath, [check, path.join(root, 'dist')], {cwd: root, timeoutMs: 60000})
-  await runOk('xmppadm --version', process.execPath, [path.join(root, 'bin/run.js'), '--version'], {cwd: root, timeoutMs: 30000})
-  await runOk('xmppadm --help', process.execPath, [path.join(root, 'bin/run.js'), '--help'], {cwd: root, timeoutMs: 30000})
-  await runOk('xmppadm account create --help', process.execPath, [path.join(root, 'bin/run.js'), 'account', 'create', '--help'], {cwd: root, timeoutMs: 30000})
-  if (!fs.existsSync(path.join(root, 'dist/xmpp/session.js'))) throw new Error('dist/xmpp/session.js is missing')
+`,
+  )
+  await runOk('importing every module of dist/', process.execPath, [check, path.join(root, 'dist')], {
+    cwd: root,
+    timeoutMs: 60000,
+  })
+  await runOk('xmppadm --version', process.execPath, [path.join(root, 'bin/run.js'), '--version'], {
+    cwd: root,
+    timeoutMs: 30000,
+  })
+  await runOk('xmppadm --help', process.execPath, [path.join(root, 'bin/run.js'), '--help'], {
+    cwd: root,
+    timeoutMs: 30000,
+  })
+  await runOk(
+    'xmppadm account create --help',
+    process.execPath,
+    [path.join(root, 'bin/run.js'), 'account', 'create', '--help'],
+    {cwd: root, timeoutMs: 30000},
+  )
+  if (!fs.existsSync(path.join(root, 'dist/xmpp/session.js')))
+    throw new Error('dist/xmpp/session.js is missing')
 }
 
 async function prepareBuild() {
@@ -108,19 +157,29 @@ async function prepareBuild() {
     fs.mkdirSync(root)
     await runOk('git archive', 'sh', ['-c', `git -C ${q(REPO)} archive ${q(rev)} | tar -x -C ${q(root)}`])
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'))
-    await runOk('tsc', process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {cwd: root})
+    await runOk(
+      'tsc',
+      process.execPath,
+      [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+      {cwd: root},
+    )
     // Revisions with the lite bundle (bin/run.js loads dist/lite.js) need it built too.
     const bundled = fs.existsSync(path.join(root, 'src/lite/bundle.mjs'))
     if (bundled) await runOk('esbuild bundle', process.execPath, ['src/lite/bundle.mjs'], {cwd: root})
     await runOk('oclif manifest', path.join(REPO, 'node_modules/.bin/oclif'), ['manifest'], {cwd: root})
     await validateBuild(root)
-    return {root, source: `commit ${rev} (--ref ${args.ref}), built privately with tsc${bundled ? ' + esbuild bundle' : ''} + oclif manifest`}
+    return {
+      root,
+      source: `commit ${rev} (--ref ${args.ref}), built privately with tsc${bundled ? ' + esbuild bundle' : ''} + oclif manifest`,
+    }
   }
   if (!fs.existsSync(path.join(REPO, 'dist'))) {
     log('dist/ is missing: npm run build')
     await runOk('npm run build', 'npm', ['run', 'build'], {cwd: REPO})
   }
-  const dirty = (await git(['status', '--porcelain', '--', 'src', 'bin', 'package.json'])).split('\n').filter(Boolean).length
+  const dirty = (await git(['status', '--porcelain', '--', 'src', 'bin', 'package.json']))
+    .split('\n')
+    .filter(Boolean).length
   const newest = (dir) => {
     let m = 0
     const walk = (d) => {
@@ -139,7 +198,8 @@ async function prepareBuild() {
       fs.rmSync(root, {recursive: true, force: true})
       fs.mkdirSync(root)
       for (const f of ['bin', 'dist', 'package.json', 'oclif.manifest.json', 'server']) {
-        if (fs.existsSync(path.join(REPO, f))) fs.cpSync(path.join(REPO, f), path.join(root, f), {recursive: true})
+        if (fs.existsSync(path.join(REPO, f)))
+          fs.cpSync(path.join(REPO, f), path.join(root, f), {recursive: true})
       }
       fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'))
       await validateBuild(root)
@@ -150,7 +210,9 @@ async function prepareBuild() {
       }
     } catch (error) {
       lastErr = error
-      log(`the working tree's build is not usable yet (attempt ${attempt}/12; a build in progress?): ${String(error.message).split('\n')[0]}`)
+      log(
+        `the working tree's build is not usable yet (attempt ${attempt}/12; a build in progress?): ${String(error.message).split('\n')[0]}`,
+      )
       await sleep(5000)
     }
   }
@@ -192,7 +254,15 @@ async function phaseStartup(root) {
     {name: 'xmppadm --version', cmd: `${process.execPath} ${bin} --version`},
     {name: 'xmppadm --help', cmd: `${process.execPath} ${bin} --help`},
   ]
-  const hf = await hyperfine(cmds, {...CFG.startup, warmup: 3, shell: false, cwd: root, outDir: OUT, tag: 'startup', beforeRound: (r) => gate(`startup round ${r + 1}`)})
+  const hf = await hyperfine(cmds, {
+    ...CFG.startup,
+    warmup: 3,
+    shell: false,
+    cwd: root,
+    outDir: OUT,
+    tag: 'startup',
+    beforeRound: (r) => gate(`startup round ${r + 1}`),
+  })
   results.startup = hf.byName
 
   // What an operation loads before its first byte goes out, piece by piece (one process each).
@@ -206,16 +276,61 @@ async function phaseStartup(root) {
   fs.writeFileSync(pw, 'dummy-password\n', {mode: 0o600})
   const parts = [
     {name: 'node -e 0', cmd: `${process.execPath} -e 0`},
-    {name: 'import dist/xmpp/session.js (TLS, SCRAM, XML)', cmd: script('session', "await import('./dist/xmpp/session.js')\n")},
+    {
+      name: 'import dist/xmpp/session.js (TLS, SCRAM, XML)',
+      cmd: script('session', "await import('./dist/xmpp/session.js')\n"),
+    },
     {name: "import '@oclif/core'", cmd: script('oclif', "await import('@oclif/core')\n")},
-    {name: "import '@oclif/core' + Config.load()", cmd: script('config', "const {Config} = await import('@oclif/core')\nawait Config.load({root: import.meta.dirname ?? new URL('.', import.meta.url).pathname})\n")},
-    {name: '... + load the account:create command class', cmd: script('command', "const {Config} = await import('@oclif/core')\nconst c = await Config.load({root: new URL('.', import.meta.url).pathname})\nawait c.findCommand('account:create').load()\n")},
-    {name: 'xmppadm account create through oclif (XMPPADM_FULL_CLI=1), up to connect (refused)', cmd: `env XMPPADM_FULL_CLI=1 ${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`},
-    ...(fs.existsSync(path.join(root, 'dist/lite.js')) ? [{name: 'import dist/lite.js (every command, no oclif)', cmd: script('lite', "await import('./dist/lite.js')\n")}] : []),
-    {name: 'xmppadm account create, up to connect (refused)', cmd: `${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`},
+    {
+      name: "import '@oclif/core' + Config.load()",
+      cmd: script(
+        'config',
+        "const {Config} = await import('@oclif/core')\nawait Config.load({root: import.meta.dirname ?? new URL('.', import.meta.url).pathname})\n",
+      ),
+    },
+    {
+      name: '... + load the account:create command class',
+      cmd: script(
+        'command',
+        "const {Config} = await import('@oclif/core')\nconst c = await Config.load({root: new URL('.', import.meta.url).pathname})\nawait c.findCommand('account:create').load()\n",
+      ),
+    },
+    {
+      name: 'xmppadm account create through oclif (XMPPADM_FULL_CLI=1), up to connect (refused)',
+      cmd: `env XMPPADM_FULL_CLI=1 ${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`,
+    },
+    ...(fs.existsSync(path.join(root, 'dist/lite.js'))
+      ? [
+          {
+            name: 'import dist/lite.js (every command, no oclif)',
+            cmd: script('lite', "await import('./dist/lite.js')\n"),
+          },
+        ]
+      : []),
+    {
+      name: 'xmppadm account create, up to connect (refused)',
+      cmd: `${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`,
+    },
   ]
-  const env = {...process.env, XMPPADM_JID: 'admin@localhost', XMPPADM_SERVER: '127.0.0.1:1', XMPPADM_PASSWORD_FILE: pw, XDG_CONFIG_HOME: path.join(TMP, 'no-config')}
-  const hp = await hyperfine(parts, {rounds: 1, runs: QUICK ? 8 : 15, warmup: 2, shell: false, cwd: root, env, outDir: OUT, tag: 'startup-parts', ignoreFailure: true, beforeRound: () => gate('startup parts')})
+  const env = {
+    ...process.env,
+    XMPPADM_JID: 'admin@localhost',
+    XMPPADM_SERVER: '127.0.0.1:1',
+    XMPPADM_PASSWORD_FILE: pw,
+    XDG_CONFIG_HOME: path.join(TMP, 'no-config'),
+  }
+  const hp = await hyperfine(parts, {
+    rounds: 1,
+    runs: QUICK ? 8 : 15,
+    warmup: 2,
+    shell: false,
+    cwd: root,
+    env,
+    outDir: OUT,
+    tag: 'startup-parts',
+    ignoreFailure: true,
+    beforeRound: () => gate('startup parts'),
+  })
   results.startupParts = hp.byName
 }
 
@@ -235,7 +350,13 @@ async function startServers() {
   for (const s of [prosody, ejabberd]) {
     s.pwFile = path.join(TMP, `${s.kind}.admin.pw`)
     fs.writeFileSync(s.pwFile, `${s.admin.password}\n`, {mode: 0o600})
-    s.env = {...process.env, XMPPADM_JID: s.admin.jid, XMPPADM_SERVER: `${s.host}:${s.port}`, XMPPADM_PASSWORD_FILE: s.pwFile, XMPPADM_CA_FILE: s.caFile}
+    s.env = {
+      ...process.env,
+      XMPPADM_JID: s.admin.jid,
+      XMPPADM_SERVER: `${s.host}:${s.port}`,
+      XMPPADM_PASSWORD_FILE: s.pwFile,
+      XMPPADM_CA_FILE: s.caFile,
+    }
     for (const k of ['XMPPADM_PROFILE', 'XMPPADM_TO', 'XMPPADM_PASSWORD', 'XMPPADM_TIMEOUT']) delete s.env[k]
     s.env.XDG_CONFIG_HOME = path.join(TMP, 'no-config') // no profile of the user's can interfere
   }
@@ -249,7 +370,9 @@ async function startServers() {
 async function stopServers(servers) {
   const list = Object.values(servers)
   log('stopping the servers')
-  await Promise.all(list.map((s) => s.stop().catch((e) => results.errors.push(`stop ${s.kind}: ${e.message}`))))
+  await Promise.all(
+    list.map((s) => s.stop().catch((e) => results.errors.push(`stop ${s.kind}: ${e.message}`))),
+  )
   // leftovers: any process still running out of the instances' dirs
   let left = []
   for (let i = 0; i < 40; i++) {
@@ -258,7 +381,8 @@ async function stopServers(servers) {
     await sleep(250)
   }
   results.leftovers = left.map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`)
-  if (left.length) results.errors.push(`leftover server processes after stop: ${results.leftovers.join('; ')}`)
+  if (left.length)
+    results.errors.push(`leftover server processes after stop: ${results.leftovers.join('; ')}`)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +397,13 @@ async function phaseLogin(root, servers) {
     const ca = fs.readFileSync(s.caFile, 'utf8')
     const once = async () => {
       const a = performance.now()
-      const session = await Session.open({jid: s.admin.jid, password: s.admin.password, endpoint: {host: s.host, port: s.port, directTls: false}, ca, timeoutMs: 10000})
+      const session = await Session.open({
+        jid: s.admin.jid,
+        password: s.admin.password,
+        endpoint: {host: s.host, port: s.port, directTls: false},
+        ca,
+        timeoutMs: 10000,
+      })
       const ms = performance.now() - a
       const info = session.info
       session.close()
@@ -296,7 +426,17 @@ async function phaseLogin(root, servers) {
       await pbkdf2Async('correct horse battery staple', randomBytes(16), iterations, 20, 'sha1')
       kdf.push(performance.now() - a)
     }
-    results.login[s.kind] = {n: times.length, median: median(times), p90: p90(times), times, iterations, pbkdf2Median: median(kdf), mechanism: info?.mechanism, channelBinding: info?.channelBinding, tls: info?.tlsVersion}
+    results.login[s.kind] = {
+      n: times.length,
+      median: median(times),
+      p90: p90(times),
+      times,
+      iterations,
+      pbkdf2Median: median(kdf),
+      mechanism: info?.mechanism,
+      channelBinding: info?.channelBinding,
+      tls: info?.tlsVersion,
+    }
   }
 }
 
@@ -317,14 +457,16 @@ function traced(argv, env, cwd) {
     let buf = ''
     child.stderr.setEncoding('utf8').on('data', (d) => {
       buf += d
-      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) lines.push({t: performance.now() - a, text: buf.slice(0, i)})
+      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1))
+        lines.push({t: performance.now() - a, text: buf.slice(0, i)})
     })
     child.once('error', reject)
     child.once('close', (code) => {
       const total = performance.now() - a
       const io = lines.filter((l) => /^(SEND|RECV) /.test(l.text))
       let turns = 0
-      for (let i = 1; i < io.length; i++) if (io[i].text.startsWith('RECV') && io[i - 1].text.startsWith('SEND')) turns++
+      for (let i = 1; i < io.length; i++)
+        if (io[i].text.startsWith('RECV') && io[i - 1].text.startsWith('SEND')) turns++
       resolve({
         code,
         totalMs: total,
@@ -350,7 +492,11 @@ async function phaseSingle(root, servers) {
     return f
   }
   const count = (f) => Number(fs.readFileSync(f, 'utf8').trim())
-  const xmppadmCmd = (c, prefix) => counterCmd(c, `${q(process.execPath)} ${q(bin)} account create ${prefix}$n@localhost --user-password-file ${q(userPw)}`)
+  const xmppadmCmd = (c, prefix) =>
+    counterCmd(
+      c,
+      `${q(process.execPath)} ${q(bin)} account create ${prefix}$n@localhost --user-password-file ${q(userPw)}`,
+    )
 
   for (const s of [servers.ejabberd, servers.prosody]) {
     const ctl = qArgv(s.control.argv)
@@ -358,19 +504,61 @@ async function phaseSingle(root, servers) {
     const cmds = [{name: 'xmppadm account create', cmd: xmppadmCmd(cx, 'sx')}]
     const tools = []
     if (s.kind === 'prosody') {
-      tools.push({name: 'prosodyctl shell user create', c: counter('p-shell'), body: (c) => counterCmd(c, `${ctl} shell user create ps$n@localhost Bench-user-pw-1`)})
-      tools.push({name: 'prosodyctl register', c: counter('p-reg'), body: (c) => counterCmd(c, `${ctl} register pr$n localhost Bench-user-pw-1`)})
+      tools.push({
+        name: 'prosodyctl shell user create',
+        c: counter('p-shell'),
+        body: (c) => counterCmd(c, `${ctl} shell user create ps$n@localhost Bench-user-pw-1`),
+      })
+      tools.push({
+        name: 'prosodyctl register',
+        c: counter('p-reg'),
+        body: (c) => counterCmd(c, `${ctl} register pr$n localhost Bench-user-pw-1`),
+      })
     } else {
-      tools.push({name: 'ejabberdctl register', c: counter('e-reg'), body: (c) => counterCmd(c, `${ctl} register er$n localhost Bench-user-pw-1`)})
+      tools.push({
+        name: 'ejabberdctl register',
+        c: counter('e-reg'),
+        body: (c) => counterCmd(c, `${ctl} register er$n localhost Bench-user-pw-1`),
+      })
     }
     // the floor for one operation: node + the project's login + one add-user, nothing else
     const f1 = path.join(TMP, `one-line-${s.kind}.txt`)
-    tools.push({name: 'floor.js (1 line)', c: counter(`${s.kind}-floor`), body: (c) => counterCmd(c, `${q(process.execPath)} ${q(path.join(HERE, 'floor.js'))} --root ${q(root)} --window 1 --file ${q(f1)}`).replace('; exec ', `; echo sf$n@localhost,Bench-user-pw-1 > ${q(f1)}; exec `)})
+    tools.push({
+      name: 'floor.js (1 line)',
+      c: counter(`${s.kind}-floor`),
+      body: (c) =>
+        counterCmd(
+          c,
+          `${q(process.execPath)} ${q(path.join(HERE, 'floor.js'))} --root ${q(root)} --window 1 --file ${q(f1)}`,
+        ).replace('; exec ', `; echo sf$n@localhost,Bench-user-pw-1 > ${q(f1)}; exec `),
+    })
     for (const t of tools) cmds.push({name: t.name, cmd: t.body(t.c)})
     log(`one creation, whole process, ${s.kind}: ${cmds.map((c) => c.name).join(' vs ')}`)
-    const hf = await hyperfine(cmds, {...CFG.single, warmup: 1, shell: true, env: s.env, cwd: root, outDir: OUT, tag: `single-${s.kind}`, beforeRound: (r) => gate(`single ${s.kind} round ${r + 1}`)})
+    const hf = await hyperfine(cmds, {
+      ...CFG.single,
+      warmup: 1,
+      shell: true,
+      env: s.env,
+      cwd: root,
+      outDir: OUT,
+      tag: `single-${s.kind}`,
+      beforeRound: (r) => gate(`single ${s.kind} round ${r + 1}`),
+    })
     created[s.kind] += count(cx) + tools.reduce((n, t) => n + count(t.c), 0)
-    const trace = await traced([process.execPath, bin, 'account', 'create', `trace1@localhost`, '--user-password-file', userPw, '--debug'], s.env, root)
+    const trace = await traced(
+      [
+        process.execPath,
+        bin,
+        'account',
+        'create',
+        `trace1@localhost`,
+        '--user-password-file',
+        userPw,
+        '--debug',
+      ],
+      s.env,
+      root,
+    )
     if (trace.code !== 0) throw new Error(`traced account create on ${s.kind} exited ${trace.code}`)
     created[s.kind] += 1
     results.single[s.kind] = {hyperfine: hf.byName, trace}
@@ -400,29 +588,69 @@ function linesFile(name, n, prefix) {
 
 async function xmppadmBulk(root, s, file, tag) {
   await gate(`xmppadm bulk ${tag}`)
-  const r = await measuredOk(`xmppadm bulk ${tag}`, [process.execPath, path.join(root, 'bin/run.js'), 'account', 'create', '--from-file', file, '--concurrency', String(WINDOW)], {env: s.env, cwd: root, tmpDir: TMP})
-  if (!/created (\d+), skipped 0, failed 0/.test(r.stderr + r.stdout)) throw new Error(`xmppadm bulk ${tag}: unexpected output ${(r.stdout + r.stderr).slice(-500)}`)
+  const r = await measuredOk(
+    `xmppadm bulk ${tag}`,
+    [
+      process.execPath,
+      path.join(root, 'bin/run.js'),
+      'account',
+      'create',
+      '--from-file',
+      file,
+      '--concurrency',
+      String(WINDOW),
+    ],
+    {env: s.env, cwd: root, tmpDir: TMP},
+  )
+  if (!/created (\d+), skipped 0, failed 0/.test(r.stderr + r.stdout))
+    throw new Error(`xmppadm bulk ${tag}: unexpected output ${(r.stdout + r.stderr).slice(-500)}`)
   created[s.kind] += Number(/created (\d+)/.exec(r.stderr + r.stdout)[1])
   return {ms: r.ms, maxRssKb: r.maxRssKb, cpuMs: r.cpuMs}
 }
 
 async function floorBulk(root, s, file, tag, n) {
   await gate(`floor ${tag}`)
-  const r = await measuredOk(`floor ${tag}`, [process.execPath, path.join(HERE, 'floor.js'), '--root', root, '--file', file, '--window', String(WINDOW)], {env: s.env, cwd: root, tmpDir: TMP})
+  const r = await measuredOk(
+    `floor ${tag}`,
+    [
+      process.execPath,
+      path.join(HERE, 'floor.js'),
+      '--root',
+      root,
+      '--file',
+      file,
+      '--window',
+      String(WINDOW),
+    ],
+    {env: s.env, cwd: root, tmpDir: TMP},
+  )
   const inner = JSON.parse(r.stdout.trim().split('\n').at(-1))
-  if (inner.ok !== n || inner.failed) throw new Error(`floor ${tag}: ${inner.ok} ok, ${inner.failed} failed: ${inner.errors?.join(' ')}`)
+  if (inner.ok !== n || inner.failed)
+    throw new Error(`floor ${tag}: ${inner.ok} ok, ${inner.failed} failed: ${inner.errors?.join(' ')}`)
   created[s.kind] += inner.ok
   return {ms: r.ms, maxRssKb: r.maxRssKb, cpuMs: r.cpuMs, inner}
 }
 
 async function toolLoop(s, n) {
   const ctl = qArgv(s.control.argv)
-  const body = s.kind === 'prosody' ? `${ctl} shell user create lp$i@localhost Bench-user-pw-1` : `${ctl} register lp$i localhost Bench-user-pw-1`
+  const body =
+    s.kind === 'prosody'
+      ? `${ctl} shell user create lp$i@localhost Bench-user-pw-1`
+      : `${ctl} register lp$i localhost Bench-user-pw-1`
   const script = `i=0; while [ $i -lt ${n} ]; do i=$((i+1)); ${body} >/dev/null || exit 1; done`
   await gate(`${s.kind} tool loop`)
-  const r = await measuredOk(`${s.kind} tool loop`, ['sh', '-c', script], {env: s.env, tmpDir: TMP, gnuTime: false})
+  const r = await measuredOk(`${s.kind} tool loop`, ['sh', '-c', script], {
+    env: s.env,
+    tmpDir: TMP,
+    gnuTime: false,
+  })
   created[s.kind] += n
-  return {tool: s.kind === 'prosody' ? 'prosodyctl shell user create' : 'ejabberdctl register', n, ms: r.ms, perOpMs: r.ms / n}
+  return {
+    tool: s.kind === 'prosody' ? 'prosodyctl shell user create' : 'ejabberdctl register',
+    n,
+    ms: r.ms,
+    perOpMs: r.ms / n,
+  }
 }
 
 async function phaseBulk(root, servers) {
@@ -431,11 +659,16 @@ async function phaseBulk(root, servers) {
     const tag = s.kind === 'prosody' ? 'p' : 'e'
     const runs = {xmppadm: [], floor: []}
     for (let r = 1; r <= CFG.bulkRounds; r++) {
-      log(`bulk ${BULK_LINES} on ${s.kind}, round ${r}/${CFG.bulkRounds}: xmppadm --concurrency ${WINDOW} and the floor (window ${WINDOW})`)
+      log(
+        `bulk ${BULK_LINES} on ${s.kind}, round ${r}/${CFG.bulkRounds}: xmppadm --concurrency ${WINDOW} and the floor (window ${WINDOW})`,
+      )
       const fx = await linesFile(`bulk-${tag}x${r}`, BULK_LINES, `b${tag}x${r}n`)
       const ff = await linesFile(`bulk-${tag}f${r}`, BULK_LINES, `b${tag}f${r}n`)
       // alternate the order between rounds
-      const jobs = [async () => runs.xmppadm.push(await xmppadmBulk(root, s, fx, `${tag}${r}`)), async () => runs.floor.push(await floorBulk(root, s, ff, `${tag}${r}`, BULK_LINES))]
+      const jobs = [
+        async () => runs.xmppadm.push(await xmppadmBulk(root, s, fx, `${tag}${r}`)),
+        async () => runs.floor.push(await floorBulk(root, s, ff, `${tag}${r}`, BULK_LINES)),
+      ]
       if (r % 2 === 0) jobs.reverse()
       for (const j of jobs) await j()
     }
@@ -449,7 +682,11 @@ async function phaseBulk(root, servers) {
       xmppadmCpuMs: median(runs.xmppadm.map((x) => x.cpuMs)),
       floorCpuMs: median(runs.floor.map((x) => x.cpuMs)),
       floorRssKb: median(runs.floor.map((x) => x.maxRssKb)),
-      floorInner: {loginMs: median(runs.floor.map((x) => x.inner.loginMs)), opsMs: median(runs.floor.map((x) => x.inner.opsMs)), importMs: median(runs.floor.map((x) => x.inner.importMs))},
+      floorInner: {
+        loginMs: median(runs.floor.map((x) => x.inner.loginMs)),
+        opsMs: median(runs.floor.map((x) => x.inner.opsMs)),
+        importMs: median(runs.floor.map((x) => x.inner.importMs)),
+      },
       loop,
       loopExtrapolatedMs: loop.perOpMs * BULK_LINES,
     }
@@ -467,14 +704,25 @@ async function phaseMemory(root, servers) {
   small.push(...smallRuns.map((x) => x.maxRssKb))
   if (!small.length) {
     log(`memory: ${BULK_LINES} lines on ${s.kind}`)
-    small.push((await xmppadmBulk(root, s, await linesFile('mem-small', BULK_LINES, 'ms'), 'mem-small')).maxRssKb)
+    small.push(
+      (await xmppadmBulk(root, s, await linesFile('mem-small', BULK_LINES, 'ms'), 'mem-small')).maxRssKb,
+    )
   }
   log(`memory: ${MEMORY_LINES} lines on ${s.kind} (one xmppadm process)`)
 
   const big = await xmppadmBulk(root, s, await linesFile('mem-big', MEMORY_LINES, 'mb'), 'mem-big')
   // baseline: what an idle node process takes
   const idle = await measured([process.execPath, '-e', '0'], {tmpDir: TMP})
-  results.memory = {server: s.kind, smallLines: BULK_LINES, smallRssKb: median(small), smallRuns: small, bigLines: MEMORY_LINES, bigRssKb: big.maxRssKb, bigMs: big.ms, nodeIdleRssKb: idle.maxRssKb}
+  results.memory = {
+    server: s.kind,
+    smallLines: BULK_LINES,
+    smallRssKb: median(small),
+    smallRuns: small,
+    bigLines: MEMORY_LINES,
+    bigRssKb: big.maxRssKb,
+    bigMs: big.ms,
+    nodeIdleRssKb: idle.maxRssKb,
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,8 +732,12 @@ async function verifyAccounts(servers) {
   results.accounts = {}
   {
     const s = servers.ejabberd
-    const r = await run(s.control.argv[0], [...s.control.argv.slice(1), 'registered_users', 'localhost'], {timeoutMs: 60000, cwd: '/'})
-    if (r.code !== 0) throw new Error(`ejabberdctl registered_users exited ${r.code}: ${r.stderr.slice(0, 300)}`)
+    const r = await run(s.control.argv[0], [...s.control.argv.slice(1), 'registered_users', 'localhost'], {
+      timeoutMs: 60000,
+      cwd: '/',
+    })
+    if (r.code !== 0)
+      throw new Error(`ejabberdctl registered_users exited ${r.code}: ${r.stderr.slice(0, 300)}`)
     const n = r.stdout.split('\n').filter((l) => /^[^\s@]+(@\S+)?$/.test(l.trim())).length
     results.accounts[s.kind] = {onServer: n, expected: created[s.kind]}
   }
@@ -496,7 +748,10 @@ async function verifyAccounts(servers) {
     results.accounts[s.kind] = {onServer: n, expected: created[s.kind]}
   }
   for (const [k, v] of Object.entries(results.accounts)) {
-    if (v.onServer !== v.expected) results.errors.push(`${k}: ${v.onServer} accounts on the server, the bench counted ${v.expected} creations`)
+    if (v.onServer !== v.expected)
+      results.errors.push(
+        `${k}: ${v.onServer} accounts on the server, the bench counted ${v.expected} creations`,
+      )
   }
 }
 
@@ -512,46 +767,144 @@ function report(build, machine) {
   const targets = []
   const R = results
   md.push('# xmppadm benchmark results', '')
-  md.push(`Generated by \`npm run bench\` (test/bench/run.js) on ${R.started.slice(0, 16).replace('T', ' ')} UTC, ${fmt((R.finishedMs - Date.parse(R.started)) / 1000)} s in all.`)
+  md.push(
+    `Generated by \`npm run bench\` (test/bench/run.js) on ${R.started.slice(0, 16).replace('T', ' ')} UTC, ${fmt((R.finishedMs - Date.parse(R.started)) / 1000)} s in all.`,
+  )
   md.push(`Build: ${build.source}.`)
-  md.push(`Machine: ${machine.cpu}, ${machine.memGb} GB, Node ${machine.node}, ${machine.hyperfine}, Prosody ${machine.prosody}, ejabberd ${machine.ejabberd}. Peak RSS via ${machine.rssVia}.`)
+  md.push(
+    `Machine: ${machine.cpu}, ${machine.memGb} GB, Node ${machine.node}, ${machine.hyperfine}, Prosody ${machine.prosody}, ejabberd ${machine.ejabberd}. Peak RSS via ${machine.rssVia}.`,
+  )
   const busy = gate.log.map((g) => g.busy).filter(Number.isFinite)
-  md.push(`Load average (1 min) at the start of each phase: ${Object.entries(R.loadavg).map(([k, v]) => `${k} ${v[0]}`).join(', ')}. CPU busy (both cores, all processes, measured for 0.5 s just before each measurement while the bench's own servers were idle): median ${fmt(100 * median(busy))}%, max ${fmt(100 * Math.max(...busy))}% over ${busy.length} measurements, after waiting ${fmt(gate.spentMs() / 1000)} s in all for quiet (budget ${args['quiet-budget']} s). Other work on this shared machine adds noise; compared commands run side by side, interleaved, and CPU times are given next to wall times.`)
-  md.push(`Bulk runs use \`--concurrency ${WINDOW}\` and the floor the same window; times are medians${QUICK ? ' (QUICK run: few repetitions)' : ''}.`, '')
+  md.push(
+    `Load average (1 min) at the start of each phase: ${Object.entries(R.loadavg)
+      .map(([k, v]) => `${k} ${v[0]}`)
+      .join(
+        ', ',
+      )}. CPU busy (both cores, all processes, measured for 0.5 s just before each measurement while the bench's own servers were idle): median ${fmt(100 * median(busy))}%, max ${fmt(100 * Math.max(...busy))}% over ${busy.length} measurements, after waiting ${fmt(gate.spentMs() / 1000)} s in all for quiet (budget ${args['quiet-budget']} s). Other work on this shared machine adds noise; compared commands run side by side, interleaved, and CPU times are given next to wall times.`,
+  )
+  md.push(
+    `Bulk runs use \`--concurrency ${WINDOW}\` and the floor the same window; times are medians${QUICK ? ' (QUICK run: few repetitions)' : ''}.`,
+    '',
+  )
 
   if (R.startup) {
     const s = R.startup
     const node = s['node -e 0']
-    const rows = Object.entries(s).map(([name, v]) => [name, fmtMs(v.median), fmtMs(v.p90), fmtMs(v.cpuMs), fmtRatio(v.median / node.median), v.n])
-    md.push('## 1. Start-up (hyperfine, no shell)', '', table(['command', 'median', 'p90', 'CPU (user+sys)', 'vs node -e 0', 'runs'], rows), '')
+    const rows = Object.entries(s).map(([name, v]) => [
+      name,
+      fmtMs(v.median),
+      fmtMs(v.p90),
+      fmtMs(v.cpuMs),
+      fmtRatio(v.median / node.median),
+      v.n,
+    ])
+    md.push(
+      '## 1. Start-up (hyperfine, no shell)',
+      '',
+      table(['command', 'median', 'p90', 'CPU (user+sys)', 'vs node -e 0', 'runs'], rows),
+      '',
+    )
     const ratio = s['xmppadm --version'].median / node.median
-    targets.push({name: '`xmppadm --version` within 2.5x of `node -e 0`', value: fmtRatio(ratio), target: `<= ${TARGETS.versionVsNode}x`, ok: ratio <= TARGETS.versionVsNode})
+    targets.push({
+      name: '`xmppadm --version` within 2.5x of `node -e 0`',
+      value: fmtRatio(ratio),
+      target: `<= ${TARGETS.versionVsNode}x`,
+      ok: ratio <= TARGETS.versionVsNode,
+    })
   }
   if (R.startupParts) {
     const s = R.startupParts
     const node = s['node -e 0']
-    const rows = Object.entries(s).map(([name, v]) => [name, fmtMs(v.median), fmtMs(v.cpuMs), `+${fmtMs(v.cpuMs - node.cpuMs)}`])
-    md.push('What one operation loads before its first byte (each line one process; the last one connects to a closed port and exits). CPU time (user+sys, mean) is the steadier measure on a shared machine:', '', table(['process', 'median wall', 'CPU', 'CPU over node -e 0'], rows), '')
+    const rows = Object.entries(s).map(([name, v]) => [
+      name,
+      fmtMs(v.median),
+      fmtMs(v.cpuMs),
+      `+${fmtMs(v.cpuMs - node.cpuMs)}`,
+    ])
+    md.push(
+      'What one operation loads before its first byte (each line one process; the last one connects to a closed port and exits). CPU time (user+sys, mean) is the steadier measure on a shared machine:',
+      '',
+      table(['process', 'median wall', 'CPU', 'CPU over node -e 0'], rows),
+      '',
+    )
   }
   if (R.login) {
-    const rows = Object.entries(R.login).map(([k, v]) => [k, `${v.mechanism}${v.channelBinding ? ` (${v.channelBinding})` : ''}, ${v.tls}`, v.iterations, v.n, fmtMs(v.median), fmtMs(v.p90), fmtMs(v.pbkdf2Median)])
-    md.push('## 2. Login in-process (Session.open: TCP, STARTTLS, SCRAM, bind; then close)', '', table(['server', 'mechanism, TLS', 'SCRAM iterations', 'logins', 'median', 'p90', 'PBKDF2 alone'], rows), '')
+    const rows = Object.entries(R.login).map(([k, v]) => [
+      k,
+      `${v.mechanism}${v.channelBinding ? ` (${v.channelBinding})` : ''}, ${v.tls}`,
+      v.iterations,
+      v.n,
+      fmtMs(v.median),
+      fmtMs(v.p90),
+      fmtMs(v.pbkdf2Median),
+    ])
+    md.push(
+      '## 2. Login in-process (Session.open: TCP, STARTTLS, SCRAM, bind; then close)',
+      '',
+      table(
+        ['server', 'mechanism, TLS', 'SCRAM iterations', 'logins', 'median', 'p90', 'PBKDF2 alone'],
+        rows,
+      ),
+      '',
+    )
   }
   if (R.single) {
     const rows = []
     for (const [k, v] of Object.entries(R.single)) {
       const x = v.hyperfine['xmppadm account create']
       for (const [name, t] of Object.entries(v.hyperfine)) {
-        rows.push([k, name, fmtMs(t.median), fmtMs(t.p90), fmtMs(t.cpuMs), name === 'xmppadm account create' ? '' : fmtRatio(x.median / t.median), t.n])
+        rows.push([
+          k,
+          name,
+          fmtMs(t.median),
+          fmtMs(t.p90),
+          fmtMs(t.cpuMs),
+          name === 'xmppadm account create' ? '' : fmtRatio(x.median / t.median),
+          t.n,
+        ])
       }
     }
-    md.push('## 3. One account creation as a whole process (hyperfine, unique name per run)', '', table(['server', 'command', 'median', 'p90', 'CPU', 'xmppadm / this', 'runs'], rows), '')
-    const tr = Object.entries(R.single).map(([k, v]) => [k, fmtMs(v.trace.firstSendMs), fmtMs(v.trace.lastRecvMs - v.trace.firstSendMs), fmtMs(v.trace.totalMs - v.trace.lastRecvMs), fmtMs(v.trace.totalMs), `${v.trace.xmppRoundTrips} + TCP + TLS`, `${v.trace.stanzasOut} / ${v.trace.stanzasIn}`])
-    md.push('Where the time of one `account create` goes (one `--debug` run, times from spawn):', '', table(['server', 'before first byte', 'on the wire', 'last answer to exit', 'total', 'round trips', 'elements out / in'], tr), '')
+    md.push(
+      '## 3. One account creation as a whole process (hyperfine, unique name per run)',
+      '',
+      table(['server', 'command', 'median', 'p90', 'CPU', 'xmppadm / this', 'runs'], rows),
+      '',
+    )
+    const tr = Object.entries(R.single).map(([k, v]) => [
+      k,
+      fmtMs(v.trace.firstSendMs),
+      fmtMs(v.trace.lastRecvMs - v.trace.firstSendMs),
+      fmtMs(v.trace.totalMs - v.trace.lastRecvMs),
+      fmtMs(v.trace.totalMs),
+      `${v.trace.xmppRoundTrips} + TCP + TLS`,
+      `${v.trace.stanzasOut} / ${v.trace.stanzasIn}`,
+    ])
+    md.push(
+      'Where the time of one `account create` goes (one `--debug` run, times from spawn):',
+      '',
+      table(
+        [
+          'server',
+          'before first byte',
+          'on the wire',
+          'last answer to exit',
+          'total',
+          'round trips',
+          'elements out / in',
+        ],
+        tr,
+      ),
+      '',
+    )
     const e = R.single['ejabberd-24.12']
     if (e) {
       const ratio = e.hyperfine['xmppadm account create'].median / e.hyperfine['ejabberdctl register'].median
-      targets.push({name: 'one creation (whole process) at most half of `ejabberdctl register`', value: fmtRatio(ratio), target: `<= ${TARGETS.singleVsEjabberdctl}x`, ok: ratio <= TARGETS.singleVsEjabberdctl})
+      targets.push({
+        name: 'one creation (whole process) at most half of `ejabberdctl register`',
+        value: fmtRatio(ratio),
+        target: `<= ${TARGETS.singleVsEjabberdctl}x`,
+        ok: ratio <= TARGETS.singleVsEjabberdctl,
+      })
     }
   }
   if (R.bulk) {
@@ -564,30 +917,88 @@ function report(build, machine) {
       fmtRatio(v.loopExtrapolatedMs / v.xmppadmMs),
     ])
     md.push(`## 4. Bulk: ${BULK_LINES} account creations`, '')
-    md.push(`xmppadm: one process, \`account create --from-file F --concurrency ${WINDOW}\`. Floor: test/bench/floor.js, one process, the project's Session login then the same add-user one-shot submits as prebuilt strings, ${WINDOW} in flight. Server tool: a shell loop of ${CFG.loopCount} invocations, per-op time extrapolated to ${BULK_LINES}. Whole-process wall times.`, '')
-    md.push(table(['server', 'xmppadm', 'floor', `server tool (extrapolated to ${BULK_LINES})`, 'xmppadm / floor', 'tool loop / xmppadm'], rows), '')
+    md.push(
+      `xmppadm: one process, \`account create --from-file F --concurrency ${WINDOW}\`. Floor: test/bench/floor.js, one process, the project's Session login then the same add-user one-shot submits as prebuilt strings, ${WINDOW} in flight. Server tool: a shell loop of ${CFG.loopCount} invocations, per-op time extrapolated to ${BULK_LINES}. Whole-process wall times.`,
+      '',
+    )
+    md.push(
+      table(
+        [
+          'server',
+          'xmppadm',
+          'floor',
+          `server tool (extrapolated to ${BULK_LINES})`,
+          'xmppadm / floor',
+          'tool loop / xmppadm',
+        ],
+        rows,
+      ),
+      '',
+    )
     for (const [k, v] of Object.entries(R.bulk)) {
-      targets.push({name: `bulk within 1.5x of the floor (${k})`, value: fmtRatio(v.xmppadmMs / v.floorMs), target: `<= ${TARGETS.bulkVsFloor}x`, ok: v.xmppadmMs / v.floorMs <= TARGETS.bulkVsFloor})
-      targets.push({name: `bulk at least 10x faster than the server-tool loop (${k})`, value: fmtRatio(v.loopExtrapolatedMs / v.xmppadmMs), target: `>= ${TARGETS.loopVsBulk}x`, ok: v.loopExtrapolatedMs / v.xmppadmMs >= TARGETS.loopVsBulk})
+      targets.push({
+        name: `bulk within 1.5x of the floor (${k})`,
+        value: fmtRatio(v.xmppadmMs / v.floorMs),
+        target: `<= ${TARGETS.bulkVsFloor}x`,
+        ok: v.xmppadmMs / v.floorMs <= TARGETS.bulkVsFloor,
+      })
+      targets.push({
+        name: `bulk at least 10x faster than the server-tool loop (${k})`,
+        value: fmtRatio(v.loopExtrapolatedMs / v.xmppadmMs),
+        target: `>= ${TARGETS.loopVsBulk}x`,
+        ok: v.loopExtrapolatedMs / v.xmppadmMs >= TARGETS.loopVsBulk,
+      })
     }
   }
   if (R.memory) {
     const m = R.memory
     const rows = [
       [`xmppadm, ${m.smallLines} lines`, fmtMb(m.smallRssKb), `median of ${m.smallRuns.length}`],
-      [`xmppadm, ${m.bigLines} lines`, fmtMb(m.bigRssKb), `${fmtMs(m.bigMs)} (${fmt(m.bigMs / m.bigLines)} ms/op)`],
+      [
+        `xmppadm, ${m.bigLines} lines`,
+        fmtMb(m.bigRssKb),
+        `${fmtMs(m.bigMs)} (${fmt(m.bigMs / m.bigLines)} ms/op)`,
+      ],
       ['node -e 0', fmtMb(m.nodeIdleRssKb), 'baseline'],
     ]
     if (R.bulk?.prosody) rows.push([`floor, ${BULK_LINES} lines`, fmtMb(R.bulk.prosody.floorRssKb), ''])
-    md.push(`## 5. Peak memory (max RSS), bulk creation on ${m.server}`, '', table(['process', 'max RSS', 'note'], rows), '')
+    md.push(
+      `## 5. Peak memory (max RSS), bulk creation on ${m.server}`,
+      '',
+      table(['process', 'max RSS', 'note'], rows),
+      '',
+    )
     const ratio = m.bigRssKb / m.smallRssKb
-    targets.push({name: `memory flat: RSS(${m.bigLines} lines) <= 1.2x RSS(${m.smallLines})`, value: fmtRatio(ratio), target: `<= ${TARGETS.memory10k}x`, ok: ratio <= TARGETS.memory10k})
+    targets.push({
+      name: `memory flat: RSS(${m.bigLines} lines) <= 1.2x RSS(${m.smallLines})`,
+      value: fmtRatio(ratio),
+      target: `<= ${TARGETS.memory10k}x`,
+      ok: ratio <= TARGETS.memory10k,
+    })
   }
-  md.push('## Targets', '', table(['target', 'measured', 'goal', 'result'], targets.map((t) => [t.name, t.value, t.target, verdict(t.ok)])), '')
-  if (R.accounts) md.push(`Check: accounts on the servers after the run: ${Object.entries(R.accounts).map(([k, v]) => `${k} ${v.onServer} (bench counted ${v.expected})`).join(', ')}.`)
-  if (R.leftovers) md.push(`Servers stopped; leftover processes: ${R.leftovers.length ? R.leftovers.join('; ') : 'none'}.`)
+  md.push(
+    '## Targets',
+    '',
+    table(
+      ['target', 'measured', 'goal', 'result'],
+      targets.map((t) => [t.name, t.value, t.target, verdict(t.ok)]),
+    ),
+    '',
+  )
+  if (R.accounts)
+    md.push(
+      `Check: accounts on the servers after the run: ${Object.entries(R.accounts)
+        .map(([k, v]) => `${k} ${v.onServer} (bench counted ${v.expected})`)
+        .join(', ')}.`,
+    )
+  if (R.leftovers)
+    md.push(`Servers stopped; leftover processes: ${R.leftovers.length ? R.leftovers.join('; ') : 'none'}.`)
   if (R.errors.length) md.push('', '## Errors', '', ...R.errors.map((e) => `- ${e.split('\n')[0]}`))
-  md.push('', 'Raw data of the last run: test/bench/out/ (hyperfine JSON exports, summary.json; not committed).', '')
+  md.push(
+    '',
+    'Raw data of the last run: test/bench/out/ (hyperfine JSON exports, summary.json; not committed).',
+    '',
+  )
   return {md: md.join('\n'), targets}
 }
 
@@ -631,7 +1042,9 @@ async function main() {
   fs.writeFileSync(path.join(OUT, 'RESULTS.md'), md)
   if (WRITE) fs.writeFileSync(path.join(HERE, 'RESULTS.md'), md)
   process.stdout.write(`\n${md}\n`)
-  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s${WRITE ? '; wrote test/bench/RESULTS.md' : ' (RESULTS.md not written: use --write)'}`)
+  log(
+    `done in ${((Date.now() - t0) / 1000).toFixed(0)} s${WRITE ? '; wrote test/bench/RESULTS.md' : ' (RESULTS.md not written: use --write)'}`,
+  )
   if (results.errors.length) process.exitCode = 1
 }
 

@@ -50,7 +50,15 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
     reject: false,
     input: opts.input ?? '',
     timeout: opts.timeout ?? 60_000,
-    env: {XDG_CONFIG_HOME: join(scratch, 'config'), NO_COLOR: '1', CI: 'true', XMPPADM_PROFILE: undefined, XMPPADM_JID: undefined, XMPPADM_PASSWORD: undefined, ...opts.env},
+    env: {
+      XDG_CONFIG_HOME: join(scratch, 'config'),
+      NO_COLOR: '1',
+      CI: 'true',
+      XMPPADM_PROFILE: undefined,
+      XMPPADM_JID: undefined,
+      XMPPADM_PASSWORD: undefined,
+      ...opts.env,
+    },
     extendEnv: true,
   })
   let json: any
@@ -58,7 +66,11 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
   return {exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, json}
 }
 
-export async function cliOn(server: ServerDescriptor, args: string[], opts: CliOptions = {}): Promise<CliResult> {
+export async function cliOn(
+  server: ServerDescriptor,
+  args: string[],
+  opts: CliOptions = {},
+): Promise<CliResult> {
   return cli(args, {...opts, env: {...serverEnv(server, opts.as), ...opts.env}})
 }
 

@@ -44,7 +44,7 @@ export interface PtyExit {
 }
 
 // CSI (colours, cursor moves, erase), OSC and two-byte escapes.
-// eslint-disable-next-line no-control-regex
+
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g
 
 export function stripAnsi(text: string): string {
@@ -61,7 +61,13 @@ const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 function terminalEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(CI|NO_COLOR|FORCE_COLOR|NODE_OPTIONS|TERM|COLUMNS|LINES)$/.test(k) || k.startsWith('XMPPADM_') || k.startsWith('VITEST') || k.startsWith('npm_')) continue
+    if (
+      /^(CI|NO_COLOR|FORCE_COLOR|NODE_OPTIONS|TERM|COLUMNS|LINES)$/.test(k) ||
+      k.startsWith('XMPPADM_') ||
+      k.startsWith('VITEST') ||
+      k.startsWith('npm_')
+    )
+      continue
     env[k] = v
   }
   env.TERM = 'xterm-256color'
@@ -87,7 +93,10 @@ export class PtySession {
       `exec node ${[BIN, ...args].map(sq).join(' ')}${opts.stdoutFile ? ` > ${sq(opts.stdoutFile)}` : ''}${opts.stderrFile ? ` 2> ${sq(opts.stderrFile)}` : ''}`,
     ].join('; ')
     // -q: no start/done lines; -e: exit with the child's code; -f: flush at once; no typescript file.
-    this.child = spawn('script', ['-qefc', cmd, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe'], env: terminalEnv(opts.env)})
+    this.child = spawn('script', ['-qefc', cmd, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: terminalEnv(opts.env),
+    })
     this.child.stdout!.setEncoding('utf8')
     this.child.stdout!.on('data', (d: string) => {
       this.raw += d
@@ -128,15 +137,23 @@ export class PtySession {
   }
 
   /** Waits until the screen (from offset `since` on) matches; fails with what was shown. */
-  async waitFor(pattern: RegExp | string, opts: {timeout?: number; since?: number} = {}): Promise<RegExpMatchArray> {
+  async waitFor(
+    pattern: RegExp | string,
+    opts: {timeout?: number; since?: number} = {},
+  ): Promise<RegExpMatchArray> {
     const deadline = Date.now() + (opts.timeout ?? 20_000)
-    const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern
+    const re =
+      typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern
     for (;;) {
       const m = this.screen.slice(opts.since ?? 0).match(re)
       if (m) return m
-      if (this.done) throw new Error(`the CLI exited before ${re} appeared; the terminal showed:\n${this.screen}`)
+      if (this.done)
+        throw new Error(`the CLI exited before ${re} appeared; the terminal showed:\n${this.screen}`)
       const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`${re} did not appear within ${opts.timeout ?? 20_000} ms; the terminal showed:\n${this.screen}`)
+      if (left <= 0)
+        throw new Error(
+          `${re} did not appear within ${opts.timeout ?? 20_000} ms; the terminal showed:\n${this.screen}`,
+        )
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 250))
         this.waiters.push(() => {

@@ -36,13 +36,77 @@ export class Rng {
 
 /** Characters that break naive code: XML specials, controls, odd whitespace, surrogates, bidi, wide forms. */
 export const NASTY = [
-  '<', '>', '&', "'", '"', ']]>', '&amp;', '&#0;', '&lt;', '<!--', '<![CDATA[', '/', '@', ':', ',', '=', '\\', '%', '[', ']',
-  ' ', '\t', '\n', '\r', '\r\n', '\u00a0', '\u2028', '\u3000',
-  '\u0000', '\u0001', '\u0008', '\u000b', '\u001f', '\u007f', '\u0085', '\u009f',
-  '\ud83d\ude00', '\ud800', '\udfff', '\ufffe', '\uffff', '\ufdd0', '\ufeff',
-  '\u200b', '\u200c', '\u200d', '\u2060', '\u202a', '\u202e', '\u2066', '\u2069',
-  '\u0301', '\u0130', '\u00df', '\u03a3', '\uff21', '\uff41', '\u2126', '\u212a', '\ufb01',
-  'é', 'e\u0301', 'ß', 'Σ', 'ж', '中', 'ع', '\u0661', 'ǅ', 'ﬁ', '𝔄',
+  '<',
+  '>',
+  '&',
+  "'",
+  '"',
+  ']]>',
+  '&amp;',
+  '&#0;',
+  '&lt;',
+  '<!--',
+  '<![CDATA[',
+  '/',
+  '@',
+  ':',
+  ',',
+  '=',
+  '\\',
+  '%',
+  '[',
+  ']',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\r\n',
+  '\u00a0',
+  '\u2028',
+  '\u3000',
+  '\u0000',
+  '\u0001',
+  '\u0008',
+  '\u000b',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\u009f',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udfff',
+  '\ufffe',
+  '\uffff',
+  '\ufdd0',
+  '\ufeff',
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\u2060',
+  '\u202a',
+  '\u202e',
+  '\u2066',
+  '\u2069',
+  '\u0301',
+  '\u0130',
+  '\u00df',
+  '\u03a3',
+  '\uff21',
+  '\uff41',
+  '\u2126',
+  '\u212a',
+  '\ufb01',
+  'é',
+  'e\u0301',
+  'ß',
+  'Σ',
+  'ж',
+  '中',
+  'ع',
+  '\u0661',
+  'ǅ',
+  'ﬁ',
+  '𝔄',
 ]
 const PLAIN = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.'
 
@@ -60,15 +124,22 @@ export const DOCUMENTED_EXIT_CODES = new Set(exitCodeTable.map(([code]) => code)
  * Runs fn; a returned value passes, a thrown XmppadmError with a message and a documented exit
  * code passes (returned as `refused`); anything else is a failure with the input that caused it.
  */
-export function onlyXmppadmErrors<T>(fn: () => T, input: unknown): {ok: true; value: T} | {ok: false; error: XmppadmError} {
+export function onlyXmppadmErrors<T>(
+  fn: () => T,
+  input: unknown,
+): {ok: true; value: T} | {ok: false; error: XmppadmError} {
   try {
     return {ok: true, value: fn()}
   } catch (error) {
     if (!(error instanceof XmppadmError)) {
-      throw new Error(`non-XmppadmError for input ${JSON.stringify(input)?.slice(0, 400)}: ${(error as Error)?.name}: ${(error as Error)?.message}`)
+      throw new Error(
+        `non-XmppadmError for input ${JSON.stringify(input)?.slice(0, 400)}: ${(error as Error)?.name}: ${(error as Error)?.message}`,
+      )
     }
-    if (!error.message.trim()) throw new Error(`refusal without a message for input ${JSON.stringify(input)?.slice(0, 400)}`)
-    if (!DOCUMENTED_EXIT_CODES.has(error.exitCode) || error.exitCode === 1) throw new Error(`exit code ${error.exitCode} for input ${JSON.stringify(input)?.slice(0, 400)}`)
+    if (!error.message.trim())
+      throw new Error(`refusal without a message for input ${JSON.stringify(input)?.slice(0, 400)}`)
+    if (!DOCUMENTED_EXIT_CODES.has(error.exitCode) || error.exitCode === 1)
+      throw new Error(`exit code ${error.exitCode} for input ${JSON.stringify(input)?.slice(0, 400)}`)
     return {ok: false, error}
   }
 }
@@ -77,7 +148,13 @@ export function onlyXmppadmErrors<T>(fn: () => T, input: unknown): {ok: true; va
 export function badXmlChar(s: string): string | undefined {
   for (const ch of s) {
     const cp = ch.codePointAt(0)!
-    const ok = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+    const ok =
+      cp === 0x9 ||
+      cp === 0xa ||
+      cp === 0xd ||
+      (cp >= 0x20 && cp <= 0xd7ff) ||
+      (cp >= 0xe000 && cp <= 0xfffd) ||
+      (cp >= 0x10000 && cp <= 0x10ffff)
     if (!ok) return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`
   }
   return undefined
@@ -92,7 +169,8 @@ export function xmlWireProblem(serialised: string): string | undefined {
   const bad = badXmlChar(serialised)
   if (bad) return `character ${bad} is not allowed in XML`
   if (serialised.includes('\r')) return 'a raw CR is read back as LF'
-  for (const m of serialised.matchAll(/="([^"]*)"/g)) if (/[\t\n]/.test(m[1])) return 'a raw TAB or LF in an attribute is read back as a space'
+  for (const m of serialised.matchAll(/="([^"]*)"/g))
+    if (/[\t\n]/.test(m[1])) return 'a raw TAB or LF in an attribute is read back as a space'
   return undefined
 }
 
@@ -115,7 +193,9 @@ const FIXTURES = new URL('../fixtures/fuzz/', import.meta.url)
 /** Every stanza recorded in test/fixtures/fuzz (both directions), as sent and without pretty-printing. */
 export function seedStanzas(): Element[] {
   const out: Element[] = []
-  for (const file of readdirSync(fileURLToPath(FIXTURES)).filter((f) => f.endsWith('.xml')).sort()) {
+  for (const file of readdirSync(fileURLToPath(FIXTURES))
+    .filter((f) => f.endsWith('.xml'))
+    .sort()) {
     const text = readFileSync(fileURLToPath(new URL(file, FIXTURES)), 'utf8')
     for (const chunk of text.split(/<!--[\s\S]*?-->/)) {
       if (!chunk.trim()) continue
@@ -144,9 +224,86 @@ function allElements(el: Element, out: Element[] = []): Element[] {
   return out
 }
 
-const NAMES = ['command', 'x', 'field', 'value', 'option', 'reported', 'item', 'actions', 'next', 'prev', 'complete', 'note', 'error', 'text', 'required', 'desc', 'title', 'instructions', 'iq', 'query', 'bad-request', 'conflict', 'item-not-found', 'bad-sessionid']
-const ATTRS = ['type', 'status', 'var', 'xmlns', 'node', 'sessionid', 'execute', 'label', 'action', 'id', 'code']
-const VALUES = ['executing', 'completed', 'canceled', 'result', 'form', 'submit', 'error', 'cancel', 'wait', 'modify', 'auth', 'boolean', 'hidden', 'fixed', 'jid-multi', 'list-single', 'text-private', 'text-multi', 'next', 'prev', 'complete', 'execute', 'info', 'warn', 'FORM_TYPE', 'error', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'http://jabber.org/protocol/commands', 'jabber:x:data', 'urn:ietf:params:xml:ns:xmpp-stanzas', 'Error 409', 'Error 403', 'Error 500', 'Error 404', 'Error abc', '']
+const NAMES = [
+  'command',
+  'x',
+  'field',
+  'value',
+  'option',
+  'reported',
+  'item',
+  'actions',
+  'next',
+  'prev',
+  'complete',
+  'note',
+  'error',
+  'text',
+  'required',
+  'desc',
+  'title',
+  'instructions',
+  'iq',
+  'query',
+  'bad-request',
+  'conflict',
+  'item-not-found',
+  'bad-sessionid',
+]
+const ATTRS = [
+  'type',
+  'status',
+  'var',
+  'xmlns',
+  'node',
+  'sessionid',
+  'execute',
+  'label',
+  'action',
+  'id',
+  'code',
+]
+const VALUES = [
+  'executing',
+  'completed',
+  'canceled',
+  'result',
+  'form',
+  'submit',
+  'error',
+  'cancel',
+  'wait',
+  'modify',
+  'auth',
+  'boolean',
+  'hidden',
+  'fixed',
+  'jid-multi',
+  'list-single',
+  'text-private',
+  'text-multi',
+  'next',
+  'prev',
+  'complete',
+  'execute',
+  'info',
+  'warn',
+  'FORM_TYPE',
+  'error',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'http://jabber.org/protocol/commands',
+  'jabber:x:data',
+  'urn:ietf:params:xml:ns:xmpp-stanzas',
+  'Error 409',
+  'Error 403',
+  'Error 500',
+  'Error 404',
+  'Error abc',
+  '',
+]
 
 /** One random structural change to a copy of `seed`. */
 export function mutate(r: Rng, seed: Element): Element {
@@ -159,7 +316,8 @@ export function mutate(r: Rng, seed: Element): Element {
       case 0: // drop a child
         if (el.children.length) el.children.splice(r.int(0, el.children.length - 1), 1)
         break
-      case 1: { // duplicate a child
+      case 1: {
+        // duplicate a child
         const kids = el.getChildElements()
         if (kids.length) {
           const c = clone(r.pick(kids))
@@ -180,7 +338,8 @@ export function mutate(r: Rng, seed: Element): Element {
       case 5: // text where there was structure
         el.children.splice(0, el.children.length, nastyString(r))
         break
-      case 6: { // a new child element
+      case 6: {
+        // a new child element
         const c = new Element(r.pick(NAMES), r.bool() ? {[r.pick(ATTRS)]: r.pick(VALUES)} : {})
         if (r.bool()) c.children.push(nastyString(r))
         c.parent = el
@@ -190,7 +349,8 @@ export function mutate(r: Rng, seed: Element): Element {
       case 7: // empty it
         el.children.length = 0
         break
-      case 8: { // move an element somewhere else
+      case 8: {
+        // move an element somewhere else
         const other = r.pick(nodes)
         if (other !== el && !allElements(el).includes(other) && other.parent) {
           other.parent.children.splice(other.parent.children.indexOf(other), 1)
@@ -199,7 +359,8 @@ export function mutate(r: Rng, seed: Element): Element {
         }
         break
       }
-      case 9: { // many copies (big forms)
+      case 9: {
+        // many copies (big forms)
         const kids = el.getChildElements()
         if (kids.length) {
           const c = r.pick(kids)
@@ -211,7 +372,8 @@ export function mutate(r: Rng, seed: Element): Element {
         }
         break
       }
-      case 10: { // nest deeper
+      case 10: {
+        // nest deeper
         const wrapper = new Element(r.pick(NAMES), {})
         wrapper.children = el.children
         for (const c of wrapper.children) if (typeof c !== 'string') c.parent = wrapper

@@ -31,21 +31,71 @@ export async function createHostilePki(): Promise<HostilePki> {
   const dir = mkdtempSync(join(tmpdir(), 'xmppadm-hostile-pki-'))
   const pki = await createPki(dir)
   const f = (n: string) => join(dir, n)
-  const ossl = (args: string[]) => execFileSync('openssl', args, {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']})
+  const ossl = (args: string[]) =>
+    execFileSync('openssl', args, {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']})
   const ext = (san: string) => {
     const path = f(`${san.replace(/\W/g, '_')}.ext`)
-    writeFileSync(path, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`)
+    writeFileSync(
+      path,
+      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+    )
     return path
   }
   const signed = (name: string, cn: string, san: string, days: string): KeyPair => {
-    ossl(['req', '-new', ...CURVE, '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`)])
-    ossl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', pki.caFile, '-CAkey', f('ca.key'), '-set_serial', `0x${Date.now().toString(16)}${name.length}`, '-days', days, '-sha256', '-extfile', ext(san), '-out', f(`${name}.crt`)])
+    ossl([
+      'req',
+      '-new',
+      ...CURVE,
+      '-nodes',
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.csr`),
+    ])
+    ossl([
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      pki.caFile,
+      '-CAkey',
+      f('ca.key'),
+      '-set_serial',
+      `0x${Date.now().toString(16)}${name.length}`,
+      '-days',
+      days,
+      '-sha256',
+      '-extfile',
+      ext(san),
+      '-out',
+      f(`${name}.crt`),
+    ])
     return {cert: readFileSync(f(`${name}.crt`), 'utf8'), key: readFileSync(f(`${name}.key`), 'utf8')}
   }
   const wrongName = signed('wrong-name', 'other.example', 'DNS:other.example', '30')
   // -days -1: notAfter is a day before notBefore (now): expired from the start.
   const expired = signed('expired', 'localhost', 'DNS:localhost', '-1')
-  ossl(['req', '-x509', '-new', ...CURVE, '-nodes', '-days', '30', '-sha256', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', f('self.key'), '-out', f('self.crt')])
+  ossl([
+    'req',
+    '-x509',
+    '-new',
+    ...CURVE,
+    '-nodes',
+    '-days',
+    '30',
+    '-sha256',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost',
+    '-keyout',
+    f('self.key'),
+    '-out',
+    f('self.crt'),
+  ])
   return {
     dir,
     caFile: pki.caFile,

@@ -78,13 +78,23 @@ export class HostileConnection {
   private streamOpen = false
   private socket: net.Socket | tls.TLSSocket
   private phase: 'plain' | 'tls' | 'authed' = 'plain'
-  private scram?: {hash: Hash; clientFirstBare: string; serverFirst: string; gs2: string; salted: Buffer; binding?: string}
+  private scram?: {
+    hash: Hash
+    clientFirstBare: string
+    serverFirst: string
+    gs2: string
+    salted: Buffer
+    binding?: string
+  }
 
   /** When the client's TCP connection closed (ms since the epoch). */
   closedAt?: number
   readonly closed: Promise<number>
 
-  constructor(private readonly server: HostileServer, raw: net.Socket) {
+  constructor(
+    private readonly server: HostileServer,
+    raw: net.Socket,
+  ) {
     this.socket = raw
     this.closed = new Promise((resolve) => raw.once('close', () => resolve((this.closedAt = Date.now()))))
     this.listen(raw)
@@ -182,8 +192,19 @@ export class HostileConnection {
       if (o.starttls === 'absent') features.append(this.mechanismsEl(['SCRAM-SHA-1', 'PLAIN']))
       else features.append(xml('starttls', {xmlns: NS.tls}, xml('required')))
     } else if (this.phase === 'tls') {
-      features = xml('stream:features', {}, this.mechanismsEl(o.mechanisms ?? ['SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1']))
-      if (o.channelBindingTypes) features.append(xml('sasl-channel-binding', {xmlns: NS.cb}, ...o.channelBindingTypes.map((type) => xml('channel-binding', {type}))))
+      features = xml(
+        'stream:features',
+        {},
+        this.mechanismsEl(o.mechanisms ?? ['SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1']),
+      )
+      if (o.channelBindingTypes)
+        features.append(
+          xml(
+            'sasl-channel-binding',
+            {xmlns: NS.cb},
+            ...o.channelBindingTypes.map((type) => xml('channel-binding', {type})),
+          ),
+        )
     } else {
       features = xml('stream:features', {}, xml('bind', {xmlns: NS.bind}))
     }
@@ -214,7 +235,9 @@ export class HostileConnection {
     if (mode === 'garbage') {
       // Answer the ClientHello with something that is not TLS.
       this.socket.removeAllListeners('data')
-      this.socket.once('data', () => this.socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\nthis is not TLS at all\r\n'))
+      this.socket.once('data', () =>
+        this.socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\nthis is not TLS at all\r\n'),
+      )
       return
     }
     if (mode === 'drop') {
@@ -226,7 +249,13 @@ export class HostileConnection {
     const o = this.opts
     const secure = new tls.TLSSocket(raw, {
       isServer: true,
-      secureContext: tls.createSecureContext({cert: o.cert, key: o.key, minVersion: o.minVersion ?? 'TLSv1.2', maxVersion: o.maxVersion, ciphers: o.ciphers}),
+      secureContext: tls.createSecureContext({
+        cert: o.cert,
+        key: o.key,
+        minVersion: o.minVersion ?? 'TLSv1.2',
+        maxVersion: o.maxVersion,
+        ciphers: o.ciphers,
+      }),
     })
     secure.on('secure', () => {
       this.tlsVersion = secure.getProtocol() ?? undefined
@@ -243,8 +272,10 @@ export class HostileConnection {
   private bindingData(type: string): Buffer | undefined {
     const s = this.socket
     if (!(s instanceof tls.TLSSocket)) return undefined
-    if (type === 'tls-exporter') return s.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0))
-    if (type === 'tls-server-end-point') return createHash('sha256').update(new X509Certificate(this.opts.cert).raw).digest()
+    if (type === 'tls-exporter')
+      return s.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0))
+    if (type === 'tls-server-end-point')
+      return createHash('sha256').update(new X509Certificate(this.opts.cert).raw).digest()
     return undefined
   }
 
@@ -295,7 +326,14 @@ export class HostileConnection {
     const iterations = o.iterations ?? 4096
     const serverFirst = `r=${cnonce}${randomBytes(12).toString('base64url')},s=${salt.toString('base64')},i=${iterations}`
     const salted = pbkdf2Sync(password, salt, iterations, HASH_LEN[hash], hash)
-    this.scram = {hash, clientFirstBare, serverFirst, gs2, salted, binding: flag.startsWith('p=') ? flag.slice(2) : undefined}
+    this.scram = {
+      hash,
+      clientFirstBare,
+      serverFirst,
+      gs2,
+      salted,
+      binding: flag.startsWith('p=') ? flag.slice(2) : undefined,
+    }
     this.send(`<challenge xmlns='${NS.sasl}'>${Buffer.from(serverFirst).toString('base64')}</challenge>`)
   }
 
@@ -310,7 +348,10 @@ export class HostileConnection {
     const withoutProof = clientFinal.slice(0, pIdx)
     const proof = Buffer.from(clientFinal.slice(pIdx + 3), 'base64')
     const c = Buffer.from(/(?:^|,)c=([^,]*)/.exec(withoutProof)?.[1] ?? '', 'base64')
-    const expectedC = Buffer.concat([Buffer.from(s.gs2), s.binding ? (this.bindingData(s.binding) ?? Buffer.alloc(0)) : Buffer.alloc(0)])
+    const expectedC = Buffer.concat([
+      Buffer.from(s.gs2),
+      s.binding ? (this.bindingData(s.binding) ?? Buffer.alloc(0)) : Buffer.alloc(0),
+    ])
     if (s.binding) this.sasl.bindingVerified = c.equals(expectedC)
     if (!c.equals(expectedC)) return this.saslFailure('not-authorized')
     const authMessage = `${s.clientFirstBare},${s.serverFirst},${withoutProof}`
@@ -319,33 +360,55 @@ export class HostileConnection {
     const clientSignature = createHmac(s.hash, storedKey).update(authMessage).digest()
     if (proof.length !== clientSignature.length) return this.saslFailure('not-authorized')
     const clientKey = Buffer.from(proof.map((b, i) => b ^ clientSignature[i]))
-    if (!timingSafeEqual(createHash(s.hash).update(clientKey).digest(), storedKey)) return this.saslFailure('not-authorized')
+    if (!timingSafeEqual(createHash(s.hash).update(clientKey).digest(), storedKey))
+      return this.saslFailure('not-authorized')
     const serverKey = createHmac(s.hash, s.salted).update('Server Key').digest()
     let signature = createHmac(s.hash, serverKey).update(authMessage).digest()
-    if (this.opts.badServerSignature) signature = createHmac(s.hash, randomBytes(32)).update(authMessage).digest()
+    if (this.opts.badServerSignature)
+      signature = createHmac(s.hash, randomBytes(32)).update(authMessage).digest()
     this.saslSuccess(Buffer.from(`v=${signature.toString('base64')}`).toString('base64'))
   }
 
   /** An IQ result addressed back to the client. */
   result(iq: Element, ...children: Element[]): void {
-    this.send(xml('iq', {type: 'result', id: iq.attrs.id, from: iq.attrs.to ?? 'localhost', to: 'admin@localhost/hostile'}, ...children).toString())
+    this.send(
+      xml(
+        'iq',
+        {type: 'result', id: iq.attrs.id, from: iq.attrs.to ?? 'localhost', to: 'admin@localhost/hostile'},
+        ...children,
+      ).toString(),
+    )
   }
 
   error(iq: Element, condition: string, type = 'cancel'): void {
-    this.send(xml('iq', {type: 'error', id: iq.attrs.id, from: iq.attrs.to ?? 'localhost'}, xml('error', {type}, xml(condition, {xmlns: NS.stanzas}))).toString())
+    this.send(
+      xml(
+        'iq',
+        {type: 'error', id: iq.attrs.id, from: iq.attrs.to ?? 'localhost'},
+        xml('error', {type}, xml(condition, {xmlns: NS.stanzas})),
+      ).toString(),
+    )
   }
 
   private onIq(iq: Element): void {
     const bind = iq.getChild('bind', NS.bind)
     if (bind) {
       const resource = bind.getChildText('resource') ?? 'r'
-      this.result(iq, xml('bind', {xmlns: NS.bind}, xml('jid', {}, `${this.opts.username ?? 'admin'}@localhost/${resource}`)))
+      this.result(
+        iq,
+        xml(
+          'bind',
+          {xmlns: NS.bind},
+          xml('jid', {}, `${this.opts.username ?? 'admin'}@localhost/${resource}`),
+        ),
+      )
       this.server.emitBound(this)
       return
     }
     if (iq.getChild('session')) return this.result(iq)
     if (this.opts.onIq) return this.opts.onIq(iq, this)
-    if (iq.getChild('query', NS.discoItems)) return this.result(iq, xml('query', {xmlns: NS.discoItems, node: NS.commands}))
+    if (iq.getChild('query', NS.discoItems))
+      return this.result(iq, xml('query', {xmlns: NS.discoItems, node: NS.commands}))
     this.error(iq, 'service-unavailable')
   }
 }
@@ -397,6 +460,11 @@ export class HostileServer {
 }
 
 /** A command response IQ payload: <command status=… sessionid=…> with an optional form. */
-export function commandEl(node: string, status: 'executing' | 'completed' | 'canceled', sessionid: string, ...children: Element[]): Element {
+export function commandEl(
+  node: string,
+  status: 'executing' | 'completed' | 'canceled',
+  sessionid: string,
+  ...children: Element[]
+): Element {
   return xml('command', {xmlns: NS.commands, node, status, sessionid}, ...children)
 }

@@ -3,7 +3,12 @@ import net from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {serverList} from '../servers/servers.js'
 import {cli, cliOn, expectNoStack, secretFile, uniqueUser} from '../helpers/cli.js'
-import {expectCommandList, expectCommandResult, expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
+import {
+  expectCommandList,
+  expectCommandResult,
+  expectErrorEnvelope,
+  expectOkEnvelope,
+} from '../helpers/shapes.js'
 
 const ADD = 'http://jabber.org/protocol/admin#add-user'
 const DEL = 'http://jabber.org/protocol/admin#delete-user'
@@ -23,12 +28,14 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
     expect(text.stdout).toContain(ADD)
   })
 
-  it('command info: a node\'s identity and features (disco#info); an unknown node is exit 69', async () => {
+  it("command info: a node's identity and features (disco#info); an unknown node is exit 69", async () => {
     const r = await cliOn(server, ['command', 'info', ADD, '--json'])
     expect(r.exitCode, r.stderr).toBe(0)
     const info = expectOkEnvelope(r.json)
     expect(info).toMatchObject({to: server.domain, node: ADD, isCommand: true})
-    expect(info.identities).toContainEqual(expect.objectContaining({category: 'automation', type: 'command-node'}))
+    expect(info.identities).toContainEqual(
+      expect.objectContaining({category: 'automation', type: 'command-node'}),
+    )
     expect(info.features).toContain('http://jabber.org/protocol/commands')
     expect(typeof info.name).toBe('string')
     const text = await cliOn(server, ['command', 'info', ADD])
@@ -44,7 +51,16 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
     const jid = `${user}@${server.domain}`
     const password = `pw-${user}-Secret`
     const fields = secretFile(JSON.stringify({password, 'password-verify': password}))
-    const created = await cliOn(server, ['command', 'run', ADD, '--field', `accountjid=${jid}`, '--fields-file', fields, '--json'])
+    const created = await cliOn(server, [
+      'command',
+      'run',
+      ADD,
+      '--field',
+      `accountjid=${jid}`,
+      '--fields-file',
+      fields,
+      '--json',
+    ])
     expect(created.exitCode, created.stderr).toBe(0)
     expectCommandResult(expectOkEnvelope(created.json))
     expect(created.stdout).not.toContain(password)
@@ -52,7 +68,16 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
     const login = await cliOn(server, ['commands', '--json'], {as: {jid, password}})
     expect(login.exitCode, login.stderr).toBe(0)
 
-    const again = await cliOn(server, ['command', 'run', ADD, '--field', `accountjid=${jid}`, '--fields-file', fields, '--json'])
+    const again = await cliOn(server, [
+      'command',
+      'run',
+      ADD,
+      '--field',
+      `accountjid=${jid}`,
+      '--fields-file',
+      fields,
+      '--json',
+    ])
     expect(again.exitCode).toBe(65)
     expectErrorEnvelope(again.json, 65)
     expect(again.stdout + again.stderr).not.toContain(password)
@@ -71,17 +96,33 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
   })
 
   it('wrong password: one line, exit 79, no password in the output', async () => {
-    const r = await cliOn(server, ['commands'], {as: {jid: server.admin.jid, password: 'definitely-wrong-pw'}})
+    const r = await cliOn(server, ['commands'], {
+      as: {jid: server.admin.jid, password: 'definitely-wrong-pw'},
+    })
     expect(r.exitCode).toBe(79)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/wrong JID or password/)
     expect(r.stderr).not.toContain('definitely-wrong-pw')
-    const j = await cliOn(server, ['commands', '--json'], {as: {jid: server.admin.jid, password: 'definitely-wrong-pw'}})
+    const j = await cliOn(server, ['commands', '--json'], {
+      as: {jid: server.admin.jid, password: 'definitely-wrong-pw'},
+    })
     expectErrorEnvelope(j.json, 79)
   })
 
   it('a non-admin account is refused with exit 77', async () => {
-    const r = await cliOn(server, ['command', 'run', ADD, '--field', `accountjid=${uniqueUser('na')}@${server.domain}`, '--fields-file', secretFile('{"password":"xPassw0rd1","password-verify":"xPassw0rd1"}')], {as: server.user})
+    const r = await cliOn(
+      server,
+      [
+        'command',
+        'run',
+        ADD,
+        '--field',
+        `accountjid=${uniqueUser('na')}@${server.domain}`,
+        '--fields-file',
+        secretFile('{"password":"xPassw0rd1","password-verify":"xPassw0rd1"}'),
+      ],
+      {as: server.user},
+    )
     expect(r.exitCode, r.stderr).toBe(77)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expectNoStack(r)
@@ -95,7 +136,9 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
   })
 
   it('--insecure connects but warns, even with --quiet', async () => {
-    const r = await cliOn(server, ['commands', '--insecure', '--quiet'], {env: {XMPPADM_CA_FILE: server.otherCaFile}})
+    const r = await cliOn(server, ['commands', '--insecure', '--quiet'], {
+      env: {XMPPADM_CA_FILE: server.otherCaFile},
+    })
     expect(r.exitCode).toBe(0)
     expect(r.stderr).toMatch(/NOT verified/)
   })
@@ -112,10 +155,17 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
 describe('Prosody: direct TLS (xmpps://)', () => {
   const server = serverList().find((s) => s.kind === 'prosody')!
   it('logs in over direct TLS with the certificate verified', async () => {
-    const r = await cliOn(server, ['commands', '--json', '--debug'], {env: {XMPPADM_SERVER: `xmpps://${server.host}:${server.directTlsPort}`}})
+    const r = await cliOn(server, ['commands', '--json', '--debug'], {
+      env: {XMPPADM_SERVER: `xmpps://${server.host}:${server.directTlsPort}`},
+    })
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stderr).not.toMatch(/<starttls/)
-    const other = await cliOn(server, ['commands'], {env: {XMPPADM_SERVER: `xmpps://${server.host}:${server.directTlsPort}`, XMPPADM_CA_FILE: server.otherCaFile}})
+    const other = await cliOn(server, ['commands'], {
+      env: {
+        XMPPADM_SERVER: `xmpps://${server.host}:${server.directTlsPort}`,
+        XMPPADM_CA_FILE: server.otherCaFile,
+      },
+    })
     expect(other.exitCode).toBe(80)
   })
 })
@@ -142,14 +192,32 @@ describe('servers that are not there or never speak', () => {
   afterAll(() => silent.close())
 
   it('a silent server: exit 75 within --timeout', async () => {
-    const r = await cli(['commands', '--jid', 'admin@localhost', '--server', `127.0.0.1:${port}`, '--timeout', '1', '--password-file', secretFile('x-password\n')])
+    const r = await cli([
+      'commands',
+      '--jid',
+      'admin@localhost',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--timeout',
+      '1',
+      '--password-file',
+      secretFile('x-password\n'),
+    ])
     expect(r.exitCode).toBe(75)
     expect(r.stderr).toMatch(/did not answer/)
   })
 
   it('connection refused: exit 75; no JID: exit 78; bad flag: exit 64 (also as JSON)', async () => {
     const pw = secretFile('x-password\n')
-    const refused = await cli(['commands', '--jid', 'admin@localhost', '--server', '127.0.0.1:1', '--password-file', pw])
+    const refused = await cli([
+      'commands',
+      '--jid',
+      'admin@localhost',
+      '--server',
+      '127.0.0.1:1',
+      '--password-file',
+      pw,
+    ])
     expect(refused.exitCode).toBe(75)
     const noJid = await cli(['commands', '--password-file', pw])
     expect(noJid.exitCode).toBe(78)
@@ -162,7 +230,15 @@ describe('servers that are not there or never speak', () => {
     const path = secretFile('x-password\n')
     const {chmodSync} = await import('node:fs')
     chmodSync(path, 0o644)
-    const r = await cli(['commands', '--jid', 'admin@localhost', '--server', '127.0.0.1:1', '--password-file', path])
+    const r = await cli([
+      'commands',
+      '--jid',
+      'admin@localhost',
+      '--server',
+      '127.0.0.1:1',
+      '--password-file',
+      path,
+    ])
     expect(r.exitCode).toBe(78)
     expect(r.stderr).toMatch(/readable by everyone/)
   })

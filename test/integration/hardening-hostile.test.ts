@@ -30,16 +30,39 @@ interface Timed extends CliResult {
   ms: number
 }
 
-async function run(s: HostileServer, args: string[], opts: {timeout?: number; extra?: string[]} = {}): Promise<Timed> {
+async function run(
+  s: HostileServer,
+  args: string[],
+  opts: {timeout?: number; extra?: string[]} = {},
+): Promise<Timed> {
   const started = Date.now()
-  const r = await cli([...args, '--jid', 'admin@localhost', '--server', `127.0.0.1:${s.port}`, '--password-file', pwFile, '--ca-file', pki.caFile, '--timeout', String(opts.timeout ?? 3), ...(opts.extra ?? [])], {timeout: 30_000})
+  const r = await cli(
+    [
+      ...args,
+      '--jid',
+      'admin@localhost',
+      '--server',
+      `127.0.0.1:${s.port}`,
+      '--password-file',
+      pwFile,
+      '--ca-file',
+      pki.caFile,
+      '--timeout',
+      String(opts.timeout ?? 3),
+      ...(opts.extra ?? []),
+    ],
+    {timeout: 30_000},
+  )
   return {...r, ms: Date.now() - started}
 }
 
 /** One line on stderr (a warning may precede it), no stack trace. */
 function expectOneLineError(r: CliResult, pattern: RegExp): void {
   expectNoStack(r)
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'))
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('warning:'))
   expect(lines, r.stderr).toHaveLength(1)
   expect(lines[0]).toMatch(/^error: /)
   expect(lines[0]).toMatch(pattern)
@@ -97,7 +120,10 @@ describe('TLS and STARTTLS: refused before any credential is sent', () => {
       injectAfterProceed: `<stream:features><mechanisms xmlns='${NS.sasl}'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`,
     })
     const r = await run(s, ['commands'], {extra: ['--allow-plain']})
-    expect(s.saslLog.map((x) => x.mechanism), 'mechanisms the client used').not.toContain('PLAIN')
+    expect(
+      s.saslLog.map((x) => x.mechanism),
+      'mechanisms the client used',
+    ).not.toContain('PLAIN')
     expect(r.stderr).not.toMatch(/offered: PLAIN/)
     expect([0, 80], r.stderr).toContain(r.exitCode)
     expectNoStack(r)
@@ -126,27 +152,33 @@ describe('TLS and STARTTLS: refused before any credential is sent', () => {
 })
 
 describe('SASL', () => {
-  it.concurrent('a server offering only PLAIN is refused (79) without --allow-plain; nothing is sent', async () => {
-    const s = await hostile({mechanisms: ['PLAIN']})
-    const r = await run(s, ['commands'])
-    expect(r.exitCode, r.stderr).toBe(79)
-    expectOneLineError(r, /no acceptable login mechanism.*PLAIN/)
-    expect(r.stderr).toMatch(/--allow-plain/)
-    expectNoCredentials(s)
-  })
+  it.concurrent(
+    'a server offering only PLAIN is refused (79) without --allow-plain; nothing is sent',
+    async () => {
+      const s = await hostile({mechanisms: ['PLAIN']})
+      const r = await run(s, ['commands'])
+      expect(r.exitCode, r.stderr).toBe(79)
+      expectOneLineError(r, /no acceptable login mechanism.*PLAIN/)
+      expect(r.stderr).toMatch(/--allow-plain/)
+      expectNoCredentials(s)
+    },
+  )
 
-  it.concurrent('--allow-plain logs in with PLAIN inside TLS, warns, and the trace hides the payload', async () => {
-    const s = await hostile({mechanisms: ['PLAIN']})
-    const r = await run(s, ['commands', '--debug'], {extra: ['--allow-plain']})
-    expect(r.exitCode, r.stderr).toBe(0)
-    expect(r.stderr).toMatch(/warning: .*PLAIN/)
-    expect(s.saslLog.map((x) => x.mechanism)).toEqual(['PLAIN'])
-    expect(s.connections[0].tlsVersion).toMatch(/^TLSv1\.[23]$/)
-    const payload = Buffer.from(`\0admin\0${ADMIN_PW}`).toString('base64')
-    expect(s.saslLog[0].payloads[0]).toBe(payload)
-    expect(r.stdout + r.stderr).not.toContain(payload)
-    expect(r.stdout + r.stderr).not.toContain(ADMIN_PW)
-  })
+  it.concurrent(
+    '--allow-plain logs in with PLAIN inside TLS, warns, and the trace hides the payload',
+    async () => {
+      const s = await hostile({mechanisms: ['PLAIN']})
+      const r = await run(s, ['commands', '--debug'], {extra: ['--allow-plain']})
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stderr).toMatch(/warning: .*PLAIN/)
+      expect(s.saslLog.map((x) => x.mechanism)).toEqual(['PLAIN'])
+      expect(s.connections[0].tlsVersion).toMatch(/^TLSv1\.[23]$/)
+      const payload = Buffer.from(`\0admin\0${ADMIN_PW}`).toString('base64')
+      expect(s.saslLog[0].payloads[0]).toBe(payload)
+      expect(r.stdout + r.stderr).not.toContain(payload)
+      expect(r.stdout + r.stderr).not.toContain(ADMIN_PW)
+    },
+  )
 
   it.concurrent('a SCRAM server whose final signature does not verify is refused (79)', async () => {
     const s = await hostile({mechanisms: ['SCRAM-SHA-256'], supportsBinding: false, badServerSignature: true})
@@ -171,7 +203,12 @@ describe('SASL', () => {
     const r = await run(s, ['commands', '--debug'])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(s.connections[0].tlsVersion).toBe('TLSv1.3')
-    expect(s.saslLog[0]).toMatchObject({mechanism: 'SCRAM-SHA-256-PLUS', gs2Header: 'p=tls-exporter,,', bindingVerified: true, outcome: 'success'})
+    expect(s.saslLog[0]).toMatchObject({
+      mechanism: 'SCRAM-SHA-256-PLUS',
+      gs2Header: 'p=tls-exporter,,',
+      bindingVerified: true,
+      outcome: 'success',
+    })
     // No SASL payload in the trace.
     for (const p of s.saslLog[0].payloads) expect(r.stderr).not.toContain(p)
   })
@@ -181,25 +218,42 @@ describe('SASL', () => {
     const r = await run(s, ['commands'])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(s.connections[0].tlsVersion).toBe('TLSv1.2')
-    expect(s.saslLog[0]).toMatchObject({mechanism: 'SCRAM-SHA-1-PLUS', gs2Header: 'p=tls-server-end-point,,', bindingVerified: true})
+    expect(s.saslLog[0]).toMatchObject({
+      mechanism: 'SCRAM-SHA-1-PLUS',
+      gs2Header: 'p=tls-server-end-point,,',
+      bindingVerified: true,
+    })
   })
 
-  it.concurrent('-PLUS with XEP-0440 listing only tls-server-end-point on TLS 1.3: that type is used', async () => {
-    const s = await hostile({mechanisms: ['SCRAM-SHA-512-PLUS'], channelBindingTypes: ['tls-server-end-point']})
-    const r = await run(s, ['commands'])
-    expect(r.exitCode, r.stderr).toBe(0)
-    expect(s.saslLog[0]).toMatchObject({mechanism: 'SCRAM-SHA-512-PLUS', gs2Header: 'p=tls-server-end-point,,', bindingVerified: true})
-  })
+  it.concurrent(
+    '-PLUS with XEP-0440 listing only tls-server-end-point on TLS 1.3: that type is used',
+    async () => {
+      const s = await hostile({
+        mechanisms: ['SCRAM-SHA-512-PLUS'],
+        channelBindingTypes: ['tls-server-end-point'],
+      })
+      const r = await run(s, ['commands'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(s.saslLog[0]).toMatchObject({
+        mechanism: 'SCRAM-SHA-512-PLUS',
+        gs2Header: 'p=tls-server-end-point,,',
+        bindingVerified: true,
+      })
+    },
+  )
 
-  it.concurrent('a stripped mechanism list (only SCRAM-SHA-1 while binding is possible): the client sends "y,,", the server detects the downgrade', async () => {
-    const s = await hostile({mechanisms: ['SCRAM-SHA-1'], supportsBinding: true})
-    const r = await run(s, ['commands'])
-    expect(s.saslLog[0].mechanism).toBe('SCRAM-SHA-1')
-    expect(s.saslLog[0].gs2Header).toBe('y,,')
-    expect(Buffer.from(s.saslLog[0].payloads[0], 'base64').toString()).toMatch(/^y,,n=admin,r=/)
-    expect(r.exitCode, r.stderr).toBe(79)
-    expectOneLineError(r, /login as admin@localhost failed/)
-  })
+  it.concurrent(
+    'a stripped mechanism list (only SCRAM-SHA-1 while binding is possible): the client sends "y,,", the server detects the downgrade',
+    async () => {
+      const s = await hostile({mechanisms: ['SCRAM-SHA-1'], supportsBinding: true})
+      const r = await run(s, ['commands'])
+      expect(s.saslLog[0].mechanism).toBe('SCRAM-SHA-1')
+      expect(s.saslLog[0].gs2Header).toBe('y,,')
+      expect(Buffer.from(s.saslLog[0].payloads[0], 'base64').toString()).toMatch(/^y,,n=admin,r=/)
+      expect(r.exitCode, r.stderr).toBe(79)
+      expectOneLineError(r, /login as admin@localhost failed/)
+    },
+  )
 
   it.concurrent('"y,," to a server that really cannot bind: the login succeeds', async () => {
     const s = await hostile({mechanisms: ['SCRAM-SHA-1'], supportsBinding: false})
@@ -217,10 +271,15 @@ describe('after login: stalls, garbage, floods, hang-ups, forgeries: a clear one
     if (!cmd) return c.error(iq, 'service-unavailable')
     const sid = cmd.attrs.sessionid
     const form = (field: string) =>
-      xml('x', {xmlns: NS.data, type: 'form'}, xml('field', {var: field, type: 'text-single'}, xml('required')))
+      xml(
+        'x',
+        {xmlns: NS.data, type: 'form'},
+        xml('field', {var: field, type: 'text-single'}, xml('required')),
+      )
     const actions = xml('actions', {execute: 'next'}, xml('next'))
     if (!sid) return c.result(iq, commandEl(cmd.attrs.node, 'executing', 'stage-1', actions, form('a')))
-    if (sid === 'stage-1') return c.result(iq, commandEl(cmd.attrs.node, 'executing', 'stage-2', actions, form('b')))
+    if (sid === 'stage-1')
+      return c.result(iq, commandEl(cmd.attrs.node, 'executing', 'stage-2', actions, form('b')))
     // Third round trip: the server goes away in the middle of the command.
     c.end()
   }
@@ -240,7 +299,10 @@ describe('after login: stalls, garbage, floods, hang-ups, forgeries: a clear one
   it.concurrent('an answer that is not XML at all: exit 76 or 75, within --timeout', async () => {
     // ltx is lenient: "<item jid='a' <<" is not an error to it, just an unfinished tag. Either way
     // the run must end, with one line, within the timeout.
-    const s = await hostile({onIq: (iq, c) => c.send(`<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'><item jid='a' <<</iq>`)})
+    const s = await hostile({
+      onIq: (iq, c) =>
+        c.send(`<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'><item jid='a' <<</iq>`),
+    })
     const r = await run(s, ['commands'], {timeout: 2})
     expect([75, 76], r.stderr).toContain(r.exitCode)
     expectOneLineError(r, /malformed XML|no answer/)
@@ -248,7 +310,10 @@ describe('after login: stalls, garbage, floods, hang-ups, forgeries: a clear one
   })
 
   it.concurrent('mismatched closing tags: exit 76', async () => {
-    const s = await hostile({onIq: (iq, c) => c.send(`<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'></iq></query>`)})
+    const s = await hostile({
+      onIq: (iq, c) =>
+        c.send(`<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'></iq></query>`),
+    })
     const r = await run(s, ['commands'])
     expect(r.exitCode, r.stderr).toBe(76)
     expectOneLineError(r, /malformed XML/)
@@ -256,46 +321,67 @@ describe('after login: stalls, garbage, floods, hang-ups, forgeries: a clear one
 
   it.concurrent('an undefined entity and an illegal character reference: exit 76', async () => {
     for (const bad of ['&bogus;', '&#0;']) {
-      const s = await hostile({onIq: (iq, c) => c.send(`<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'><item jid='a${bad}' node='n'/></query></iq>`)})
+      const s = await hostile({
+        onIq: (iq, c) =>
+          c.send(
+            `<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'><item jid='a${bad}' node='n'/></query></iq>`,
+          ),
+      })
       const r = await run(s, ['commands'])
       expect(r.exitCode, `${bad}: ${r.stderr}`).toBe(76)
       expectOneLineError(r, /malformed XML/)
     }
   })
 
-  it.concurrent('a 20 MiB stanza that never ends, --timeout 3: ends within the timeout (75 or 76), no hang', async () => {
-    const s = await hostile({
-      onIq: (iq, c) => {
-        void c.sendLarge(`<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'><item jid='`, 'A'.repeat(1024), 20 * 1024 * 1024)
-      },
-    })
-    const r = await run(s, ['commands'], {timeout: 3})
-    expect([75, 76], r.stderr).toContain(r.exitCode)
-    expectOneLineError(r, /larger than 16777216 bytes|no answer/)
-    expect(r.ms).toBeLessThan(3000 + 10_000)
-  })
+  it.concurrent(
+    'a 20 MiB stanza that never ends, --timeout 3: ends within the timeout (75 or 76), no hang',
+    async () => {
+      const s = await hostile({
+        onIq: (iq, c) => {
+          void c.sendLarge(
+            `<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'><item jid='`,
+            'A'.repeat(1024),
+            20 * 1024 * 1024,
+          )
+        },
+      })
+      const r = await run(s, ['commands'], {timeout: 3})
+      expect([75, 76], r.stderr).toContain(r.exitCode)
+      expectOneLineError(r, /larger than 16777216 bytes|no answer/)
+      expect(r.ms).toBeLessThan(3000 + 10_000)
+    },
+  )
 
-  it.concurrent('a 20 MiB text node that never ends, --timeout 30: the 16 MiB limit itself ends it promptly (exit 76)', async () => {
-    // 16 MiB over loopback TLS arrives in well under a second; the guard must fire about then,
-    // not after the client has spent many seconds of CPU on the unfinished stanza.
-    let sent = 0
-    let startedAt = 0
-    const s = await hostile({
-      onIq: (iq, c) => {
-        startedAt = Date.now()
-        void c.sendLarge(`<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'>`, 'x'.repeat(4096), 20 * 1024 * 1024).then((n) => (sent = n))
-      },
-    })
-    const r = await run(s, ['commands'], {timeout: 30})
-    expect(r.exitCode, r.stderr).toBe(76)
-    expectOneLineError(r, /sent a stanza larger than 16777216 bytes/)
-    // (How much the server managed to write says nothing: loopback socket buffers can take the
-    // rest after the client hung up. The time to hang up, below, is what counts.)
-    void sent
-    // Measured at the server: from the first byte of the stanza to the client hanging up.
-    const hungUpAfter = (await s.connections[0].closed) - startedAt
-    expect(hungUpAfter, 'ms to enforce the 16 MiB stanza limit').toBeLessThan(5000)
-  })
+  it.concurrent(
+    'a 20 MiB text node that never ends, --timeout 30: the 16 MiB limit itself ends it promptly (exit 76)',
+    async () => {
+      // 16 MiB over loopback TLS arrives in well under a second; the guard must fire about then,
+      // not after the client has spent many seconds of CPU on the unfinished stanza.
+      let sent = 0
+      let startedAt = 0
+      const s = await hostile({
+        onIq: (iq, c) => {
+          startedAt = Date.now()
+          void c
+            .sendLarge(
+              `<iq type='result' id='${iq.attrs.id}'><query xmlns='${NS.discoItems}'>`,
+              'x'.repeat(4096),
+              20 * 1024 * 1024,
+            )
+            .then((n) => (sent = n))
+        },
+      })
+      const r = await run(s, ['commands'], {timeout: 30})
+      expect(r.exitCode, r.stderr).toBe(76)
+      expectOneLineError(r, /sent a stanza larger than 16777216 bytes/)
+      // (How much the server managed to write says nothing: loopback socket buffers can take the
+      // rest after the client hung up. The time to hang up, below, is what counts.)
+      void sent
+      // Measured at the server: from the first byte of the stanza to the client hanging up.
+      const hungUpAfter = (await s.connections[0].closed) - startedAt
+      expect(hungUpAfter, 'ms to enforce the 16 MiB stanza limit').toBeLessThan(5000)
+    },
+  )
 
   it.concurrent('the stream closes in the middle of a multi-stage command: exit 75', async () => {
     const s = await hostile({onIq: stagedIq})
@@ -306,17 +392,22 @@ describe('after login: stalls, garbage, floods, hang-ups, forgeries: a clear one
     expect(r.ms).toBeLessThan(3000 + 10_000)
   })
 
-  it.concurrent('a stream error in the middle of a command: exit 75 for system-shutdown, with the condition', async () => {
-    const s = await hostile({
-      onIq: (iq, c) => {
-        if (!iq.getChild('command', NS.commands)) return c.result(iq)
-        c.send(`<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>going down</text></stream:error></stream:stream>`)
-      },
-    })
-    const r = await run(s, ['command', 'run', MULTI])
-    expect(r.exitCode, r.stderr).toBe(75)
-    expectOneLineError(r, /system-shutdown.*going down/)
-  })
+  it.concurrent(
+    'a stream error in the middle of a command: exit 75 for system-shutdown, with the condition',
+    async () => {
+      const s = await hostile({
+        onIq: (iq, c) => {
+          if (!iq.getChild('command', NS.commands)) return c.result(iq)
+          c.send(
+            `<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>going down</text></stream:error></stream:stream>`,
+          )
+        },
+      })
+      const r = await run(s, ['command', 'run', MULTI])
+      expect(r.exitCode, r.stderr).toBe(75)
+      expectOneLineError(r, /system-shutdown.*going down/)
+    },
+  )
 
   it.concurrent('the TCP connection is reset in the middle of a command: exit 75', async () => {
     const s = await hostile({
@@ -335,72 +426,129 @@ describe('after login: stalls, garbage, floods, hang-ups, forgeries: a clear one
     const a = await run(noCommand, ['command', 'run', MULTI])
     expect(a.exitCode, a.stderr).toBe(76)
     expectOneLineError(a, /no <command\/>/)
-    const badStatus = await hostile({onIq: (iq, c) => c.result(iq, xml('command', {xmlns: NS.commands, node: MULTI, status: 'exploded'}))})
+    const badStatus = await hostile({
+      onIq: (iq, c) => c.result(iq, xml('command', {xmlns: NS.commands, node: MULTI, status: 'exploded'})),
+    })
     const b = await run(badStatus, ['command', 'run', MULTI])
     expect(b.exitCode, b.stderr).toBe(76)
     expectOneLineError(b, /unknown status/)
   })
 
-  it.concurrent('a command that never completes (always executing) is canceled after a bounded number of stages: exit 76', async () => {
-    let n = 0
-    let canceled = false
-    const s = await hostile({
-      onIq: (iq, c) => {
-        const cmd = iq.getChild('command', NS.commands)
-        if (cmd?.attrs.action === 'cancel') {
-          canceled = true
-          return c.result(iq, commandEl(MULTI, 'canceled', cmd.attrs.sessionid))
-        }
-        c.result(iq, commandEl(MULTI, 'executing', `s${++n}`, xml('actions', {execute: 'next'}, xml('next'))))
-      },
-    })
-    const r = await run(s, ['command', 'run', MULTI])
-    expect(r.exitCode, r.stderr).toBe(76)
-    expectOneLineError(r, /still executing/)
-    expect(canceled).toBe(true)
-    expect(n).toBeLessThanOrEqual(25)
-  })
+  it.concurrent(
+    'a command that never completes (always executing) is canceled after a bounded number of stages: exit 76',
+    async () => {
+      let n = 0
+      let canceled = false
+      const s = await hostile({
+        onIq: (iq, c) => {
+          const cmd = iq.getChild('command', NS.commands)
+          if (cmd?.attrs.action === 'cancel') {
+            canceled = true
+            return c.result(iq, commandEl(MULTI, 'canceled', cmd.attrs.sessionid))
+          }
+          c.result(
+            iq,
+            commandEl(MULTI, 'executing', `s${++n}`, xml('actions', {execute: 'next'}, xml('next'))),
+          )
+        },
+      })
+      const r = await run(s, ['command', 'run', MULTI])
+      expect(r.exitCode, r.stderr).toBe(76)
+      expectOneLineError(r, /still executing/)
+      expect(canceled).toBe(true)
+      expect(n).toBeLessThanOrEqual(25)
+    },
+  )
 
-  it.concurrent('a result nested 50 000 levels deep: a protocol error or a result, never an internal error (text, --json, --debug)', async () => {
-    const depth = 50_000
-    const s = await hostile({
-      onIq: (iq, c) => {
-        if (!iq.getChild('command', NS.commands)) return c.result(iq)
-        c.send(`<iq type='result' id='${iq.attrs.id}' from='localhost'><command xmlns='${NS.commands}' node='${MULTI}' status='completed'>${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}</command></iq>`)
-      },
-    })
-    for (const extra of [[], ['--json'], ['--debug']]) {
-      const r = await run(s, ['command', 'run', MULTI, ...extra])
-      expectNoStack(r)
-      expect(r.exitCode, `${extra.join(' ') || 'text'}: ${r.stderr.slice(-300)}${r.stdout.slice(0, 300)}`).not.toBe(1)
-      expect([0, 76], `${extra.join(' ') || 'text'}: ${r.stderr.slice(-300)}`).toContain(r.exitCode)
-    }
-  })
+  it.concurrent(
+    'a result nested 50 000 levels deep: a protocol error or a result, never an internal error (text, --json, --debug)',
+    async () => {
+      const depth = 50_000
+      const s = await hostile({
+        onIq: (iq, c) => {
+          if (!iq.getChild('command', NS.commands)) return c.result(iq)
+          c.send(
+            `<iq type='result' id='${iq.attrs.id}' from='localhost'><command xmlns='${NS.commands}' node='${MULTI}' status='completed'>${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}</command></iq>`,
+          )
+        },
+      })
+      for (const extra of [[], ['--json'], ['--debug']]) {
+        const r = await run(s, ['command', 'run', MULTI, ...extra])
+        expectNoStack(r)
+        expect(
+          r.exitCode,
+          `${extra.join(' ') || 'text'}: ${r.stderr.slice(-300)}${r.stdout.slice(0, 300)}`,
+        ).not.toBe(1)
+        expect([0, 76], `${extra.join(' ') || 'text'}: ${r.stderr.slice(-300)}`).toContain(r.exitCode)
+      }
+    },
+  )
 
-  it.concurrent('an IQ result from another JID with the id of a pending request is not taken as the answer', async () => {
-    // Any entity that knows (or guesses) the session's full JID can send it IQ results; the ids
-    // xmppadm uses are sequential. Only an answer from the JID the request went to may count.
-    const s = await hostile({
-      onIq: (iq, c) => {
-        if (!iq.getChild('query', NS.discoItems)) return c.error(iq, 'service-unavailable')
-        const items = (node: string) => xml('query', {xmlns: NS.discoItems, node: NS.commands}, xml('item', {jid: 'localhost', node, name: node}))
-        c.send(xml('iq', {type: 'result', id: iq.attrs.id, from: 'mallory@evil.example/x', to: 'admin@localhost/hostile'}, items('urn:evil#backdoor')).toString())
-        setTimeout(() => c.send(xml('iq', {type: 'result', id: iq.attrs.id, from: 'localhost', to: 'admin@localhost/hostile'}, items('urn:real#ok')).toString()), 100)
-      },
-    })
-    const r = await run(s, ['commands', '--json'])
-    expect(r.exitCode, r.stderr).toBe(0)
-    const nodes = r.json.result.commands.map((c: {node: string}) => c.node)
-    expect(nodes, 'the answer came from mallory@evil.example').not.toContain('urn:evil#backdoor')
-    expect(nodes).toContain('urn:real#ok')
-  })
+  it.concurrent(
+    'an IQ result from another JID with the id of a pending request is not taken as the answer',
+    async () => {
+      // Any entity that knows (or guesses) the session's full JID can send it IQ results; the ids
+      // xmppadm uses are sequential. Only an answer from the JID the request went to may count.
+      const s = await hostile({
+        onIq: (iq, c) => {
+          if (!iq.getChild('query', NS.discoItems)) return c.error(iq, 'service-unavailable')
+          const items = (node: string) =>
+            xml(
+              'query',
+              {xmlns: NS.discoItems, node: NS.commands},
+              xml('item', {jid: 'localhost', node, name: node}),
+            )
+          c.send(
+            xml(
+              'iq',
+              {
+                type: 'result',
+                id: iq.attrs.id,
+                from: 'mallory@evil.example/x',
+                to: 'admin@localhost/hostile',
+              },
+              items('urn:evil#backdoor'),
+            ).toString(),
+          )
+          setTimeout(
+            () =>
+              c.send(
+                xml(
+                  'iq',
+                  {type: 'result', id: iq.attrs.id, from: 'localhost', to: 'admin@localhost/hostile'},
+                  items('urn:real#ok'),
+                ).toString(),
+              ),
+            100,
+          )
+        },
+      })
+      const r = await run(s, ['commands', '--json'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      const nodes = r.json.result.commands.map((c: {node: string}) => c.node)
+      expect(nodes, 'the answer came from mallory@evil.example').not.toContain('urn:evil#backdoor')
+      expect(nodes).toContain('urn:real#ok')
+    },
+  )
 
   it.concurrent('a text-private value the server sends back is not in the --debug trace', async () => {
     const secret = 'Srv-Token-8c1f0a6e55'
     const s = await hostile({
       onIq: (iq, c) => {
         if (!iq.getChild('command', NS.commands)) return c.result(iq)
-        c.result(iq, commandEl(MULTI, 'completed', 'x', xml('x', {xmlns: NS.data, type: 'result'}, xml('field', {var: 'token', type: 'text-private'}, xml('value', {}, secret)))))
+        c.result(
+          iq,
+          commandEl(
+            MULTI,
+            'completed',
+            'x',
+            xml(
+              'x',
+              {xmlns: NS.data, type: 'result'},
+              xml('field', {var: 'token', type: 'text-private'}, xml('value', {}, secret)),
+            ),
+          ),
+        )
       },
     })
     const r = await run(s, ['command', 'run', MULTI, '--debug'])

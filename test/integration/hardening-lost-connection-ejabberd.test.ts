@@ -20,7 +20,10 @@ const vmPid = () => Number(readFileSync(pidFile(), 'utf8').trim())
 
 async function registeredUsers(): Promise<string[]> {
   const r = await runControl(server, ['registered_users', 'localhost'])
-  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean)
+  return r.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 async function restart(): Promise<void> {
@@ -58,7 +61,11 @@ function cli(args: string[], timeout: number) {
  * Feeds the first five JIDs on stdin, SIGKILLs the VM the moment the fifth is reported on stdout
  * (`reported(line)`), starts it again, feeds the other five and waits for the run to end.
  */
-async function killAfterFive(run: ReturnType<typeof cli>, jids: string[], reported: (line: string) => boolean) {
+async function killAfterFive(
+  run: ReturnType<typeof cli>,
+  jids: string[],
+  reported: (line: string) => boolean,
+) {
   let seen: () => void = () => undefined
   const five = new Promise<void>((resolve) => (seen = resolve))
   let out = ''
@@ -96,7 +103,10 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     const lines = Array.from({length: COUNT}, (_, i) => `${prefix}${i}@localhost,Pw-${prefix}-${i}-x`)
     const file = join(scratch, `${prefix}.txt`)
     writeFileSync(file, `${lines.join('\n')}\n`, {mode: 0o600})
-    const run = cli(['account', 'create', '--from-file', file, '--concurrency', '8', '--timeout', '10'], 200_000)
+    const run = cli(
+      ['account', 'create', '--from-file', file, '--concurrency', '8', '--timeout', '10'],
+      200_000,
+    )
     // ejabberd creates ~100-150 accounts a second here: kill it well inside the run.
     await sleep(1500)
     expect(run.exitCode, 'the run ended before the kill').toBe(null)
@@ -109,7 +119,12 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     expectNoStack({exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr})
     expect(r.stderr).toMatch(/connection lost; reconnecting/)
     expect(r.stderr).toMatch(new RegExp(`created ${COUNT}, skipped 0, failed 0`))
-    console.log(`[lost-connection-ejabberd] ${r.stderr.split('\n').filter((l) => /re-checked|reconnect/.test(l)).join(' | ')}`)
+    console.log(
+      `[lost-connection-ejabberd] ${r.stderr
+        .split('\n')
+        .filter((l) => /re-checked|reconnect/.test(l))
+        .join(' | ')}`,
+    )
     const users = (await registeredUsers()).filter((u) => u.startsWith(prefix))
     expect(users).toHaveLength(COUNT)
     expect(new Set(users).size).toBe(COUNT)
@@ -136,14 +151,18 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     expect(r.stderr).toMatch(/connection lost; reconnecting/)
     // How many Mnesia forgot depends on its flush timer (1 of the 5 in every run seen here); the
     // re-check must cover all five, and every account must be there in the end.
-    const again = /re-checked 5 accounts acknowledged in the last 10 s before the connection was lost: (\d) created again/.exec(r.stderr)
+    const again =
+      /re-checked 5 accounts acknowledged in the last 10 s before the connection was lost: (\d) created again/.exec(
+        r.stderr,
+      )
     expect(again, r.stderr).not.toBe(null)
     console.log(`[lost-ack] Mnesia forgot ${again![1]} of 5 acknowledged creations`)
     expect(r.stderr).toMatch(/created 10, skipped 0, failed 0/)
     expect([...printed.keys()].sort()).toEqual([...jids].sort())
     const users = (await registeredUsers()).filter((u) => u.startsWith(prefix))
     expect(users.sort()).toEqual(jids.map((j) => j.split('@')[0]).sort())
-    for (const jid of jids.slice(0, 5)) expect(await canLogin(server, {jid, password: printed.get(jid)!}), jid).toBe(true)
+    for (const jid of jids.slice(0, 5))
+      expect(await canLogin(server, {jid, password: printed.get(jid)!}), jid).toBe(true)
   }, 180_000)
 
   // The same for deletions, where it matters more: a forgotten deletion is an account (and its
@@ -151,7 +170,10 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
   it('accounts deleted just before the server died are deleted again after the reconnect', async () => {
     const prefix = `ed${Date.now().toString(36)}`
     const jids = Array.from({length: 10}, (_, i) => `${prefix}${i}@localhost`)
-    for (const j of jids) expect((await runControl(server, ['register', j.split('@')[0], 'localhost', `pw-${prefix}`])).code).toBe(0)
+    for (const j of jids)
+      expect(
+        (await runControl(server, ['register', j.split('@')[0], 'localhost', `pw-${prefix}`])).code,
+      ).toBe(0)
     // ejabberdctl's registrations must be on disk before the kill: wait out Mnesia's 2 s flush.
     await sleep(3000)
     const run = cli(['account', 'delete', '--from-file', '-', '--yes', '--timeout', '10'], 120_000)
@@ -161,7 +183,10 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0)
     expectNoStack({exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr})
     expect(r.stderr).toMatch(/connection lost; reconnecting/)
-    const again = /re-checked 5 accounts acknowledged in the last 10 s before the connection was lost: (\d) deleted again/.exec(r.stderr)
+    const again =
+      /re-checked 5 accounts acknowledged in the last 10 s before the connection was lost: (\d) deleted again/.exec(
+        r.stderr,
+      )
     expect(again, r.stderr).not.toBe(null)
     console.log(`[lost-ack] Mnesia forgot ${again![1]} of 5 acknowledged deletions`)
     expect(r.stderr).toMatch(/deleted 10, not found 0/)

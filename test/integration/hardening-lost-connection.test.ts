@@ -37,7 +37,11 @@ function xmppAnswers(port: number): Promise<boolean> {
       resolve(ok)
     }
     const timer = setTimeout(() => done(false), 1000)
-    sock.once('connect', () => sock.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>"))
+    sock.once('connect', () =>
+      sock.write(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>",
+      ),
+    )
     sock.on('data', (d) => {
       buf += d.toString()
       if (/<(stream:)?features[\s>/]/.test(buf)) done(true)
@@ -57,7 +61,11 @@ let current: {pid: number; child?: ChildProcess}
 function accountsOnDisk(): Set<string> {
   const dir = join(server.dir, 'data', 'localhost', 'accounts')
   if (!existsSync(dir)) return new Set()
-  return new Set(readdirSync(dir).filter((f) => f.endsWith('.dat')).map((f) => f.slice(0, -4)))
+  return new Set(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.dat'))
+      .map((f) => f.slice(0, -4)),
+  )
 }
 
 function env(): Record<string, string> {
@@ -75,7 +83,8 @@ async function restartProsody(): Promise<void> {
   current = {pid: child.pid!, child}
   const deadline = Date.now() + 30_000
   while (!(await xmppAnswers(server.port))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`Prosody did not come back (see ${server.logFile})`)
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`Prosody did not come back (see ${server.logFile})`)
     await sleep(100)
   }
 }
@@ -86,7 +95,10 @@ function killProsody(): void {
 
 function writeBulkFile(prefix: string, count: number): {file: string; lines: string[]} {
   const file = join(scratch, `${prefix}-${count}.txt`)
-  const lines = Array.from({length: count}, (_, i) => `${user(prefix, i)}@localhost,${password(user(prefix, i))}`)
+  const lines = Array.from(
+    {length: count},
+    (_, i) => `${user(prefix, i)}@localhost,${password(user(prefix, i))}`,
+  )
   writeFileSync(file, `# ${count} accounts\n${lines.join('\n')}\n`, {mode: 0o600})
   return {file, lines}
 }
@@ -103,7 +115,8 @@ function startRun(args: string[]) {
 async function waitForAccounts(prefix: string, n: number, run: ReturnType<typeof startRun>): Promise<void> {
   const started = Date.now()
   while ([...accountsOnDisk()].filter((a) => a.startsWith(prefix)).length < n) {
-    if (run.exitCode !== null || Date.now() - started > 90_000) throw new Error(`the run ended before the kill: ${(await run).stderr}`)
+    if (run.exitCode !== null || Date.now() - started > 90_000)
+      throw new Error(`the run ended before the kill: ${(await run).stderr}`)
     await sleep(25)
   }
 }
@@ -111,7 +124,9 @@ async function waitForAccounts(prefix: string, n: number, run: ReturnType<typeof
 /** Logs in as each account with the password from the file. */
 async function expectLogins(accounts: string[]): Promise<void> {
   for (const u of accounts) {
-    const login = await cli(['commands', '--json'], {env: {...env(), XMPPADM_JID: `${u}@localhost`, XMPPADM_PASSWORD_FILE: secretFile(`${password(u)}\n`)}})
+    const login = await cli(['commands', '--json'], {
+      env: {...env(), XMPPADM_JID: `${u}@localhost`, XMPPADM_PASSWORD_FILE: secretFile(`${password(u)}\n`)},
+    })
     expect(login.exitCode, `${u}: ${login.stderr}`).toBe(0)
   }
 }
@@ -176,7 +191,9 @@ describe('Prosody is SIGKILLed during account create --from-file', () => {
     expectNoStack({exitCode: first.exitCode ?? -1, stdout: first.stdout, stderr: first.stderr})
     expect(first.stderr).toMatch(/reconnecting in 0\.5 s \(attempt 1 of 2\)/)
     expect(first.stderr).not.toMatch(/attempt 3/)
-    const summary = /created (\d+), skipped (\d+), failed (\d+), not attempted (\d+) \(stopped: (.+)\)/.exec(first.stderr)
+    const summary = /created (\d+), skipped (\d+), failed (\d+), not attempted (\d+) \(stopped: (.+)\)/.exec(
+      first.stderr,
+    )
     expect(summary, first.stderr.slice(-2000)).not.toBeNull()
     const [created1, skipped1, failed1, notAttempted1] = summary!.slice(1, 5).map(Number)
     expect(summary![5]).toMatch(/refused|closed|lost|reset/)
@@ -193,7 +210,10 @@ describe('Prosody is SIGKILLed during account create --from-file', () => {
     // 2. The failed file: every line not created, verbatim, once, mode 0600; then the created ones
     // the server acknowledged in the 10 s before the kill (it may have forgotten them): here, the
     // run was that short, so all of them.
-    const unchecked = /warning: (\d+) accounts acknowledged just before the connection was lost were not re-checked/.exec(first.stderr)
+    const unchecked =
+      /warning: (\d+) accounts acknowledged just before the connection was lost were not re-checked/.exec(
+        first.stderr,
+      )
     expect(unchecked, first.stderr.slice(-2000)).not.toBeNull()
     const uncheckedCount = Number(unchecked![1])
     expect(uncheckedCount).toBe(created1)
@@ -207,11 +227,18 @@ describe('Prosody is SIGKILLed during account create --from-file', () => {
     const onDiskAfterKill = accountsOnDisk()
     const createdFirst = lines.filter((l) => !notCreated.includes(l)).map((l) => l.split('@')[0])
     expect(createdFirst).toHaveLength(created1)
-    for (const u of createdFirst) expect(onDiskAfterKill.has(u), `${u} reported created but does not exist`).toBe(true)
-    expect(failedLines.slice(failed1 + notAttempted1).map((l) => l.split('@')[0]).sort()).toEqual([...createdFirst].sort())
+    for (const u of createdFirst)
+      expect(onDiskAfterKill.has(u), `${u} reported created but does not exist`).toBe(true)
+    expect(
+      failedLines
+        .slice(failed1 + notAttempted1)
+        .map((l) => l.split('@')[0])
+        .sort(),
+    ).toEqual([...createdFirst].sort())
     // The failed lines come first (in flight at the kill), then the never attempted ones: those do not exist.
     const inFlight = failedLines.slice(0, failed1).map((l) => l.split('@')[0])
-    for (const l of notCreated.slice(failed1)) expect(onDiskAfterKill.has(l.split('@')[0]), `${l} was not attempted but exists`).toBe(false)
+    for (const l of notCreated.slice(failed1))
+      expect(onDiskAfterKill.has(l.split('@')[0]), `${l} was not attempted but exists`).toBe(false)
 
     // 3. The server comes back; the failed file is run again.
     await restartProsody()
@@ -223,15 +250,28 @@ describe('Prosody is SIGKILLed during account create --from-file', () => {
     expect(result.failed).toEqual([])
     expect(created2.length + skipped2.length).toBe(failedLines.length)
     // Only accounts in flight at the kill, or created before it, can exist already.
-    for (const u of skipped2) expect([...inFlight, ...createdFirst], `${u} skipped, but it was neither in flight nor created`).toContain(u)
+    for (const u of skipped2)
+      expect(
+        [...inFlight, ...createdFirst],
+        `${u} skipped, but it was neither in flight nor created`,
+      ).toContain(u)
     // Nothing created twice (Prosody's storage kept what it acknowledged): disjoint sets, together all of them.
     for (const u of created2) expect(createdFirst).not.toContain(u)
     expect(new Set([...createdFirst, ...created2, ...skipped2]).size).toBe(COUNT)
 
     // 4. The server has every account of the file, and they log in with their passwords.
     const finalAccounts = accountsOnDisk()
-    for (let i = 0; i < COUNT; i++) expect(finalAccounts.has(user(prefix, i)), `${user(prefix, i)} missing`).toBe(true)
+    for (let i = 0; i < COUNT; i++)
+      expect(finalAccounts.has(user(prefix, i)), `${user(prefix, i)} missing`).toBe(true)
     expect([...finalAccounts].filter((a) => a.startsWith(prefix))).toHaveLength(COUNT)
-    await expectLogins([createdFirst[0], createdFirst[createdFirst.length - 1], created2[0], created2[created2.length - 1], ...inFlight.slice(0, 2)].filter(Boolean))
+    await expectLogins(
+      [
+        createdFirst[0],
+        createdFirst[createdFirst.length - 1],
+        created2[0],
+        created2[created2.length - 1],
+        ...inFlight.slice(0, 2),
+      ].filter(Boolean),
+    )
   }, 240_000)
 })

@@ -82,7 +82,14 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
     expect(j.json.error.message).toMatch(/already exists/)
     expectNoStack(j)
 
-    const skip = await cliJson(server, ['account', 'create', acct.jid, '--user-password-file', pw, '--skip-existing'])
+    const skip = await cliJson(server, [
+      'account',
+      'create',
+      acct.jid,
+      '--user-password-file',
+      pw,
+      '--skip-existing',
+    ])
     const result = expectOkEnvelope(skip)
     expect(result.skipped).toEqual([acct.jid])
     expect(result.created).toEqual([])
@@ -92,7 +99,9 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
 
   it('a bad JID is exit 65 before any command is sent', async () => {
     const runs = await Promise.all(
-      ['bad user@localhost', `${uniqueUser('x')}@other.example`].map((bad) => cliOn(server, ['account', 'create', bad, '--debug', '--json'])),
+      ['bad user@localhost', `${uniqueUser('x')}@other.example`].map((bad) =>
+        cliOn(server, ['account', 'create', bad, '--debug', '--json']),
+      ),
     )
     for (const r of runs) {
       expect(r.exitCode, r.stdout).toBe(65)
@@ -109,13 +118,28 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
     const base = uniqueUser('bulk')
     const given = `Pw-${base}-given`
     const file = join(scratch, `${base}.txt`)
-    writeFileSync(file, ['# new staff', `${base}a@${d}`, `${base}b@${d},${given}`, '', 'bad user@localhost', `${base}c`, ''].join('\n'))
+    writeFileSync(
+      file,
+      [
+        '# new staff',
+        `${base}a@${d}`,
+        `${base}b@${d},${given}`,
+        '',
+        'bad user@localhost',
+        `${base}c`,
+        '',
+      ].join('\n'),
+    )
     const r = await cliOn(server, ['account', 'create', '--from-file', file, '--json'])
     expect(r.exitCode, r.stderr).toBe(2)
     expect(r.json.ok).toBe(false)
     expect(r.json.error.code).toBe(2)
     const result = r.json.result
-    expect(result.created.map((c: any) => c.jid).sort()).toEqual([`${base}a@${d}`, `${base}b@${d}`, `${base}c@${d}`])
+    expect(result.created.map((c: any) => c.jid).sort()).toEqual([
+      `${base}a@${d}`,
+      `${base}b@${d}`,
+      `${base}c@${d}`,
+    ])
     expect(result.failed).toHaveLength(1)
     expect(result.failed[0]).toMatchObject({line: 5, jid: 'bad user@localhost', code: 65})
     expect(result.summary).toMatchObject({done: 3, skipped: 0, failed: 1, notAttempted: 0})
@@ -135,7 +159,18 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
   })
 
   it('a non-admin account is refused with exit 77', async () => {
-    const r = await cliOn(server, ['account', 'create', `${uniqueUser('na')}@${d}`, '--user-password-file', secretFile('Passw0rd-na\n'), '--json'], {as: server.user})
+    const r = await cliOn(
+      server,
+      [
+        'account',
+        'create',
+        `${uniqueUser('na')}@${d}`,
+        '--user-password-file',
+        secretFile('Passw0rd-na\n'),
+        '--json',
+      ],
+      {as: server.user},
+    )
     expect(r.exitCode, r.stdout).toBe(77)
     expectErrorEnvelope(r.json, 77)
   })
@@ -191,12 +226,14 @@ describe.each(ALL)('account delete on %s', (_kind, server) => {
   })
 })
 
-describe('account delete on Prosody: the user\'s data goes too', () => {
-  it('export-user finds nothing (67) and the user\'s uploads are gone from disk and records', async () => {
+describe("account delete on Prosody: the user's data goes too", () => {
+  it("export-user finds nothing (67) and the user's uploads are gone from disk and records", async () => {
     const a = await newAccount(prosody, 'delup')
     const up = await prosodyUpload(prosody, a, 'mine.txt', 'uploaded by a user who will be deleted\n')
     expect(fileExists(up.path), up.path).toBe(true)
-    expect((await cliOn(prosody, ['export-user', a.jid, '-o', join(scratch, `${a.local}-before.xml`)])).exitCode).toBe(0)
+    expect(
+      (await cliOn(prosody, ['export-user', a.jid, '-o', join(scratch, `${a.local}-before.xml`)])).exitCode,
+    ).toBe(0)
 
     const r = await cliOn(prosody, ['account', 'delete', a.jid, '--yes'])
     expect(r.exitCode, r.stderr).toBe(0)

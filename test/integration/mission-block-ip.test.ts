@@ -6,22 +6,50 @@
 import {afterAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
-import {RawClient, canLogin, cliJson, ejabberd24, ejabberd26, newAccount, prosody, runControlOk, sleep} from '../helpers/mission.js'
+import {
+  RawClient,
+  canLogin,
+  cliJson,
+  ejabberd24,
+  ejabberd26,
+  newAccount,
+  prosody,
+  runControlOk,
+  sleep,
+} from '../helpers/mission.js'
 
 const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
 const BLOCKED_TEXT = 'Connections from your IP address are blocked'
 
 describe('block-ip on Prosody (mod_xmppadm)', () => {
-  const used = ['127.0.0.5', '127.0.0.8', '127.0.0.10', '127.0.0.11', '127.0.1.0/24', '2001:db8::/32', '10.0.0.1', 'fe80::1', '192.0.2.0/24']
+  const used = [
+    '127.0.0.5',
+    '127.0.0.8',
+    '127.0.0.10',
+    '127.0.0.11',
+    '127.0.1.0/24',
+    '2001:db8::/32',
+    '10.0.0.1',
+    'fe80::1',
+    '192.0.2.0/24',
+  ]
   afterAll(async () => {
     await cliOn(prosody, ['block-ip', 'remove', ...used])
   })
 
   it('blocks an address: a connection from it is refused with policy-violation (77), another address still works', async () => {
     const r = await cliJson(prosody, ['block-ip', '127.0.0.5', '--reason', 'mission test'])
-    expect(expectOkEnvelope(r)).toEqual({blocked: ['127.0.0.5/32'], expiresInSeconds: null, reason: 'mission test', sessionsClosed: 0})
+    expect(expectOkEnvelope(r)).toEqual({
+      blocked: ['127.0.0.5/32'],
+      expiresInSeconds: null,
+      reason: 'mission test',
+      sessionsClosed: 0,
+    })
 
-    const [refused, other] = await Promise.all([cliOn(prosody, ['commands'], from('127.0.0.5')), cliOn(prosody, ['commands', '--quiet'], from('127.0.0.6'))])
+    const [refused, other] = await Promise.all([
+      cliOn(prosody, ['commands'], from('127.0.0.5')),
+      cliOn(prosody, ['commands', '--quiet'], from('127.0.0.6')),
+    ])
     expect(refused.exitCode).toBe(77)
     expect(refused.stderr).toMatch(/policy-violation/)
     expect(refused.stderr).toContain(BLOCKED_TEXT)
@@ -67,12 +95,17 @@ describe('block-ip on Prosody (mod_xmppadm)', () => {
       const r = expectOkEnvelope(await cliJson(prosody, ['block-ip', '127.0.0.10']))
       expect(r.blocked).toEqual(['127.0.0.10/32'])
       expect(r.sessionsClosed).toBe(1)
-      await Promise.race([victim.closed, sleep(5000).then(() => Promise.reject(new Error('the session from 127.0.0.10 was not closed')))])
+      await Promise.race([
+        victim.closed,
+        sleep(5000).then(() => Promise.reject(new Error('the session from 127.0.0.10 was not closed'))),
+      ])
       expect(victim.received).toMatch(/<policy-violation/)
       expect(victim.received).toContain(BLOCKED_TEXT)
       // the session from another address is alive
       await bystander.iqOk(`<iq type='get' id='ID' to='${prosody.domain}'><ping xmlns='urn:xmpp:ping'/></iq>`)
-      await expect(RawClient.login(prosody, a, {localAddress: '127.0.0.10'})).rejects.toThrow(/closed|policy-violation/)
+      await expect(RawClient.login(prosody, a, {localAddress: '127.0.0.10'})).rejects.toThrow(
+        /closed|policy-violation/,
+      )
     } finally {
       await bystander.close()
       await cliOn(prosody, ['block-ip', 'remove', '127.0.0.10'])
@@ -119,8 +152,23 @@ describe('block-ip on Prosody (mod_xmppadm)', () => {
 
   it('IPv6 forms are accepted and normalised, IPv4-mapped becomes IPv4; --expires shows in the list', async () => {
     const t0 = Date.now()
-    const r = expectOkEnvelope(await cliJson(prosody, ['block-ip', '2001:DB8::1/32', '::ffff:10.0.0.1', 'fe80::1', '--reason', 'v6', '--expires', '1h']))
-    expect(r).toMatchObject({blocked: ['2001:db8::/32', '10.0.0.1/32', 'fe80::1/128'], expiresInSeconds: 3600, reason: 'v6'})
+    const r = expectOkEnvelope(
+      await cliJson(prosody, [
+        'block-ip',
+        '2001:DB8::1/32',
+        '::ffff:10.0.0.1',
+        'fe80::1',
+        '--reason',
+        'v6',
+        '--expires',
+        '1h',
+      ]),
+    )
+    expect(r).toMatchObject({
+      blocked: ['2001:db8::/32', '10.0.0.1/32', 'fe80::1/128'],
+      expiresInSeconds: 3600,
+      reason: 'v6',
+    })
     const list = expectOkEnvelope(await cliJson(prosody, ['block-ip', 'list']))
     for (const a of ['2001:db8::/32', '10.0.0.1/32', 'fe80::1/128']) {
       const entry = list.blocked.find((b: any) => b.address === a)
@@ -132,7 +180,9 @@ describe('block-ip on Prosody (mod_xmppadm)', () => {
     // sorted by address, as the node contract says
     const addresses = list.blocked.map((b: any) => b.address)
     expect(addresses).toEqual([...addresses].sort())
-    const removed = expectOkEnvelope(await cliJson(prosody, ['block-ip', 'remove', '2001:db8::/32', '10.0.0.1', 'FE80::1']))
+    const removed = expectOkEnvelope(
+      await cliJson(prosody, ['block-ip', 'remove', '2001:db8::/32', '10.0.0.1', 'FE80::1']),
+    )
     expect(removed.removed).toEqual(['2001:db8::/32', '10.0.0.1/32', 'fe80::1/128'])
     expect(removed.notFound).toEqual([])
   })
@@ -165,8 +215,10 @@ describe('block-ip on Prosody (mod_xmppadm)', () => {
   })
 
   it('an IPv6 zone id (fe80::1%eth0) is invalid, as in the node contract: exit 65 before anything is sent', async () => {
-    // server/prosody/README.md 1.2: "Invalid means: ... a zone id (%eth0)"; the server refuses it too
-    const r = await cliOn(prosody, ['block-ip', 'fe80::1%eth0', '--json'], {env: {XMPPADM_SERVER: '127.0.0.1:1'}})
+    // server/CONTRACT.md 2: "Invalid means: ... a zone id (%eth0)"; the server refuses it too
+    const r = await cliOn(prosody, ['block-ip', 'fe80::1%eth0', '--json'], {
+      env: {XMPPADM_SERVER: '127.0.0.1:1'},
+    })
     expect(r.exitCode, r.stdout).toBe(65)
     expectErrorEnvelope(r.json, 65)
   })
@@ -192,7 +244,10 @@ describe('block-ip on ejabberd 26.07 (unban_ip only)', () => {
   })
 
   it('block-ip and block-ip list are unavailable (69) with a hint', async () => {
-    const [block, list] = await Promise.all([cliOn(ejabberd26, ['block-ip', '192.0.2.1', '--json']), cliOn(ejabberd26, ['block-ip', 'list', '--json'])])
+    const [block, list] = await Promise.all([
+      cliOn(ejabberd26, ['block-ip', '192.0.2.1', '--json']),
+      cliOn(ejabberd26, ['block-ip', 'list', '--json']),
+    ])
     for (const r of [block, list]) {
       expect(r.exitCode, r.stdout).toBe(69)
       expectErrorEnvelope(r.json, 69)
@@ -209,7 +264,11 @@ describe('block-ip on ejabberd 26.07 (unban_ip only)', () => {
     const bad = {jid: ejabberd26.user.jid, password: 'wrong-password-for-fail2ban'}
     let bannedAfter = 0
     for (let i = 0; i < 6 && !bannedAfter; i++) {
-      const results = await Promise.all(Array.from({length: 5}, () => canLogin(ejabberd26, bad, {localAddress: '127.0.0.9'}).catch((e) => String(e))))
+      const results = await Promise.all(
+        Array.from({length: 5}, () =>
+          canLogin(ejabberd26, bad, {localAddress: '127.0.0.9'}).catch((e) => String(e)),
+        ),
+      )
       for (const x of results) if (x !== false) expect(x).toMatch(/policy-violation/)
       if (results.some((x) => x !== false)) bannedAfter = (i + 1) * 5
     }
@@ -220,7 +279,11 @@ describe('block-ip on ejabberd 26.07 (unban_ip only)', () => {
 
     const r = await cliOn(ejabberd26, ['block-ip', 'remove', '127.0.0.9', '--json'])
     expect(r.exitCode, r.stderr).toBe(0)
-    expect(expectOkEnvelope(r.json)).toMatchObject({removed: ['127.0.0.9/32'], notFound: [], via: 'ejabberd API'})
+    expect(expectOkEnvelope(r.json)).toMatchObject({
+      removed: ['127.0.0.9/32'],
+      notFound: [],
+      via: 'ejabberd API',
+    })
     expect(r.json.warnings.join(' ')).toMatch(/fail2ban/)
     expect(r.stderr).toMatch(/warning: .*ACL/)
     const back = await cliOn(ejabberd26, ['commands', '--quiet'], from('127.0.0.9'))
@@ -232,7 +295,9 @@ describe('block-ip on ejabberd 26.07 (unban_ip only)', () => {
   })
 
   it('an invalid address: exit 65 before anything is sent', async () => {
-    const r = await cliOn(ejabberd26, ['block-ip', 'remove', '300.1.1.1', '--json'], {env: {XMPPADM_SERVER: '127.0.0.1:1'}})
+    const r = await cliOn(ejabberd26, ['block-ip', 'remove', '300.1.1.1', '--json'], {
+      env: {XMPPADM_SERVER: '127.0.0.1:1'},
+    })
     expect(r.exitCode).toBe(65)
     expectErrorEnvelope(r.json, 65)
   })

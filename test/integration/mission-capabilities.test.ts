@@ -58,12 +58,18 @@ const EXPECTED: Array<[string, typeof prosody, Record<string, Row>]> = [
 
 describe.each(EXPECTED)('capabilities on %s', (_name, server, expected) => {
   it('--json lists exactly the expected operations, ways and partial notes; hints for the rest', async () => {
-    expect(server.kind === 'prosody' ? server.xmppadmModule : 'n/a', 'mod_xmppadm must be loaded on the test Prosody').not.toBe('failed')
+    expect(
+      server.kind === 'prosody' ? server.xmppadmModule : 'n/a',
+      'mod_xmppadm must be loaded on the test Prosody',
+    ).not.toBe('failed')
     const r = await cliOn(server, ['capabilities', '--json'])
     expect(r.exitCode, r.stderr).toBe(0)
     const result = expectOkEnvelope(r.json)
     const got: Record<string, Row> = {}
-    for (const op of result.operations) got[op.operation] = op.available ? {available: true, via: op.via, partial: Boolean(op.partial)} : {available: false}
+    for (const op of result.operations)
+      got[op.operation] = op.available
+        ? {available: true, via: op.via, partial: Boolean(op.partial)}
+        : {available: false}
     expect(got).toEqual(expected)
     for (const op of result.operations) {
       if (op.available) {

@@ -23,7 +23,7 @@ describe('debug-log on Prosody (mod_xmppadm)', () => {
     release()
   })
 
-  it('on: debug lines go to the module\'s file; status says so; off: logging stops and the file is gone', async () => {
+  it("on: debug lines go to the module's file; status says so; off: logging stops and the file is gone", async () => {
     await cliJson(prosody, ['debug-log', 'off'])
     const before = expectOkEnvelope(await cliJson(prosody, ['debug-log', 'status']))
     expect(before).toMatchObject({active: false, expires: null, via: 'mod_xmppadm', wipes: true})
@@ -76,7 +76,11 @@ describe('debug-log on Prosody (mod_xmppadm)', () => {
   })
 
   it('a bad --for is exit 65 before anything is sent', async () => {
-    const runs = await Promise.all(['0s', 'abc', '-1h'].map((d) => cliOn(prosody, ['debug-log', 'on', `--for=${d}`, '--json'], {env: {XMPPADM_SERVER: '127.0.0.1:1'}})))
+    const runs = await Promise.all(
+      ['0s', 'abc', '-1h'].map((d) =>
+        cliOn(prosody, ['debug-log', 'on', `--for=${d}`, '--json'], {env: {XMPPADM_SERVER: '127.0.0.1:1'}}),
+      ),
+    )
     for (const r of runs) {
       expect(r.exitCode, r.stdout).toBe(65)
       expectErrorEnvelope(r.json, 65)
@@ -84,7 +88,9 @@ describe('debug-log on Prosody (mod_xmppadm)', () => {
   })
 
   it('a non-admin account is refused with exit 77 (on, off, status) and logging stays off', async () => {
-    const runs = await Promise.all(['on', 'off', 'status'].map((a) => cliOn(prosody, ['debug-log', a, '--json'], {as: prosody.user})))
+    const runs = await Promise.all(
+      ['on', 'off', 'status'].map((a) => cliOn(prosody, ['debug-log', a, '--json'], {as: prosody.user})),
+    )
     for (const r of runs) {
       expect(r.exitCode, r.stdout).toBe(77)
       expectErrorEnvelope(r.json, 77)
@@ -148,7 +154,11 @@ describe('debug-log on ejabberd 26.07 (set_loglevel)', () => {
   })
 
   it('a non-admin account is refused with exit 77 and the level is unchanged', async () => {
-    const runs = await Promise.all(['on', 'status'].map((a) => cliOn(ejabberd26, ['debug-log', a, '--json'], {...state, as: ejabberd26.user})))
+    const runs = await Promise.all(
+      ['on', 'status'].map((a) =>
+        cliOn(ejabberd26, ['debug-log', a, '--json'], {...state, as: ejabberd26.user}),
+      ),
+    )
     for (const r of runs) {
       expect(r.exitCode, r.stdout).toBe(77)
       expectErrorEnvelope(r.json, 77)
@@ -159,7 +169,9 @@ describe('debug-log on ejabberd 26.07 (set_loglevel)', () => {
 
 describe('debug-log on ejabberd 24.12', () => {
   it('on, off and status are unavailable (69) with a hint', async () => {
-    const runs = await Promise.all(['on', 'off', 'status'].map((a) => cliOn(ejabberd24, ['debug-log', a, '--json'], state)))
+    const runs = await Promise.all(
+      ['on', 'off', 'status'].map((a) => cliOn(ejabberd24, ['debug-log', a, '--json'], state)),
+    )
     for (const r of runs) {
       expect(r.exitCode, r.stdout).toBe(69)
       expectErrorEnvelope(r.json, 69)

@@ -60,7 +60,10 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
     ;[alice, bob] = await newAccounts(prosody, 2, 'exp')
     await setRosterAndVcard(prosody, alice, contact, vcard)
     await sendMessages(prosody, bob, alice.jid, [body])
-    await eventually('the offline message', async () => (await prosodyOfflineBodies(prosody, alice.local)).length === 1)
+    await eventually(
+      'the offline message',
+      async () => (await prosodyOfflineBodies(prosody, alice.local)).length === 1,
+    )
   })
 
   it('XEP-0227 to a file (mode 0600): roster item, vCard field and the offline message; no credentials', async () => {
@@ -68,7 +71,14 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
     const r = await cliOn(prosody, ['export-user', alice.jid, '-o', file, '--json'])
     expect(r.exitCode, r.stderr).toBe(0)
     const result = expectOkEnvelope(r.json)
-    expect(result).toMatchObject({jid: alice.jid, file, format: 'xep0227', complete: true, missing: [], via: 'mod_xmppadm'})
+    expect(result).toMatchObject({
+      jid: alice.jid,
+      file,
+      format: 'xep0227',
+      complete: true,
+      missing: [],
+      via: 'mod_xmppadm',
+    })
     expect(result.counts).toMatchObject({account: 1, roster: 1, offline: 1})
     expect(result.counts.vcard).toBeGreaterThanOrEqual(1)
     expect(statSync(file).mode & 0o777).toBe(0o600)
@@ -91,7 +101,9 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
     expect(msgs).toHaveLength(1)
     expect(msgs[0].getChildText('body')).toBe(body)
     expect(msgs[0].attrs.from).toMatch(new RegExp(`^${bob.jid}`))
-    expect(msgs[0].getChild('delay', 'urn:xmpp:delay')?.attrs.stamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+    expect(msgs[0].getChild('delay', 'urn:xmpp:delay')?.attrs.stamp).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    )
 
     const account = user.getChild('account', ADM)
     expect(account?.attrs.disabled).toBe('false')
@@ -106,7 +118,8 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
     const creds = findAll(userOf(r.stdout, alice.local), 'scram-credentials', `${PIE}#scram`)
     expect(creds).toHaveLength(1)
     expect(creds[0].attrs.mechanism).toMatch(/^SCRAM-SHA-(1|256)$/)
-    for (const k of ['iter-count', 'salt', 'server-key', 'stored-key']) expect(creds[0].getChildText(k), k).toMatch(/\S/)
+    for (const k of ['iter-count', 'salt', 'server-key', 'stored-key'])
+      expect(creds[0].getChildText(k), k).toMatch(/\S/)
     expect(r.stdout).not.toContain(alice.password)
   })
 
@@ -118,7 +131,9 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600)
     const doc = JSON.parse(readFileSync(file, 'utf8'))
     expect(doc).toMatchObject({format: 'xmppadm-export/1', jid: alice.jid, complete: true, missing: []})
-    expect(doc.roster).toEqual([{jid: contact.jid, name: contact.name, subscription: 'none', groups: [contact.group]}])
+    expect(doc.roster).toEqual([
+      {jid: contact.jid, name: contact.name, subscription: 'none', groups: [contact.group]},
+    ])
     expect(doc.counts).toMatchObject({roster: 1, offline: 1})
     const all = doc.elements.join('\n')
     expect(all).toContain(vcard.fn)
@@ -179,9 +194,15 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
 describe('export-user on Prosody: paged transfer', () => {
   it('30 offline messages of ~3 KB, 7 a page (and cut by size): every message once, in order, in one <offline-messages>', async () => {
     const [carol, dave] = await newAccounts(prosody, 2, 'expg')
-    const bodies = Array.from({length: 30}, (_, i) => `page-test ${String(i).padStart(2, '0')} ${'z'.repeat(3000)}`)
+    const bodies = Array.from(
+      {length: 30},
+      (_, i) => `page-test ${String(i).padStart(2, '0')} ${'z'.repeat(3000)}`,
+    )
     await sendMessages(prosody, dave, carol.jid, bodies)
-    await eventually('the offline messages', async () => (await prosodyOfflineBodies(prosody, carol.local)).length === 30)
+    await eventually(
+      'the offline messages',
+      async () => (await prosodyOfflineBodies(prosody, carol.local)).length === 30,
+    )
     const r = await cliOn(prosody, ['export-user', carol.jid, '-o', '-', '--page-size', '7', '--debug'])
     expect(r.exitCode, r.stderr.slice(-1000)).toBe(0)
     // Several export-user requests went out: the transfer was paged.
@@ -189,10 +210,14 @@ describe('export-user on Prosody: paged transfer', () => {
     const user = userOf(r.stdout, carol.local)
     const offline = findAll(user, 'offline-messages')
     expect(offline).toHaveLength(1)
-    const got = findAll(offline[0], 'body').map((b: any) => b.getText()).filter((t: string) => t.startsWith('page-test'))
+    const got = findAll(offline[0], 'body')
+      .map((b: any) => b.getText())
+      .filter((t: string) => t.startsWith('page-test'))
     expect(got).toEqual(bodies)
     // The archive (MAM) holds the same messages, also paged: each once there too.
-    const archived = findAll(user, 'body').map((b: any) => b.getText()).filter((t: string) => t.startsWith('page-test'))
+    const archived = findAll(user, 'body')
+      .map((b: any) => b.getText())
+      .filter((t: string) => t.startsWith('page-test'))
     expect(archived.length).toBe(60)
     expect(new Set(archived).size).toBe(30)
   })
@@ -207,7 +232,10 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
     ;[alice, bob] = await newAccounts(ejabberd26, 2, 'exp26')
     await setRosterAndVcard(ejabberd26, alice, contact, vcard)
     await sendMessages(ejabberd26, bob, alice.jid, ['counted, not exported'])
-    await eventually('the offline message', async () => (await ejabberdOfflineCount(ejabberd26, alice.local)) === 1)
+    await eventually(
+      'the offline message',
+      async () => (await ejabberdOfflineCount(ejabberd26, alice.local)) === 1,
+    )
   })
 
   it('XEP-0227 with the roster entry and the vCard field, <missing/> for the rest, and a warning per missing section', async () => {
@@ -223,7 +251,9 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
     expect(items[0].getChildren('group').map((g: any) => g.getText())).toEqual([contact.group])
     expect(user.getChild('vCard', 'vcard-temp')?.getChildText('FN')).toBe(vcard.fn)
     const missing = user.getChildren('missing', ADM).map((m: any) => m.attrs.section)
-    expect(missing).toEqual(expect.arrayContaining(['offline', 'mam', 'account', 'private', 'blocklist', 'pep', 'uploads']))
+    expect(missing).toEqual(
+      expect.arrayContaining(['offline', 'mam', 'account', 'private', 'blocklist', 'pep', 'uploads']),
+    )
     for (const section of missing) expect(r.stderr).toMatch(new RegExp(`warning: not exported: ${section}:`))
     expect(r.stderr).toMatch(/partial/)
   })
@@ -237,7 +267,15 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
   })
 
   it('--json: complete false, missing sections named, counts as the server gave them', async () => {
-    const r = await cliOn(ejabberd26, ['export-user', alice.jid, '--format', 'json', '-o', join(out, `${alice.local}-26.json`), '--json'])
+    const r = await cliOn(ejabberd26, [
+      'export-user',
+      alice.jid,
+      '--format',
+      'json',
+      '-o',
+      join(out, `${alice.local}-26.json`),
+      '--json',
+    ])
     expect(r.exitCode, r.stderr).toBe(0)
     const result = expectOkEnvelope(r.json)
     expect(result).toMatchObject({jid: alice.jid, format: 'json', complete: false, via: 'ejabberd API'})
@@ -246,12 +284,20 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
     expect(offline.reason).toMatch(/\(1\)/)
     expect(r.json.warnings.length).toBe(result.missing.length)
     const doc = JSON.parse(readFileSync(result.file, 'utf8'))
-    expect(doc.roster).toEqual([expect.objectContaining({jid: contact.jid, name: contact.name, groups: [contact.group]})])
+    expect(doc.roster).toEqual([
+      expect.objectContaining({jid: contact.jid, name: contact.name, groups: [contact.group]}),
+    ])
     expect(doc.complete).toBe(false)
   })
 
   it('an empty roster counts 0 roster items', async () => {
-    const r = await cliOn(ejabberd26, ['export-user', bob.jid, '-o', join(out, `${bob.local}-26.xml`), '--json'])
+    const r = await cliOn(ejabberd26, [
+      'export-user',
+      bob.jid,
+      '-o',
+      join(out, `${bob.local}-26.xml`),
+      '--json',
+    ])
     expect(r.exitCode, r.stderr).toBe(0)
     const result = expectOkEnvelope(r.json)
     expect(result.counts.roster).toBe(0)
@@ -259,8 +305,21 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
 
   it('a missing user: 67; --include-credentials: 69 (not remotely possible)', async () => {
     const [missing, creds] = await Promise.all([
-      cliOn(ejabberd26, ['export-user', `${uniqueUser('nobody')}@localhost`, '-o', join(out, 'nobody-26.xml'), '--json']),
-      cliOn(ejabberd26, ['export-user', alice.jid, '-o', join(out, 'creds-26.xml'), '--include-credentials', '--json']),
+      cliOn(ejabberd26, [
+        'export-user',
+        `${uniqueUser('nobody')}@localhost`,
+        '-o',
+        join(out, 'nobody-26.xml'),
+        '--json',
+      ]),
+      cliOn(ejabberd26, [
+        'export-user',
+        alice.jid,
+        '-o',
+        join(out, 'creds-26.xml'),
+        '--include-credentials',
+        '--json',
+      ]),
     ])
     expect(missing.exitCode, missing.stdout).toBe(67)
     expectErrorEnvelope(missing.json, 67)
@@ -269,7 +328,9 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
   })
 
   it('a non-admin account is refused with exit 77', async () => {
-    const r = await cliOn(ejabberd26, ['export-user', alice.jid, '-o', join(out, 'na-26.xml'), '--json'], {as: ejabberd26.user})
+    const r = await cliOn(ejabberd26, ['export-user', alice.jid, '-o', join(out, 'na-26.xml'), '--json'], {
+      as: ejabberd26.user,
+    })
     expect(r.exitCode, r.stdout).toBe(77)
     expectErrorEnvelope(r.json, 77)
   })

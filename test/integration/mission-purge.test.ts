@@ -33,7 +33,10 @@ describe('purge-offline on Prosody (mod_xmppadm)', () => {
     const [sender, r] = await newAccounts(prosody, 2, 'off')
     rcpt = r
     await sendMessages(prosody, sender, rcpt.jid, ['two days old', 'three hours old', 'fresh'])
-    await eventually('3 offline messages', async () => (await prosodyOfflineBodies(prosody, rcpt.local)).length === 3)
+    await eventually(
+      '3 offline messages',
+      async () => (await prosodyOfflineBodies(prosody, rcpt.local)).length === 3,
+    )
     expect(await prosodyBackdateOffline(prosody, rcpt.local, [2 * DAY, 3 * 3600])).toBe(2)
   })
 
@@ -42,7 +45,11 @@ describe('purge-offline on Prosody (mod_xmppadm)', () => {
     expect(day).toMatchObject({dryRun: true, olderThanSeconds: DAY, count: 1, users: 1, via: 'mod_xmppadm'})
     const hours = expectOkEnvelope(await cliJson(prosody, ['purge-offline', '--older-than', '1h30m', '-n']))
     expect(hours).toMatchObject({dryRun: true, olderThanSeconds: 5400, count: 2, users: 1})
-    expect(await prosodyOfflineBodies(prosody, rcpt.local)).toEqual(['two days old', 'three hours old', 'fresh'])
+    expect(await prosodyOfflineBodies(prosody, rcpt.local)).toEqual([
+      'two days old',
+      'three hours old',
+      'fresh',
+    ])
   })
 
   it('deletes only the messages older than the age, reports the count; a repeat deletes nothing', async () => {
@@ -63,7 +70,14 @@ describe('purge-offline on Prosody (mod_xmppadm)', () => {
   it('the JSON result has the documented fields, dryRun false included', async () => {
     const r = expectOkEnvelope(await cliJson(prosody, ['purge-offline', '--older-than', '30d']))
     // README "JSON output": {dryRun, olderThanSeconds, count, bytes?, users?, via, notes}
-    expect(r).toEqual({dryRun: false, olderThanSeconds: 30 * DAY, count: 0, users: 0, via: 'mod_xmppadm', notes: []})
+    expect(r).toEqual({
+      dryRun: false,
+      olderThanSeconds: 30 * DAY,
+      count: 0,
+      users: 0,
+      via: 'mod_xmppadm',
+      notes: [],
+    })
   })
 
   it('--quiet prints nothing on success (cron)', async () => {
@@ -95,7 +109,13 @@ describe('purge-uploads on Prosody (mod_xmppadm)', () => {
 
   it('--dry-run counts files and bytes and deletes nothing', async () => {
     const r = expectOkEnvelope(await cliJson(prosody, ['purge-uploads', '--older-than', '1d', '--dry-run']))
-    expect(r).toMatchObject({dryRun: true, olderThanSeconds: DAY, count: 1, bytes: OLD.length, via: 'mod_xmppadm'})
+    expect(r).toMatchObject({
+      dryRun: true,
+      olderThanSeconds: DAY,
+      count: 1,
+      bytes: OLD.length,
+      via: 'mod_xmppadm',
+    })
     expect(fileExists(oldUp.path)).toBe(true)
     expect(await prosodyUploadRecordExists(prosody, oldUp.slot)).toBe(true)
   })
@@ -120,7 +140,14 @@ describe('purge-uploads on Prosody (mod_xmppadm)', () => {
 
   it('the JSON result has the documented fields, dryRun false included', async () => {
     const r = expectOkEnvelope(await cliJson(prosody, ['purge-uploads', '--older-than', '30d']))
-    expect(r).toEqual({dryRun: false, olderThanSeconds: 30 * DAY, count: 0, bytes: 0, via: 'mod_xmppadm', notes: []})
+    expect(r).toEqual({
+      dryRun: false,
+      olderThanSeconds: 30 * DAY,
+      count: 0,
+      bytes: 0,
+      via: 'mod_xmppadm',
+      notes: [],
+    })
   })
 
   it('--quiet prints nothing on success (cron)', async () => {
@@ -141,7 +168,9 @@ describe('purge ages are checked before anything is sent', () => {
     ['purge-offline', ['0s', '-5d', 'abc', '1.5d', '7']],
     ['purge-uploads', ['0d0h', '-5d', 'abc']],
   ])('%s: zero, negative, malformed ages: exit 65; none: 64', async (cmd, bad) => {
-    const runs = await Promise.all(bad.map((age) => cliOn(prosody, [cmd, `--older-than=${age}`, '--json'], NOWHERE)))
+    const runs = await Promise.all(
+      bad.map((age) => cliOn(prosody, [cmd, `--older-than=${age}`, '--json'], NOWHERE)),
+    )
     runs.forEach((r, i) => {
       expect(r.exitCode, `${bad[i]}: ${r.stdout}`).toBe(65)
       expectErrorEnvelope(r.json, 65)
@@ -159,7 +188,10 @@ describe('purge-offline on ejabberd 26.07 (delete_old_messages: whole days)', ()
     const [sender, r] = await newAccounts(ejabberd26, 2, 'off26')
     rcpt = r
     await sendMessages(ejabberd26, sender, rcpt.jid, ['kept by a 1-day purge'])
-    await eventually('1 offline message', async () => (await ejabberdOfflineCount(ejabberd26, rcpt.local)) === 1)
+    await eventually(
+      '1 offline message',
+      async () => (await ejabberdOfflineCount(ejabberd26, rcpt.local)) === 1,
+    )
   })
 
   it('runs with a warning about whole days and all hosts; no count; a fresh message is kept', async () => {
@@ -187,7 +219,9 @@ describe('purge-offline on ejabberd 26.07 (delete_old_messages: whole days)', ()
   })
 
   it('a non-admin account is refused with exit 77', async () => {
-    const r = await cliOn(ejabberd26, ['purge-offline', '--older-than', '1d', '--json'], {as: ejabberd26.user})
+    const r = await cliOn(ejabberd26, ['purge-offline', '--older-than', '1d', '--json'], {
+      as: ejabberd26.user,
+    })
     expect(r.exitCode, r.stdout).toBe(77)
     expectErrorEnvelope(r.json, 77)
   })
@@ -202,7 +236,10 @@ describe('purge-offline on ejabberd 26.07 (delete_old_messages: whole days)', ()
 
 describe('purge on ejabberd 24.12', () => {
   it('purge-offline and purge-uploads are unavailable (69) with a hint', async () => {
-    const runs = await Promise.all([cliOn(ejabberd24, ['purge-offline', '--older-than', '7d', '--json']), cliOn(ejabberd24, ['purge-uploads', '--older-than', '7d'])])
+    const runs = await Promise.all([
+      cliOn(ejabberd24, ['purge-offline', '--older-than', '7d', '--json']),
+      cliOn(ejabberd24, ['purge-uploads', '--older-than', '7d']),
+    ])
     expect(runs[0].exitCode, runs[0].stdout).toBe(69)
     expectErrorEnvelope(runs[0].json, 69)
     expect(runs[0].json.error.hint).toMatch(/delete_old_messages|mod_adhoc_api/)

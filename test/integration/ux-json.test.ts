@@ -34,14 +34,56 @@ async function fails(args: string[], code: number, opts = {}): Promise<any> {
 
 const COMMAND_LIST: Shape = {to: 'string', count: 'number', commands: 'array'}
 const COMMAND_ITEM: Shape = {node: 'string', name: 'string|null', jid: 'string'}
-const CREATE: Shape = {created: 'array', skipped: 'array', failed: 'array', summary: 'object', failedFile: 'string|null'}
-const SUMMARY: Shape = {done: 'number', skipped: 'number', failed: 'number', notAttempted: 'number', interrupted: 'string|null'}
-const FAILED_ITEM: Shape = {line: 'number', jid: 'string', code: 'number', reason: 'string', message: 'string'}
+const CREATE: Shape = {
+  created: 'array',
+  skipped: 'array',
+  failed: 'array',
+  summary: 'object',
+  failedFile: 'string|null',
+}
+const SUMMARY: Shape = {
+  done: 'number',
+  skipped: 'number',
+  failed: 'number',
+  notAttempted: 'number',
+  interrupted: 'string|null',
+}
+const FAILED_ITEM: Shape = {
+  line: 'number',
+  jid: 'string',
+  code: 'number',
+  reason: 'string',
+  message: 'string',
+}
 const DELETE: Shape = {dryRun: 'boolean', deleted: 'array', notFound: 'array', notAttempted: 'array'}
 const DELETE_RUN: Shape = {...DELETE, failed: 'array', summary: 'object', failedFile: 'string|null'}
-const DELETE_SUMMARY: Shape = {deleted: 'number', notFound: 'number', failed: 'number', notAttempted: 'number', interrupted: 'string|null', rechecked: 'number', deletedAgain: 'number', unchecked: 'number'}
-const PURGE: Shape = {dryRun: 'boolean', olderThanSeconds: 'number', count: 'number|null', users: 'number|null?', via: 'string', notes: 'array'}
-const DEBUG_LOG: Shape = {active: 'boolean', level: 'string?', file: 'string|null?', expires: 'string|null?', previous: 'boolean|string|null?', via: 'string', wipes: 'boolean'}
+const DELETE_SUMMARY: Shape = {
+  deleted: 'number',
+  notFound: 'number',
+  failed: 'number',
+  notAttempted: 'number',
+  interrupted: 'string|null',
+  rechecked: 'number',
+  deletedAgain: 'number',
+  unchecked: 'number',
+}
+const PURGE: Shape = {
+  dryRun: 'boolean',
+  olderThanSeconds: 'number',
+  count: 'number|null',
+  users: 'number|null?',
+  via: 'string',
+  notes: 'array',
+}
+const DEBUG_LOG: Shape = {
+  active: 'boolean',
+  level: 'string?',
+  file: 'string|null?',
+  expires: 'string|null?',
+  previous: 'boolean|string|null?',
+  via: 'string',
+  wipes: 'boolean',
+}
 
 async function newAccount(prefix: string) {
   const local = uniqueUser(prefix)
@@ -63,29 +105,103 @@ describe('--json on Prosody: the documented result of each command', () => {
 
   it('command info', async () => {
     const res = await ok(['command', 'info', 'http://jabber.org/protocol/admin#add-user'])
-    expectShape(res, {to: 'string', node: 'string', name: 'string?', isCommand: 'boolean', identities: 'array', features: 'array'}, 'command info')
-    expectEachShape(res.identities, {category: 'string', type: 'string', name: 'string?'}, 'command info identities')
+    expectShape(
+      res,
+      {
+        to: 'string',
+        node: 'string',
+        name: 'string?',
+        isCommand: 'boolean',
+        identities: 'array',
+        features: 'array',
+      },
+      'command info',
+    )
+    expectEachShape(
+      res.identities,
+      {category: 'string', type: 'string', name: 'string?'},
+      'command info identities',
+    )
   })
 
   it('command run: a form result, and a notes-only result', async () => {
-    const res = await ok(['command', 'run', 'http://jabber.org/protocol/admin#user-stats', '--field', `accountjid=${server.user.jid}`])
-    expectShape(res, {node: 'string', status: 'string', sessionid: 'string|null', notes: 'array', form: 'object', payload: 'array|null'}, 'command run')
+    const res = await ok([
+      'command',
+      'run',
+      'http://jabber.org/protocol/admin#user-stats',
+      '--field',
+      `accountjid=${server.user.jid}`,
+    ])
+    expectShape(
+      res,
+      {
+        node: 'string',
+        status: 'string',
+        sessionid: 'string|null',
+        notes: 'array',
+        form: 'object',
+        payload: 'array|null',
+      },
+      'command run',
+    )
     expect(res.status).toBe('completed')
-    expectShape(res.form, {type: 'string', title: 'string|null', instructions: 'array|null', fields: 'array', values: 'object', columns: 'array|null', rows: 'array|null'}, 'form')
-    expectEachShape(res.form.fields, {var: 'string|null', type: 'string', label: 'string|null', value: 'string|array|boolean|null'}, 'form.fields')
+    expectShape(
+      res.form,
+      {
+        type: 'string',
+        title: 'string|null',
+        instructions: 'array|null',
+        fields: 'array',
+        values: 'object',
+        columns: 'array|null',
+        rows: 'array|null',
+      },
+      'form',
+    )
+    expectEachShape(
+      res.form.fields,
+      {var: 'string|null', type: 'string', label: 'string|null', value: 'string|array|boolean|null'},
+      'form.fields',
+    )
     expect(res.form.values).toHaveProperty('rostersize')
 
     const up = await ok(['command', 'run', 'uptime'])
-    expectShape(up, {node: 'string', status: 'string', sessionid: 'string|null', notes: 'array', form: 'object|null', payload: 'array|null'}, 'command run uptime')
+    expectShape(
+      up,
+      {
+        node: 'string',
+        status: 'string',
+        sessionid: 'string|null',
+        notes: 'array',
+        form: 'object|null',
+        payload: 'array|null',
+      },
+      'command run uptime',
+    )
     expectEachShape(up.notes, {type: 'string', text: 'string'}, 'notes')
     expect(up.notes[0].type).toBe('info')
   })
 
   it('capabilities: every operation available on Prosody with the module', async () => {
     const res = await ok(['capabilities'])
-    expectShape(res, {to: 'string', server: 'object', commandCount: 'number', operations: 'array'}, 'capabilities')
+    expectShape(
+      res,
+      {to: 'string', server: 'object', commandCount: 'number', operations: 'array'},
+      'capabilities',
+    )
     expectShape(res.server, {name: 'string|null', version: 'string|null', family: 'string|null'}, 'server')
-    expectEachShape(res.operations, {operation: 'string', available: 'boolean', via: 'string|null', node: 'string|null', partial: 'string|boolean|null', hint: 'string|null'}, 'operations')
+    expectEachShape(
+      res.operations,
+      {
+        operation: 'string',
+        available: 'boolean',
+        via: 'string|null',
+        node: 'string|null',
+        partial: 'string|boolean|null',
+        hint: 'string|null',
+      },
+      'operations',
+    )
     expect(res.operations.filter((o: any) => !o.available)).toEqual([])
   })
 
@@ -108,7 +224,10 @@ describe('--json on Prosody: the documented result of each command', () => {
     const existing = await newAccount('uxjx')
     const good = `${uniqueUser('uxjg')}@${server.domain}`
     const file = join(scratch, `${uniqueUser('bulk')}.txt`)
-    writeFileSync(file, `# comment\n${good},pw-good-12345\nnot a jid@${server.domain},pw\n${existing.jid},pw-x-12345\n`)
+    writeFileSync(
+      file,
+      `# comment\n${good},pw-good-12345\nnot a jid@${server.domain},pw\n${existing.jid},pw-x-12345\n`,
+    )
     const r = await json(['account', 'create', '--from-file', file])
     const doc = oneJson(r)
     expect(r.exitCode, r.stdout).toBe(2)
@@ -125,7 +244,9 @@ describe('--json on Prosody: the documented result of each command', () => {
     expect(res.failed.find((f: any) => f.line === 4).reason).toBe('account-exists')
     expect(res.failedFile).toBe(`${file}.failed`)
     expect(statSync(res.failedFile).mode & 0o777).toBe(0o600)
-    expect(readFileSync(res.failedFile, 'utf8').split('\n').filter(Boolean).sort()).toEqual([`${existing.jid},pw-x-12345`, `not a jid@${server.domain},pw`].sort())
+    expect(readFileSync(res.failedFile, 'utf8').split('\n').filter(Boolean).sort()).toEqual(
+      [`${existing.jid},pw-x-12345`, `not a jid@${server.domain},pw`].sort(),
+    )
     expect(r.stdout).not.toContain('pw-good-12345')
   })
 
@@ -153,7 +274,11 @@ describe('--json on Prosody: the documented result of each command', () => {
     const v6 = `2001:db8:${n.toString(16)}::/48`
     const res = await ok(['block-ip', v4, v6, '--expires', '1h', '--reason', 'ux json test'])
     try {
-      expectShape(res, {blocked: 'array', expiresInSeconds: 'number|null', reason: 'string|null', sessionsClosed: 'number'}, 'block-ip')
+      expectShape(
+        res,
+        {blocked: 'array', expiresInSeconds: 'number|null', reason: 'string|null', sessionsClosed: 'number'},
+        'block-ip',
+      )
       expect(res.blocked).toEqual([`${v4}/32`, v6])
       expect(res.expiresInSeconds).toBe(3600)
       expect(res.reason).toBe('ux json test')
@@ -161,7 +286,11 @@ describe('--json on Prosody: the documented result of each command', () => {
       const list = await ok(['block-ip', 'list'])
       expectShape(list, {count: 'number', blocked: 'array'}, 'block-ip list')
       expect(list.count).toBe(list.blocked.length)
-      expectEachShape(list.blocked, {address: 'string', expires: 'string|null', reason: 'string|null', created: 'string|null'}, 'blocked')
+      expectEachShape(
+        list.blocked,
+        {address: 'string', expires: 'string|null', reason: 'string|null', created: 'string|null'},
+        'blocked',
+      )
       const mine = list.blocked.find((b: any) => b.address === `${v4}/32`)
       expect(mine).toBeDefined()
       expect(mine.reason).toBe('ux json test')
@@ -195,7 +324,20 @@ describe('--json on Prosody: the documented result of each command', () => {
     const a = await newAccount('uxje')
     const file = join(scratch, `${a.local}.xml`)
     const res = await ok(['export-user', a.jid, '-o', file])
-    expectShape(res, {jid: 'string', file: 'string', format: 'string', bytes: 'number', complete: 'boolean', missing: 'array', counts: 'object', via: 'string'}, 'export-user')
+    expectShape(
+      res,
+      {
+        jid: 'string',
+        file: 'string',
+        format: 'string',
+        bytes: 'number',
+        complete: 'boolean',
+        missing: 'array',
+        counts: 'object',
+        via: 'string',
+      },
+      'export-user',
+    )
     expect(res).toMatchObject({jid: a.jid, file, format: 'xep0227', complete: true, missing: []})
     expect(res.bytes).toBe(statSync(file).size)
     expect(statSync(file).mode & 0o777).toBe(0o600)
@@ -230,7 +372,18 @@ describe('--json on Prosody: the documented result of each command', () => {
     expect(dry.dryRun).toBe(true)
     const res = await ok(['policy', 'apply', policy])
     expect(res.file).toBe(policy)
-    expectEachShape(res.rules, {rule: 'string', status: 'string', count: 'number|null?', bytes: 'number|null?', message: 'string?', code: 'number?'}, 'rules')
+    expectEachShape(
+      res.rules,
+      {
+        rule: 'string',
+        status: 'string',
+        count: 'number|null?',
+        bytes: 'number|null?',
+        message: 'string?',
+        code: 'number?',
+      },
+      'rules',
+    )
     expect(res.rules.map((r: any) => r.status)).toEqual(['done', 'done'])
     expectShape(res, {file: 'string', dryRun: 'boolean', rules: 'array'}, 'policy apply')
     expect(res.dryRun).toBe(false)
@@ -246,7 +399,9 @@ describe('--json on Prosody: the documented result of each command', () => {
 describe('--json errors: still exactly one JSON document on stdout', () => {
   // Independent runs, side by side.
   it('invalid values (65), before anything is sent', async () => {
-    const durations = await Promise.all(['soon', '0d', '-7d', '7'].map((bad) => fails(['purge-offline', '--older-than', bad], 65)))
+    const durations = await Promise.all(
+      ['soon', '0d', '-7d', '7'].map((bad) => fails(['purge-offline', '--older-than', bad], 65)),
+    )
     for (const doc of durations) expect(doc.error.message).toContain('--older-than')
     await Promise.all([
       fails(['debug-log', 'on', '--for', 'a while'], 65),

@@ -21,7 +21,8 @@ async function newAccount(prefix: string) {
   return {local, jid: `${local}@${server.domain}`, password}
 }
 
-const exists = async (local: string) => (await prosodyUsers(server, local)).includes(`${local}@${server.domain}`)
+const exists = async (local: string) =>
+  (await prosodyUsers(server, local)).includes(`${local}@${server.domain}`)
 
 describe('without a terminal (CI unset): never a prompt, a one-line error that says what to pass', () => {
   it('no password source: exit 78 naming --password-file', async () => {
@@ -71,7 +72,11 @@ describe('without a terminal (CI unset): never a prompt, a one-line error that s
   it('a bulk create draws no progress line when stderr is not a terminal', async () => {
     const prefix = uniqueUser('uxnttybulk')
     const file = join(scratch, `${prefix}.txt`)
-    writeFileSync(file, Array.from({length: 60}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') + '\n')
+    writeFileSync(
+      file,
+      Array.from({length: 60}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') +
+        '\n',
+    )
     const r = await run(server, ['account', 'create', '--from-file', file])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stderr).not.toMatch(/\r|\/s\b|\u001b/)
@@ -113,7 +118,19 @@ describe('--quiet and cron lines', () => {
     writeFileSync(pwFile, `${server.admin.password}\n`, {mode: 0o600})
     chmodSync(pwFile, 0o600)
     const profile = join(dir, 'cron.conf')
-    writeFileSync(profile, [`# for the crontab`, `jid = ${server.admin.jid}`, `server = ${server.host}:${server.port}`, `password_file = ${pwFile}`, `ca_file = ${server.caFile}`, 'timeout = 20', ''].join('\n'), {mode: 0o600})
+    writeFileSync(
+      profile,
+      [
+        `# for the crontab`,
+        `jid = ${server.admin.jid}`,
+        `server = ${server.host}:${server.port}`,
+        `password_file = ${pwFile}`,
+        `ca_file = ${server.caFile}`,
+        'timeout = 20',
+        '',
+      ].join('\n'),
+      {mode: 0o600},
+    )
     chmodSync(profile, 0o600)
     const policy = join(home, 'retention.policy')
     writeFileSync(policy, 'offline = 3650d\nuploads = 3650d\n')
@@ -156,7 +173,9 @@ describe('--quiet and cron lines', () => {
 describe('lists on stdin (--from-file -)', () => {
   it('the README line: printf ... | account create --from-file -', async () => {
     const [carol, dave] = [uniqueUser('uxstdinc'), uniqueUser('uxstdind')].map((u) => `${u}@${server.domain}`)
-    const r = await run(server, ['account', 'create', '--from-file', '-'], {input: `${carol}\n${dave},their-pw\n`})
+    const r = await run(server, ['account', 'create', '--from-file', '-'], {
+      input: `${carol}\n${dave},their-pw\n`,
+    })
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stderr.trim()).toBe('created 2, skipped 0, failed 0')
     const [who, generated] = r.stdout.trim().split('\t')
@@ -167,11 +186,29 @@ describe('lists on stdin (--from-file -)', () => {
 
   it('a pipe that feeds slowly: every line is read, none is taken for an argument or dropped', async () => {
     const users = [uniqueUser('uxslow'), uniqueUser('uxslow'), uniqueUser('uxslow')]
-    const child = execa('node', [BIN, 'account', 'create', '--from-file', '-', '--json', '--user-password-file', join(scratch, 'slow.pw')], {
-      reject: false,
-      timeout: 30_000,
-      env: {XDG_CONFIG_HOME: join(scratch, 'config'), CI: undefined, XMPPADM_PROFILE: undefined, ...serverEnv(server)},
-    })
+    const child = execa(
+      'node',
+      [
+        BIN,
+        'account',
+        'create',
+        '--from-file',
+        '-',
+        '--json',
+        '--user-password-file',
+        join(scratch, 'slow.pw'),
+      ],
+      {
+        reject: false,
+        timeout: 30_000,
+        env: {
+          XDG_CONFIG_HOME: join(scratch, 'config'),
+          CI: undefined,
+          XMPPADM_PROFILE: undefined,
+          ...serverEnv(server),
+        },
+      },
+    )
     writeFileSync(join(scratch, 'slow.pw'), 'slow-Secret-1\n', {mode: 0o600})
     child.stdin!.write(`${users[0]}@${server.domain}\n`)
     await new Promise((r) => setTimeout(r, 300))
@@ -181,7 +218,9 @@ describe('lists on stdin (--from-file -)', () => {
     const r = await child
     expect(r.exitCode, r.stderr).toBe(0)
     const doc = oneJson({exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr})
-    expect(doc.result.created.map((c: {jid: string}) => c.jid)).toEqual(users.map((u) => `${u}@${server.domain}`))
+    expect(doc.result.created.map((c: {jid: string}) => c.jid)).toEqual(
+      users.map((u) => `${u}@${server.domain}`),
+    )
     for (const u of users) expect(await canLogIn(server, `${u}@${server.domain}`, 'slow-Secret-1')).toBe(true)
   })
 
@@ -190,10 +229,17 @@ describe('lists on stdin (--from-file -)', () => {
     const child = execa('node', [BIN, 'account', 'create', '--from-file', '-'], {
       reject: false,
       timeout: 20_000,
-      env: {XDG_CONFIG_HOME: join(scratch, 'config'), CI: undefined, XMPPADM_PROFILE: undefined, ...serverEnv(server)},
+      env: {
+        XDG_CONFIG_HOME: join(scratch, 'config'),
+        CI: undefined,
+        XMPPADM_PROFILE: undefined,
+        ...serverEnv(server),
+      },
     })
     let out = ''
-    const first = new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => (out += c.toString()).includes('\n') && resolve()))
+    const first = new Promise<void>((resolve) =>
+      child.stdout!.on('data', (c: Buffer) => (out += c.toString()).includes('\n') && resolve()),
+    )
     child.stdin!.write(`${users[0]}@${server.domain}\n`)
     await first
     // the pipe stays open (never ended): only the interruption can end the run
@@ -209,13 +255,17 @@ describe('lists on stdin (--from-file -)', () => {
   it('account delete --from-file - --yes, and block-ip --from-file -', async () => {
     const a = await newAccount('uxstdindel')
     const b = await newAccount('uxstdindel')
-    const del = await run(server, ['account', 'delete', '--from-file', '-', '--yes', '--json'], {input: `${a.jid}\n${b.jid}\n`})
+    const del = await run(server, ['account', 'delete', '--from-file', '-', '--yes', '--json'], {
+      input: `${a.jid}\n${b.jid}\n`,
+    })
     expect(del.exitCode, del.stderr).toBe(0)
     expect(oneJson(del).result.deleted.sort()).toEqual([a.jid, b.jid].sort())
     expect(await exists(a.local)).toBe(false)
     expect(await exists(b.local)).toBe(false)
 
-    const block = await run(server, ['block-ip', '--from-file', '-', '--json'], {input: '192.0.2.77\n198.51.100.128/25\n'})
+    const block = await run(server, ['block-ip', '--from-file', '-', '--json'], {
+      input: '192.0.2.77\n198.51.100.128/25\n',
+    })
     expect(block.exitCode, block.stderr).toBe(0)
     expect(oneJson(block).result.blocked).toEqual(['192.0.2.77/32', '198.51.100.128/25'])
     const undo = await run(server, ['block-ip', 'remove', '192.0.2.77', '198.51.100.128/25', '--quiet'])

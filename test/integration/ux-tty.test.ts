@@ -26,7 +26,8 @@ async function newAccount(prefix: string): Promise<{local: string; jid: string; 
   return {local, jid: `${local}@${server.domain}`, password}
 }
 
-const exists = async (local: string) => (await prosodyUsers(server, local)).includes(`${local}@${server.domain}`)
+const exists = async (local: string) =>
+  (await prosodyUsers(server, local)).includes(`${local}@${server.domain}`)
 
 describe('on a terminal (pty)', () => {
   it('asks for the admin password when there is no password source, hides it, and logs in', async () => {
@@ -68,7 +69,10 @@ describe('on a terminal (pty)', () => {
   it('command run asks for a required password field hidden (change-user-password)', async () => {
     const a = await newAccount('uxchpw')
     const fresh = `new-${a.local}-Pw9`
-    const t = spawnPty(['command', 'run', CHPW, '--field', `accountjid=${a.jid}`], {env: serverEnv(server), stdoutFile: outFile()})
+    const t = spawnPty(['command', 'run', CHPW, '--field', `accountjid=${a.jid}`], {
+      env: serverEnv(server),
+      stdoutFile: outFile(),
+    })
     await t.waitFor(/password for this account/i)
     await t.typeSlowly(fresh, 5)
     t.type('\r')
@@ -144,9 +148,16 @@ describe('on a terminal (pty)', () => {
   it('a bulk create shows a progress line with a rate, then the summary', async () => {
     const prefix = uniqueUser('uxprog')
     const file = join(ptyScratch, `${prefix}.txt`)
-    writeFileSync(file, Array.from({length: 300}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') + '\n')
+    writeFileSync(
+      file,
+      Array.from({length: 300}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') +
+        '\n',
+    )
     const out = outFile()
-    const r = await runPty(['account', 'create', '--from-file', file, '--concurrency', '8'], {env: serverEnv(server), stdoutFile: out})
+    const r = await runPty(['account', 'create', '--from-file', file, '--concurrency', '8'], {
+      env: serverEnv(server),
+      stdoutFile: out,
+    })
     expect(r.exitCode, r.screen).toBe(0)
     expect(r.raw).toMatch(/\r[^\n]*\d+ \d+\/s/) // redrawn in place: count and rate
     expect(r.screen).toMatch(/created 300, skipped 0, failed 0/)
@@ -159,10 +170,20 @@ describe('on a terminal (pty)', () => {
     const jids = Array.from({length: 300}, (_, i) => `${prefix}n${i}@${server.domain}`)
     const create = join(ptyScratch, `${prefix}-new.txt`)
     writeFileSync(create, `${jids.map((j) => `${j},pw-${prefix}`).join('\n')}\n`)
-    expect((await runPty(['account', 'create', '--from-file', create, '--concurrency', '16'], {env: serverEnv(server), stdoutFile: outFile()})).exitCode).toBe(0)
+    expect(
+      (
+        await runPty(['account', 'create', '--from-file', create, '--concurrency', '16'], {
+          env: serverEnv(server),
+          stdoutFile: outFile(),
+        })
+      ).exitCode,
+    ).toBe(0)
     const leavers = join(ptyScratch, `${prefix}.txt`)
     writeFileSync(leavers, `${jids.join('\n')}\n`)
-    const del = await runPty(['account', 'delete', '--from-file', leavers, '--yes', '--concurrency', '8'], {env: serverEnv(server), stdoutFile: outFile()})
+    const del = await runPty(['account', 'delete', '--from-file', leavers, '--yes', '--concurrency', '8'], {
+      env: serverEnv(server),
+      stdoutFile: outFile(),
+    })
     expect(del.exitCode, del.screen).toBe(0)
     expect(del.raw).toMatch(/\rdeleting [^\n]*\d+ \d+\/s/)
     expect(del.screen).toMatch(/deleted 300, not found 0/)
@@ -171,23 +192,38 @@ describe('on a terminal (pty)', () => {
     const addresses = join(ptyScratch, `${prefix}-ips.txt`)
     const ips = Array.from({length: 1200}, (_, i) => `100.65.${i >> 8}.${i & 255}`)
     writeFileSync(addresses, `${ips.join('\n')}\n`)
-    const block = await runPty(['block-ip', '--from-file', addresses, '--concurrency', '1'], {env: serverEnv(server), stdoutFile: outFile()})
+    const block = await runPty(['block-ip', '--from-file', addresses, '--concurrency', '1'], {
+      env: serverEnv(server),
+      stdoutFile: outFile(),
+    })
     expect(block.exitCode, block.screen).toBe(0)
     expect(block.raw).toMatch(/\rblocking [^\n]*\d+ \d+\/s/)
     expect(block.screen).toMatch(/blocked 1200, failed 0/)
-    expect((await runPty(['block-ip', 'remove', '--from-file', addresses, '--quiet'], {env: serverEnv(server)})).exitCode).toBe(0)
+    expect(
+      (await runPty(['block-ip', 'remove', '--from-file', addresses, '--quiet'], {env: serverEnv(server)}))
+        .exitCode,
+    ).toBe(0)
   })
 
   it('Ctrl-C during a bulk create: in-flight ones finish, the summary (on its own line) says what was done, exit 2', async () => {
     const prefix = uniqueUser('uxprogint')
     const file = join(ptyScratch, `${prefix}.txt`)
-    writeFileSync(file, Array.from({length: 1500}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') + '\n')
-    const t = spawnPty(['account', 'create', '--from-file', file, '--concurrency', '4'], {env: serverEnv(server), stdoutFile: outFile()})
+    writeFileSync(
+      file,
+      Array.from({length: 1500}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') +
+        '\n',
+    )
+    const t = spawnPty(['account', 'create', '--from-file', file, '--concurrency', '4'], {
+      env: serverEnv(server),
+      stdoutFile: outFile(),
+    })
     await t.waitFor(/creating \d{3,} \d+\/s/) // at least 100 done
     t.type('\u0003')
     const r = await t.exited
     expect(r.exitCode, r.screen).toBe(2)
-    const m = /\ncreated (\d+), skipped 0, failed 0, not attempted (\d+) \(stopped: interrupted\)/.exec(r.screen)
+    const m = /\ncreated (\d+), skipped 0, failed 0, not attempted (\d+) \(stopped: interrupted\)/.exec(
+      r.screen,
+    )
     expect(m, r.screen.slice(-500)).not.toBeNull()
     const [created, notAttempted] = [Number(m![1]), Number(m![2])]
     expect(created + notAttempted).toBe(1500)
@@ -205,11 +241,20 @@ describe('on a terminal (pty)', () => {
   ] as const)('the progress line still shows with %s', async (how, env, extra) => {
     const prefix = uniqueUser('uxprognc')
     const file = join(ptyScratch, `${prefix}.txt`)
-    writeFileSync(file, Array.from({length: 150}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') + '\n')
-    const r = await runPty(['account', 'create', '--from-file', file, '--concurrency', '2', ...extra], {env: {...serverEnv(server), ...env}, stdoutFile: outFile()})
+    writeFileSync(
+      file,
+      Array.from({length: 150}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') +
+        '\n',
+    )
+    const r = await runPty(['account', 'create', '--from-file', file, '--concurrency', '2', ...extra], {
+      env: {...serverEnv(server), ...env},
+      stdoutFile: outFile(),
+    })
     expect(r.exitCode, r.screen).toBe(0)
     expect(r.screen).toMatch(/created 150, skipped 0, failed 0/)
-    expect(r.raw, `${how}: no progress line; the terminal showed ${JSON.stringify(r.raw)}`).toMatch(/\d+ \d+\/s/)
+    expect(r.raw, `${how}: no progress line; the terminal showed ${JSON.stringify(r.raw)}`).toMatch(
+      /\d+ \d+\/s/,
+    )
     expect(hasEscapes(r.raw.replace(/\u001b\[K/g, '')), `${how}: colour escapes`).toBe(false)
   })
 
@@ -255,7 +300,11 @@ describe('on a terminal (pty)', () => {
   it('stdin a terminal but stderr redirected: no prompt (nobody would see it), --yes demanded', async () => {
     const a = await newAccount('uxerrredir')
     const errFile = join(ptyScratch, `stderr-${++files}`)
-    const r = await runPty(['account', 'delete', a.jid], {env: serverEnv(server), stderrFile: errFile, timeout: 20_000})
+    const r = await runPty(['account', 'delete', a.jid], {
+      env: serverEnv(server),
+      stderrFile: errFile,
+      timeout: 20_000,
+    })
     expect(r.exitCode).toBe(64)
     expect(readFileSync(errFile, 'utf8')).toMatch(/--yes/)
     expect(await exists(a.local)).toBe(true)
@@ -284,12 +333,18 @@ describe('on a terminal with CI set, or --no-input: never a prompt', () => {
 
   it('account delete without --yes: exit 64 naming --yes, nothing deleted', async () => {
     const a = await newAccount('uxci')
-    const r = await runPty(['account', 'delete', a.jid], {env: {...serverEnv(server), ...ci}, timeout: 20_000})
+    const r = await runPty(['account', 'delete', a.jid], {
+      env: {...serverEnv(server), ...ci},
+      timeout: 20_000,
+    })
     expect(r.exitCode, r.screen).toBe(64)
     expect(r.screen).toMatch(/--yes/)
     expect(r.screen).not.toMatch(/Really/)
     expect(await exists(a.local)).toBe(true)
-    const n = await runPty(['account', 'delete', a.jid, '--no-input'], {env: serverEnv(server), timeout: 20_000})
+    const n = await runPty(['account', 'delete', a.jid, '--no-input'], {
+      env: serverEnv(server),
+      timeout: 20_000,
+    })
     expect(n.exitCode, n.screen).toBe(64)
     expect(n.screen).toMatch(/--yes/)
     expect(await exists(a.local)).toBe(true)
@@ -298,7 +353,11 @@ describe('on a terminal with CI set, or --no-input: never a prompt', () => {
   it('account create with one JID: no password prompt, a generated password on stdout', async () => {
     const local = uniqueUser('uxcigen')
     const out = outFile()
-    const r = await runPty(['account', 'create', `${local}@${server.domain}`], {env: {...serverEnv(server), ...ci}, stdoutFile: out, timeout: 20_000})
+    const r = await runPty(['account', 'create', `${local}@${server.domain}`], {
+      env: {...serverEnv(server), ...ci},
+      stdoutFile: out,
+      timeout: 20_000,
+    })
     expect(r.exitCode, r.screen).toBe(0)
     expect(r.screen).not.toMatch(/Password for/)
     const generated = readFileSync(out, 'utf8').trim().split(/\s+/).pop()!

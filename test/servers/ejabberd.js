@@ -3,39 +3,52 @@
 //     INSTALLUSER is emptied so that it runs as the current user (root included);
 //   - 26.07: trixie-backports inside the debootstrap chroot built by install.sh, run as the
 //     chroot's ejabberd user with the stock ejabberdctl.
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { acquireSharedPki } from './pki.js';
+import {spawn} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {randomBytes} from 'node:crypto'
+import {acquireSharedPki} from './pki.js'
 import {
-  LOOPBACK, freePorts, keepServers, makeTempDir, pidAlive, randomHex, randomPassword,
-  registerLive, removeDir, run, tail, unregisterLive, waitFor, waitPidGone, xmppAnswers,
-} from './util.js';
+  LOOPBACK,
+  freePorts,
+  keepServers,
+  makeTempDir,
+  pidAlive,
+  randomHex,
+  randomPassword,
+  registerLive,
+  removeDir,
+  run,
+  tail,
+  unregisterLive,
+  waitFor,
+  waitPidGone,
+  xmppAnswers,
+} from './util.js'
 
 /** @typedef {import('./harness.js').StartOptions} StartOptions */
 /** @typedef {import('./harness.js').RunningServer} RunningServer */
 
-const DOMAIN = 'localhost';
-const UPLOAD_DOMAIN = `upload.${DOMAIN}`;
-const HOST_EJABBERDCTL = '/usr/sbin/ejabberdctl';
-const CTL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+const DOMAIN = 'localhost'
+const UPLOAD_DOMAIN = `upload.${DOMAIN}`
+const HOST_EJABBERDCTL = '/usr/sbin/ejabberdctl'
+const CTL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 /** Cache dir of install.sh. */
 export function testCacheDir() {
-  return process.env.XMPPADM_TEST_CACHE || '/var/cache/xmppadm-test';
+  return process.env.XMPPADM_TEST_CACHE || '/var/cache/xmppadm-test'
 }
 /** Root of the ejabberd 26.07 chroot. */
 export function ejabberd26Root() {
-  return path.join(testCacheDir(), 'ejabberd-26.07');
+  return path.join(testCacheDir(), 'ejabberd-26.07')
 }
-const CHROOT_MARKER = '.xmppadm-chroot-ready';
+const CHROOT_MARKER = '.xmppadm-chroot-ready'
 
 /**
  * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string, uploadDir: string}} o
  */
 function ejabberdYml(o) {
-  const adhocApi = o.version >= 26;
+  const adhocApi = o.version >= 26
   return `### Written by xmppadm's test harness (test/servers/ejabberd.js). Loopback only.
 hosts:
   - ${DOMAIN}
@@ -131,11 +144,15 @@ api_permissions:
       - "*"
       - "!stop"
       - "!start"
-${adhocApi ? `  "adhoc commands":
+${
+  adhocApi
+    ? `  "adhoc commands":
     from: mod_adhoc_api
     who: admin
     what: "*"
-` : ''}
+`
+    : ''
+}
 shaper:
   normal:
     rate: 3000
@@ -192,7 +209,7 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
     search: false
   mod_version:
     show_os: false
-`;
+`
 }
 
 /** @param {{node: string, distPort: number, pidFile: string}} o */
@@ -204,7 +221,7 @@ ERL_DIST_PORT=${o.distPort}
 ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -kernel inet_dist_use_interface {127,0,0,1}"
 EJABBERD_PID_PATH=${o.pidFile}
 EJABBERD_BYPASS_WARNINGS=true
-`;
+`
 }
 
 /**
@@ -224,63 +241,93 @@ function flavor24() {
     throw new Error(
       `ejabberd 24.12 is not installed (${HOST_EJABBERDCTL} missing): run \`npm run setup\` ` +
         '(as root: it runs test/servers/install.sh)',
-    );
+    )
   }
-  const dir = makeTempDir('xmppadm-ejabberd24');
-  const ctl = path.join(dir, 'ejabberdctl');
-  const src = fs.readFileSync(HOST_EJABBERDCTL, 'utf8');
-  const patched = src.replace(/^INSTALLUSER=.*$/m, 'INSTALLUSER=');
+  const dir = makeTempDir('xmppadm-ejabberd24')
+  const ctl = path.join(dir, 'ejabberdctl')
+  const src = fs.readFileSync(HOST_EJABBERDCTL, 'utf8')
+  const patched = src.replace(/^INSTALLUSER=.*$/m, 'INSTALLUSER=')
   if (patched === src && !/^INSTALLUSER=$/m.test(src)) {
-    throw new Error(`${HOST_EJABBERDCTL} has no INSTALLUSER= line to patch`);
+    throw new Error(`${HOST_EJABBERDCTL} has no INSTALLUSER= line to patch`)
   }
-  fs.writeFileSync(ctl, patched, { mode: 0o755 });
+  fs.writeFileSync(ctl, patched, {mode: 0o755})
   return {
     kind: 'ejabberd-24.12',
     version: 24,
     hostDir: dir,
     innerDir: dir,
     ctlArgv: [
-      '/usr/bin/env', '-i', `HOME=${dir}/home`, `PATH=${CTL_PATH}`, 'LANG=C.UTF-8',
-      ctl, '--config-dir', `${dir}/etc`, '--spool', `${dir}/spool`, '--logs', `${dir}/logs`,
+      '/usr/bin/env',
+      '-i',
+      `HOME=${dir}/home`,
+      `PATH=${CTL_PATH}`,
+      'LANG=C.UTF-8',
+      ctl,
+      '--config-dir',
+      `${dir}/etc`,
+      '--spool',
+      `${dir}/spool`,
+      '--logs',
+      `${dir}/logs`,
     ],
     owner: null,
     chroot: null,
-  };
+  }
 }
 
 /** @returns {Flavor} */
 function flavor26() {
-  const root = ejabberd26Root();
-  if (!fs.existsSync(path.join(root, CHROOT_MARKER)) || !fs.existsSync(path.join(root, 'usr/sbin/ejabberdctl'))) {
+  const root = ejabberd26Root()
+  if (
+    !fs.existsSync(path.join(root, CHROOT_MARKER)) ||
+    !fs.existsSync(path.join(root, 'usr/sbin/ejabberdctl'))
+  ) {
     const how = process.env.CI
       ? 'The CI job must run `sudo bash test/servers/install.sh` (or `npm run setup`) before the tests.'
-      : 'Run `npm run setup` (as root; it runs test/servers/install.sh, ~35 s the first time).';
-    throw new Error(`ejabberd 26.07 chroot not found at ${root} (no ${CHROOT_MARKER} marker). ${how}`);
+      : 'Run `npm run setup` (as root; it runs test/servers/install.sh, ~35 s the first time).'
+    throw new Error(`ejabberd 26.07 chroot not found at ${root} (no ${CHROOT_MARKER} marker). ${how}`)
   }
   if (process.getuid?.() !== 0) {
-    throw new Error('ejabberd 26.07 runs in a chroot: the test harness must run as root');
+    throw new Error('ejabberd 26.07 runs in a chroot: the test harness must run as root')
   }
-  const pw = fs.readFileSync(path.join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith('ejabberd:'));
-  if (!pw) throw new Error(`no ejabberd user in ${root}/etc/passwd: rebuild with XMPPADM_REBUILD_CHROOT=1 bash test/servers/install.sh`);
-  const [, , uid, gid] = pw.split(':');
-  const name = `xmppadm-${randomHex(6)}`;
-  const innerDir = `/srv/${name}`;
-  const hostDir = path.join(root, 'srv', name);
-  fs.mkdirSync(hostDir, { mode: 0o750 });
+  const pw = fs
+    .readFileSync(path.join(root, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('ejabberd:'))
+  if (!pw)
+    throw new Error(
+      `no ejabberd user in ${root}/etc/passwd: rebuild with XMPPADM_REBUILD_CHROOT=1 bash test/servers/install.sh`,
+    )
+  const [, , uid, gid] = pw.split(':')
+  const name = `xmppadm-${randomHex(6)}`
+  const innerDir = `/srv/${name}`
+  const hostDir = path.join(root, 'srv', name)
+  fs.mkdirSync(hostDir, {mode: 0o750})
   return {
     kind: 'ejabberd-26.07',
     version: 26,
     hostDir,
     innerDir,
     ctlArgv: [
-      'chroot', `--userspec=${uid}:${gid}`, root,
-      '/usr/bin/env', '-i', `HOME=${innerDir}/home`, `PATH=${CTL_PATH}`, 'LANG=C.UTF-8',
-      '/usr/sbin/ejabberdctl', '--config-dir', `${innerDir}/etc`, '--spool', `${innerDir}/spool`,
-      '--logs', `${innerDir}/logs`,
+      'chroot',
+      `--userspec=${uid}:${gid}`,
+      root,
+      '/usr/bin/env',
+      '-i',
+      `HOME=${innerDir}/home`,
+      `PATH=${CTL_PATH}`,
+      'LANG=C.UTF-8',
+      '/usr/sbin/ejabberdctl',
+      '--config-dir',
+      `${innerDir}/etc`,
+      '--spool',
+      `${innerDir}/spool`,
+      '--logs',
+      `${innerDir}/logs`,
     ],
-    owner: { uid: Number(uid), gid: Number(gid) },
+    owner: {uid: Number(uid), gid: Number(gid)},
     chroot: root,
-  };
+  }
 }
 
 class PortInUse extends Error {}
@@ -293,9 +340,9 @@ class PortInUse extends Error {}
 async function startEjabberd(makeFlavor, opts) {
   for (let i = 1; ; i++) {
     try {
-      return await startOnce(makeFlavor, opts);
+      return await startOnce(makeFlavor, opts)
     } catch (err) {
-      if (i >= 3 || !(err instanceof PortInUse)) throw err;
+      if (i >= 3 || !(err instanceof PortInUse)) throw err
     }
   }
 }
@@ -306,144 +353,172 @@ async function startEjabberd(makeFlavor, opts) {
  * @returns {Promise<RunningServer>}
  */
 async function startOnce(makeFlavor, opts) {
-  const t0 = Date.now();
-  const fl = makeFlavor();
-  const { hostDir, innerDir } = fl;
-  const H = (/** @type {string} */ p) => path.join(hostDir, p);
-  const I = (/** @type {string} */ p) => path.posix.join(innerDir, p);
+  const t0 = Date.now()
+  const fl = makeFlavor()
+  const {hostDir, innerDir} = fl
+  const H = (/** @type {string} */ p) => path.join(hostDir, p)
+  const I = (/** @type {string} */ p) => path.posix.join(innerDir, p)
 
   /** @type {Awaited<ReturnType<typeof acquireSharedPki>> | null} */
-  let shared = null;
+  let shared = null
   /** @type {number | null} */
-  let vmPid = null;
+  let vmPid = null
   /** @type {Promise<void> | null} */
-  let stopping = null;
+  let stopping = null
   const inst = {
     name: `${fl.kind} ${hostDir}`,
     pids: () => (vmPid ? [vmPid] : readPid()),
     dirs: [hostDir],
     stop: () => (stopping ??= doStop()),
-  };
-  const pidFileHost = H('run/ejabberd.pid');
+  }
+  const pidFileHost = H('run/ejabberd.pid')
   const readPid = () => {
     try {
-      const n = Number(fs.readFileSync(pidFileHost, 'utf8').trim());
-      return n > 0 ? [n] : [];
+      const n = Number(fs.readFileSync(pidFileHost, 'utf8').trim())
+      return n > 0 ? [n] : []
     } catch {
-      return [];
+      return []
     }
-  };
-  const ctl = (/** @type {string[]} */ args, timeoutMs = 60000) =>
-    run(fl.ctlArgv[0], [...fl.ctlArgv.slice(1), ...args], { timeoutMs, cwd: '/' });
-  async function doStop() {
-    const pids = vmPid ? [vmPid] : readPid();
-    if (pids.some(pidAlive)) {
-      await ctl(['stop'], 30000).catch(() => {});
-      await Promise.all(pids.map((p) => waitPidGone(p, 15000)));
-    }
-    unregisterLive(inst);
-    if (!keepServers()) removeDir(hostDir);
-    shared?.release();
   }
-  registerLive(inst);
+  const ctl = (/** @type {string[]} */ args, timeoutMs = 60000) =>
+    run(fl.ctlArgv[0], [...fl.ctlArgv.slice(1), ...args], {timeoutMs, cwd: '/'})
+  async function doStop() {
+    const pids = vmPid ? [vmPid] : readPid()
+    if (pids.some(pidAlive)) {
+      await ctl(['stop'], 30000).catch(() => {})
+      await Promise.all(pids.map((p) => waitPidGone(p, 15000)))
+    }
+    unregisterLive(inst)
+    if (!keepServers()) removeDir(hostDir)
+    shared?.release()
+  }
+  registerLive(inst)
 
-  const logFile = H('logs/ejabberd.log');
-  const startLog = H('logs/ctl-start.log');
+  const logFile = H('logs/ejabberd.log')
+  const startLog = H('logs/ctl-start.log')
   const logs = () =>
     ['logs/ejabberd.log', 'logs/error.log', 'logs/crash.log', 'logs/ctl-start.log']
       .map((f) => {
-        const t = tail(H(f), 30);
-        return t ? `--- ${H(f)}:\n${t}` : '';
+        const t = tail(H(f), 30)
+        return t ? `--- ${H(f)}:\n${t}` : ''
       })
       .filter(Boolean)
-      .join('\n');
-  const portClash = () => /eaddrinuse|address already in use|already in use/i.test(logs());
+      .join('\n')
+  const portClash = () => /eaddrinuse|address already in use|already in use/i.test(logs())
 
   try {
-    let pki = opts.pki;
+    let pki = opts.pki
     if (!pki) {
-      shared = await acquireSharedPki();
-      pki = shared.pki;
-      inst.dirs.push(pki.dir);
+      shared = await acquireSharedPki()
+      pki = shared.pki
+      inst.dirs.push(pki.dir)
     }
-    const [c2sPort, httpPort, distPort] = await freePorts(3);
-    for (const d of ['etc', 'spool', 'logs', 'run', 'home', 'upload']) fs.mkdirSync(H(d), { mode: 0o750 });
-    fs.copyFileSync(pki.bundleFile, H('etc/cert.pem'));
-    fs.chmodSync(H('etc/cert.pem'), 0o600);
-    fs.copyFileSync(pki.caFile, H('etc/ca.pem'));
+    const [c2sPort, httpPort, distPort] = await freePorts(3)
+    for (const d of ['etc', 'spool', 'logs', 'run', 'home', 'upload']) fs.mkdirSync(H(d), {mode: 0o750})
+    fs.copyFileSync(pki.bundleFile, H('etc/cert.pem'))
+    fs.chmodSync(H('etc/cert.pem'), 0o600)
+    fs.copyFileSync(pki.caFile, H('etc/ca.pem'))
     fs.writeFileSync(
       H('etc/ejabberd.yml'),
       ejabberdYml({
-        version: fl.version, c2sPort, httpPort, certFile: I('etc/cert.pem'), caFile: I('etc/ca.pem'), uploadDir: I('upload'),
+        version: fl.version,
+        c2sPort,
+        httpPort,
+        certFile: I('etc/cert.pem'),
+        caFile: I('etc/ca.pem'),
+        uploadDir: I('upload'),
       }),
-    );
-    const node = `xmppadm${fl.version}_${randomHex(5)}@localhost`;
-    fs.writeFileSync(H('etc/ejabberdctl.cfg'), ejabberdctlCfg({ node, distPort, pidFile: I('run/ejabberd.pid') }));
+    )
+    const node = `xmppadm${fl.version}_${randomHex(5)}@localhost`
+    fs.writeFileSync(
+      H('etc/ejabberdctl.cfg'),
+      ejabberdctlCfg({node, distPort, pidFile: I('run/ejabberd.pid')}),
+    )
     // Erlang resolver config (ejabberdctl points ERL_INETRC here; without it every call prints an error report)
-    fs.writeFileSync(H('etc/inetrc'), '{lookup, [file, native]}.\n{host, {127,0,0,1}, ["localhost"]}.\n');
+    fs.writeFileSync(H('etc/inetrc'), '{lookup, [file, native]}.\n{host, {127,0,0,1}, ["localhost"]}.\n')
     // Our own Erlang cookie (the server and every ctl call read it from $HOME).
-    const cookie = randomBytes(15).toString('hex').toUpperCase();
-    fs.writeFileSync(H('home/.erlang.cookie'), cookie, { mode: 0o400 });
-    if (fl.owner) chownTree(hostDir, fl.owner.uid, fl.owner.gid);
+    const cookie = randomBytes(15).toString('hex').toUpperCase()
+    fs.writeFileSync(H('home/.erlang.cookie'), cookie, {mode: 0o400})
+    if (fl.owner) chownTree(hostDir, fl.owner.uid, fl.owner.gid)
 
     // `ejabberdctl start` detaches the VM, which keeps the stderr it got open: give it a file.
-    const out = fs.openSync(startLog, 'a');
-    if (fl.owner) fs.fchownSync(out, fl.owner.uid, fl.owner.gid);
-    const starter = spawn(fl.ctlArgv[0], [...fl.ctlArgv.slice(1), 'start'], { stdio: ['ignore', out, out], cwd: '/' });
-    fs.closeSync(out);
+    const out = fs.openSync(startLog, 'a')
+    if (fl.owner) fs.fchownSync(out, fl.owner.uid, fl.owner.gid)
+    const starter = spawn(fl.ctlArgv[0], [...fl.ctlArgv.slice(1), 'start'], {
+      stdio: ['ignore', out, out],
+      cwd: '/',
+    })
+    fs.closeSync(out)
     const startCode = await new Promise((resolve) => {
-      starter.once('exit', (code) => resolve(code));
-      starter.once('error', (e) => resolve(e.message));
-    });
-    if (startCode !== 0) throw new Error(`ejabberdctl start failed (${startCode})`);
+      starter.once('exit', (code) => resolve(code))
+      starter.once('error', (e) => resolve(e.message))
+    })
+    if (startCode !== 0) throw new Error(`ejabberdctl start failed (${startCode})`)
 
     const failed = () => {
-      const pids = readPid();
-      if (pids.length && !pids.some(pidAlive)) return 'the ejabberd VM exited';
-      if (portClash()) return 'a port is already in use';
-      if (/Failed to start ejabberd application|Invalid value of option|init terminating in do_boot/i.test(logs()))
-        return 'ejabberd failed to start';
-      return null;
-    };
-    const timeoutMs = opts.startTimeoutMs ?? 60000;
+      const pids = readPid()
+      if (pids.length && !pids.some(pidAlive)) return 'the ejabberd VM exited'
+      if (portClash()) return 'a port is already in use'
+      if (
+        /Failed to start ejabberd application|Invalid value of option|init terminating in do_boot/i.test(
+          logs(),
+        )
+      )
+        return 'ejabberd failed to start'
+      return null
+    }
+    const timeoutMs = opts.startTimeoutMs ?? 60000
     const debug = (/** @type {string} */ m) =>
-      process.env.XMPPADM_HARNESS_DEBUG && console.error(`[harness] ${fl.kind}: ${m} at ${Date.now() - t0} ms`);
+      process.env.XMPPADM_HARNESS_DEBUG &&
+      console.error(`[harness] ${fl.kind}: ${m} at ${Date.now() - t0} ms`)
     // Ready = c2s answers a stream header AND `ejabberdctl status` exits 0. Both are polled at the
     // same time (status from when the VM has written its pid file) to overlap the ctl VM boots.
     /** @type {string | null} */
-    let abandon = null;
-    const failedOr = () => abandon ?? failed();
-    const c2sReady = waitFor(`${fl.kind} c2s on ${LOOPBACK}:${c2sPort}`, () => xmppAnswers(c2sPort, DOMAIN, 1000), {
-      timeoutMs, intervalMs: 50, failed: failedOr,
-    }).then(() => debug('c2s answers'));
+    let abandon = null
+    const failedOr = () => abandon ?? failed()
+    const c2sReady = waitFor(
+      `${fl.kind} c2s on ${LOOPBACK}:${c2sPort}`,
+      () => xmppAnswers(c2sPort, DOMAIN, 1000),
+      {
+        timeoutMs,
+        intervalMs: 50,
+        failed: failedOr,
+      },
+    ).then(() => debug('c2s answers'))
     const statusReady = waitFor(`${fl.kind} VM pid file`, async () => readPid().length > 0, {
-      timeoutMs, intervalMs: 50, failed: failedOr,
+      timeoutMs,
+      intervalMs: 50,
+      failed: failedOr,
     })
       .then(() =>
         waitFor(`${fl.kind} \`ejabberdctl status\``, async () => (await ctl(['status'], 30000)).code === 0, {
-          timeoutMs, intervalMs: 100, failed: failedOr,
+          timeoutMs,
+          intervalMs: 100,
+          failed: failedOr,
         }),
       )
-      .then(() => debug('status ok'));
+      .then(() => debug('status ok'))
     try {
-      await Promise.all([c2sReady, statusReady]);
+      await Promise.all([c2sReady, statusReady])
     } catch (err) {
-      abandon = 'abandoned';
-      await Promise.allSettled([c2sReady, statusReady]);
-      throw err;
+      abandon = 'abandoned'
+      await Promise.allSettled([c2sReady, statusReady])
+      throw err
     }
-    vmPid = readPid()[0] ?? null;
-    if (!vmPid) throw new Error(`no pid in ${pidFileHost}`);
+    vmPid = readPid()[0] ?? null
+    if (!vmPid) throw new Error(`no pid in ${pidFileHost}`)
 
     const register = async (/** @type {string} */ localpart, /** @type {string} */ password) => {
-      const r = await ctl(['register', localpart, DOMAIN, password], 60000);
+      const r = await ctl(['register', localpart, DOMAIN, password], 60000)
       if (r.code !== 0) {
-        throw new Error(`ejabberdctl register ${localpart}@${DOMAIN} failed (exit ${r.code}): ${(r.stdout + r.stderr).trim()}`);
+        throw new Error(
+          `ejabberdctl register ${localpart}@${DOMAIN} failed (exit ${r.code}): ${(r.stdout + r.stderr).trim()}`,
+        )
       }
-    };
-    const admin = { jid: `admin@${DOMAIN}`, password: randomPassword() };
-    const user = { jid: `user@${DOMAIN}`, password: randomPassword() };
-    await Promise.all([register('admin', admin.password), register('user', user.password)]);
+    }
+    const admin = {jid: `admin@${DOMAIN}`, password: randomPassword()}
+    const user = {jid: `user@${DOMAIN}`, password: randomPassword()}
+    await Promise.all([register('admin', admin.password), register('user', user.password)])
 
     return {
       kind: fl.kind,
@@ -464,16 +539,16 @@ async function startOnce(makeFlavor, opts) {
       distPort,
       chroot: fl.chroot ?? undefined,
       innerDir: fl.chroot ? innerDir : undefined,
-      control: { argv: fl.ctlArgv },
+      control: {argv: fl.ctlArgv},
       startMs: Date.now() - t0,
       register,
       stop: inst.stop,
-    };
+    }
   } catch (err) {
-    const clash = portClash();
-    const msg = `${/** @type {Error} */ (err).message}\n${logs()}`;
-    await inst.stop().catch(() => {});
-    throw clash ? new PortInUse(msg) : new Error(msg);
+    const clash = portClash()
+    const msg = `${/** @type {Error} */ (err).message}\n${logs()}`
+    await inst.stop().catch(() => {})
+    throw clash ? new PortInUse(msg) : new Error(msg)
   }
 }
 
@@ -483,11 +558,11 @@ async function startOnce(makeFlavor, opts) {
  * @param {number} gid
  */
 function chownTree(dir, uid, gid) {
-  fs.chownSync(dir, uid, gid);
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) chownTree(p, uid, gid);
-    else fs.lchownSync(p, uid, gid);
+  fs.chownSync(dir, uid, gid)
+  for (const e of fs.readdirSync(dir, {withFileTypes: true})) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) chownTree(p, uid, gid)
+    else fs.lchownSync(p, uid, gid)
   }
 }
 
@@ -496,7 +571,7 @@ function chownTree(dir, uid, gid) {
  * @param {StartOptions} [opts]
  */
 export function startEjabberd24(opts = {}) {
-  return startEjabberd(flavor24, opts);
+  return startEjabberd(flavor24, opts)
 }
 
 /**
@@ -504,6 +579,5 @@ export function startEjabberd24(opts = {}) {
  * @param {StartOptions} [opts]
  */
 export function startEjabberd26(opts = {}) {
-  return startEjabberd(flavor26, opts);
+  return startEjabberd(flavor26, opts)
 }
-

@@ -1,42 +1,42 @@
 // Types for harness.js.
-import type { ServerDescriptor } from './servers.js';
-export type { ServerDescriptor, ServerKind, Account, Servers } from './servers.js';
+import type {ServerDescriptor} from './servers.js'
+export type {ServerDescriptor, ServerKind, Account, Servers} from './servers.js'
 
 export interface Pki {
-  dir: string;
-  caFile: string;
-  otherCaFile: string;
-  certFile: string;
-  keyFile: string;
-  bundleFile: string;
+  dir: string
+  caFile: string
+  otherCaFile: string
+  certFile: string
+  keyFile: string
+  bundleFile: string
 }
 
 export interface StartOptions {
   /** use this PKI instead of the per-run shared one */
-  pki?: Pki;
+  pki?: Pki
   /** default 30 s (Prosody) / 60 s (ejabberd) */
-  startTimeoutMs?: number;
+  startTimeoutMs?: number
   /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm.lua exists) */
-  xmppadmModule?: boolean;
+  xmppadmModule?: boolean
   /** Prosody: Lua appended to the global section of the config */
-  prosodyExtraConfig?: string;
+  prosodyExtraConfig?: string
   /** Prosody: plugin_paths entry (default <repo>/server/prosody) */
-  prosodyPluginDir?: string;
+  prosodyPluginDir?: string
 }
 
 export interface RunningServer extends ServerDescriptor {
-  register(localpart: string, password: string): Promise<void>;
-  stop(): Promise<void>;
+  register(localpart: string, password: string): Promise<void>
+  stop(): Promise<void>
 }
 
-export declare function startProsody(opts?: StartOptions): Promise<RunningServer>;
-export declare function startEjabberd24(opts?: StartOptions): Promise<RunningServer>;
-export declare function startEjabberd26(opts?: StartOptions): Promise<RunningServer>;
+export declare function startProsody(opts?: StartOptions): Promise<RunningServer>
+export declare function startEjabberd24(opts?: StartOptions): Promise<RunningServer>
+export declare function startEjabberd26(opts?: StartOptions): Promise<RunningServer>
 export declare function startAll(
   opts?: StartOptions,
-): Promise<{ prosody: RunningServer; ejabberd24: RunningServer; ejabberd26: RunningServer }>;
-export declare function stopAll(servers?: Record<string, RunningServer> | RunningServer[]): Promise<void>;
-export declare function describe(s: RunningServer): ServerDescriptor;
-export declare function createPki(dir?: string): Promise<Pki>;
-export declare function ejabberd26Root(): string;
-export declare function testCacheDir(): string;
+): Promise<{prosody: RunningServer; ejabberd24: RunningServer; ejabberd26: RunningServer}>
+export declare function stopAll(servers?: Record<string, RunningServer> | RunningServer[]): Promise<void>
+export declare function describe(s: RunningServer): ServerDescriptor
+export declare function createPki(dir?: string): Promise<Pki>
+export declare function ejabberd26Root(): string
+export declare function testCacheDir(): string

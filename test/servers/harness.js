@@ -1,9 +1,9 @@
 // Real-server test harness: private Prosody 13, ejabberd 24.12 and ejabberd 26.07 instances on
 // 127.0.0.1, on free ports picked at run time. See test/servers/README.md.
-import { startProsody } from './prosody.js';
-import { startEjabberd24, startEjabberd26, ejabberd26Root, testCacheDir } from './ejabberd.js';
-import { createPki } from './pki.js';
-import { stopAllLive } from './util.js';
+import {startProsody} from './prosody.js'
+import {startEjabberd24, startEjabberd26, ejabberd26Root, testCacheDir} from './ejabberd.js'
+import {createPki} from './pki.js'
+import {stopAllLive} from './util.js'
 
 /**
  * @typedef {'prosody' | 'ejabberd-24.12' | 'ejabberd-26.07'} ServerKind
@@ -49,7 +49,7 @@ import { stopAllLive } from './util.js';
  * }} RunningServer
  */
 
-export { startProsody, startEjabberd24, startEjabberd26, createPki, ejabberd26Root, testCacheDir };
+export {startProsody, startEjabberd24, startEjabberd26, createPki, ejabberd26Root, testCacheDir}
 
 /**
  * Starts all three servers in parallel (sharing one test PKI).
@@ -58,21 +58,19 @@ export { startProsody, startEjabberd24, startEjabberd26, createPki, ejabberd26Ro
  * @returns {Promise<{prosody: RunningServer, ejabberd24: RunningServer, ejabberd26: RunningServer}>}
  */
 export async function startAll(opts = {}) {
-  const results = await Promise.allSettled([
-    startProsody(opts), startEjabberd24(opts), startEjabberd26(opts),
-  ]);
-  const failures = results.filter((r) => r.status === 'rejected');
+  const results = await Promise.allSettled([startProsody(opts), startEjabberd24(opts), startEjabberd26(opts)])
+  const failures = results.filter((r) => r.status === 'rejected')
   if (failures.length) {
     await Promise.all(
       results.map((r) => (r.status === 'fulfilled' ? r.value.stop().catch(() => {}) : undefined)),
-    );
-    const msgs = failures.map((f) => String(/** @type {PromiseRejectedResult} */ (f).reason?.message ?? f));
-    throw new Error(`starting the test servers failed:\n${msgs.join('\n\n')}`);
+    )
+    const msgs = failures.map((f) => String(/** @type {PromiseRejectedResult} */ (f).reason?.message ?? f))
+    throw new Error(`starting the test servers failed:\n${msgs.join('\n\n')}`)
   }
   const [prosody, ejabberd24, ejabberd26] = results.map(
     (r) => /** @type {PromiseFulfilledResult<RunningServer>} */ (r).value,
-  );
-  return { prosody, ejabberd24, ejabberd26 };
+  )
+  return {prosody, ejabberd24, ejabberd26}
 }
 
 /**
@@ -80,8 +78,8 @@ export async function startAll(opts = {}) {
  * @param {{[k: string]: RunningServer} | RunningServer[]} [servers]
  */
 export async function stopAll(servers) {
-  if (!servers) return stopAllLive();
-  await Promise.all(Object.values(servers).map((s) => s.stop()));
+  if (!servers) return stopAllLive()
+  await Promise.all(Object.values(servers).map((s) => s.stop()))
 }
 
 /**
@@ -90,6 +88,6 @@ export async function stopAll(servers) {
  * @returns {ServerDescriptor}
  */
 export function describe(s) {
-  const { register: _r, stop: _s, ...rest } = s;
-  return JSON.parse(JSON.stringify(rest));
+  const {register: _r, stop: _s, ...rest} = s
+  return JSON.parse(JSON.stringify(rest))
 }

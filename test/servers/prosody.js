@@ -1,33 +1,45 @@
 // A private Prosody 13 instance for tests: own config, data and log in a temp dir, loopback only.
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { acquireSharedPki } from './pki.js';
+import {spawn} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {acquireSharedPki} from './pki.js'
 import {
-  REPO_ROOT, LOOPBACK, freePorts, keepServers, makeTempDir, randomPassword, registerLive,
-  removeDir, runOk, tail, unregisterLive, waitFor, waitPidGone, xmppAnswers,
-} from './util.js';
+  REPO_ROOT,
+  LOOPBACK,
+  freePorts,
+  keepServers,
+  makeTempDir,
+  randomPassword,
+  registerLive,
+  removeDir,
+  runOk,
+  tail,
+  unregisterLive,
+  waitFor,
+  waitPidGone,
+  xmppAnswers,
+} from './util.js'
 
 /** @typedef {import('./harness.js').StartOptions} StartOptions */
 /** @typedef {import('./harness.js').RunningServer} RunningServer */
 
-const DOMAIN = 'localhost';
-const UPLOAD_DOMAIN = 'upload.localhost';
-const PROSODY = process.env.XMPPADM_PROSODY_BIN || 'prosody';
-const PROSODYCTL = process.env.XMPPADM_PROSODYCTL_BIN || 'prosodyctl';
+const DOMAIN = 'localhost'
+const UPLOAD_DOMAIN = 'upload.localhost'
+const PROSODY = process.env.XMPPADM_PROSODY_BIN || 'prosody'
+const PROSODYCTL = process.env.XMPPADM_PROSODYCTL_BIN || 'prosodyctl'
 
 /** Where the project's own Prosody modules live (mod_xmppadm.lua). */
-export const PROSODY_PLUGIN_DIR = path.join(REPO_ROOT, 'server', 'prosody');
+export const PROSODY_PLUGIN_DIR = path.join(REPO_ROOT, 'server', 'prosody')
 
 /** @param {string} dir */
 function xmppadmModulePresent(dir) {
   return (
     fs.existsSync(path.join(dir, 'mod_xmppadm.lua')) ||
     fs.existsSync(path.join(dir, 'mod_xmppadm', 'mod_xmppadm.lua'))
-  );
+  )
 }
 
-const lua = (/** @type {string} */ s) => JSON.stringify(s); // a valid Lua string literal for paths/passwords
+const lua = (/** @type {string} */ s) => JSON.stringify(s) // a valid Lua string literal for paths/passwords
 
 /**
  * @param {{dir: string, c2sPort: number, directTlsPort: number, httpPort: number, certFile: string, keyFile: string,
@@ -35,13 +47,34 @@ const lua = (/** @type {string} */ s) => JSON.stringify(s); // a valid Lua strin
  */
 function configText(o) {
   const modules = [
-    'roster', 'saslauth', 'tls', 'disco', 'private', 'blocklist', 'carbons', 'pep', 'vcard4',
-    'vcard_legacy', 'version', 'uptime', 'time', 'ping', 'lastactivity', 'offline', 'mam',
-    'register', 'admin_adhoc', 'admin_shell', 'announce', 'account_activity', 'cron', 'http',
+    'roster',
+    'saslauth',
+    'tls',
+    'disco',
+    'private',
+    'blocklist',
+    'carbons',
+    'pep',
+    'vcard4',
+    'vcard_legacy',
+    'version',
+    'uptime',
+    'time',
+    'ping',
+    'lastactivity',
+    'offline',
+    'mam',
+    'register',
+    'admin_adhoc',
+    'admin_shell',
+    'announce',
+    'account_activity',
+    'cron',
+    'http',
     // http_file_share runs on the upload.localhost component only (see below): loaded on the
     // VirtualHost too, both would serve the same URL and localhost's slots would not work
-  ];
-  if (o.withXmppadm) modules.push('xmppadm');
+  ]
+  if (o.withXmppadm) modules.push('xmppadm')
   return `-- Written by xmppadm's test harness (test/servers/prosody.js). Loopback only.
 local base = ${lua(o.dir)}
 
@@ -95,7 +128,7 @@ ${o.extraConfig ?? ''}
 VirtualHost "${DOMAIN}"
 
 Component "${UPLOAD_DOMAIN}" "http_file_share"
-`;
+`
 }
 
 /**
@@ -104,32 +137,33 @@ Component "${UPLOAD_DOMAIN}" "http_file_share"
  * @returns {Promise<RunningServer>}
  */
 export async function startProsody(opts = {}) {
-  const attempts = 3;
+  const attempts = 3
   /** @type {StartOptions} */
-  let o = opts;
+  let o = opts
   /** @type {string[]} */
-  let fallbackErrors = [];
+  let fallbackErrors = []
   for (let i = 1; ; i++) {
     try {
-      const server = await startOnce(o);
+      const server = await startOnce(o)
       if (fallbackErrors.length) {
-        server.xmppadmModule = 'failed';
-        server.xmppadmModuleErrors = fallbackErrors;
+        server.xmppadmModule = 'failed'
+        server.xmppadmModuleErrors = fallbackErrors
       }
-      return server;
+      return server
     } catch (err) {
-      if (err instanceof PortInUse && i < attempts) continue;
+      if (err instanceof PortInUse && i < attempts) continue
       // mod_xmppadm is work in progress: if Prosody does not even start with it (auto-detected,
       // not forced), start without it and report it as failed instead of failing every test.
-      const auto = o.xmppadmModule === undefined && xmppadmModulePresent(o.prosodyPluginDir ?? PROSODY_PLUGIN_DIR);
+      const auto =
+        o.xmppadmModule === undefined && xmppadmModulePresent(o.prosodyPluginDir ?? PROSODY_PLUGIN_DIR)
       if (auto && i < attempts) {
-        const msg = /** @type {Error} */ (err).message;
-        fallbackErrors = [`Prosody did not start with mod_xmppadm enabled; started without it. ${msg}`];
-        console.warn(`[xmppadm test harness] ${fallbackErrors[0].split('\n')[0]}`);
-        o = { ...o, xmppadmModule: false };
-        continue;
+        const msg = /** @type {Error} */ (err).message
+        fallbackErrors = [`Prosody did not start with mod_xmppadm enabled; started without it. ${msg}`]
+        console.warn(`[xmppadm test harness] ${fallbackErrors[0].split('\n')[0]}`)
+        o = {...o, xmppadmModule: false}
+        continue
       }
-      throw err;
+      throw err
     }
   }
 }
@@ -141,103 +175,111 @@ class PortInUse extends Error {}
  * @returns {Promise<RunningServer>}
  */
 async function startOnce(opts) {
-  const t0 = Date.now();
-  const dir = makeTempDir('xmppadm-prosody');
-  fs.mkdirSync(path.join(dir, 'data'), { mode: 0o750 });
-  fs.mkdirSync(path.join(dir, 'certs'), { mode: 0o750 }); // (empty) keeps certmanager quiet
-  const shared = opts.pki ? null : await acquireSharedPki();
-  const pki = opts.pki ?? /** @type {NonNullable<typeof shared>} */ (shared).pki;
-  const [c2sPort, httpPort, directTlsPort] = await freePorts(3);
-  const configFile = path.join(dir, 'prosody.cfg.lua');
-  const logFile = path.join(dir, 'prosody.log');
-  const consoleFile = path.join(dir, 'console.log');
-  const pluginDir = opts.prosodyPluginDir ?? PROSODY_PLUGIN_DIR;
-  const withXmppadm = opts.xmppadmModule ?? xmppadmModulePresent(pluginDir);
+  const t0 = Date.now()
+  const dir = makeTempDir('xmppadm-prosody')
+  fs.mkdirSync(path.join(dir, 'data'), {mode: 0o750})
+  fs.mkdirSync(path.join(dir, 'certs'), {mode: 0o750}) // (empty) keeps certmanager quiet
+  const shared = opts.pki ? null : await acquireSharedPki()
+  const pki = opts.pki ?? /** @type {NonNullable<typeof shared>} */ (shared).pki
+  const [c2sPort, httpPort, directTlsPort] = await freePorts(3)
+  const configFile = path.join(dir, 'prosody.cfg.lua')
+  const logFile = path.join(dir, 'prosody.log')
+  const consoleFile = path.join(dir, 'console.log')
+  const pluginDir = opts.prosodyPluginDir ?? PROSODY_PLUGIN_DIR
+  const withXmppadm = opts.xmppadmModule ?? xmppadmModulePresent(pluginDir)
   fs.writeFileSync(
     configFile,
     configText({
-      dir, c2sPort, directTlsPort, httpPort, certFile: pki.certFile, keyFile: pki.keyFile, pluginDir, withXmppadm,
+      dir,
+      c2sPort,
+      directTlsPort,
+      httpPort,
+      certFile: pki.certFile,
+      keyFile: pki.keyFile,
+      pluginDir,
+      withXmppadm,
       extraConfig: opts.prosodyExtraConfig,
     }),
-  );
+  )
 
-  const ctlEnv = { ...process.env };
-  const control = { argv: [PROSODYCTL, '--config', configFile] };
+  const ctlEnv = {...process.env}
+  const control = {argv: [PROSODYCTL, '--config', configFile]}
   const register = async (/** @type {string} */ localpart, /** @type {string} */ password) => {
-    await runOk(`prosodyctl register ${localpart}`, PROSODYCTL,
+    await runOk(
+      `prosodyctl register ${localpart}`,
+      PROSODYCTL,
       ['--config', configFile, 'register', localpart, DOMAIN, password],
-      { env: ctlEnv, timeoutMs: 30000 });
-  };
+      {env: ctlEnv, timeoutMs: 30000},
+    )
+  }
 
-  const admin = { jid: `admin@${DOMAIN}`, password: randomPassword() };
-  const user = { jid: `user@${DOMAIN}`, password: randomPassword() };
+  const admin = {jid: `admin@${DOMAIN}`, password: randomPassword()}
+  const user = {jid: `user@${DOMAIN}`, password: randomPassword()}
   // Accounts can be created before the server runs (internal storage files).
-  const accounts = Promise.all([register('admin', admin.password), register('user', user.password)]);
-  accounts.catch(() => {});
+  const accounts = Promise.all([register('admin', admin.password), register('user', user.password)])
+  accounts.catch(() => {})
 
-  const out = fs.openSync(consoleFile, 'a');
+  const out = fs.openSync(consoleFile, 'a')
   const child = spawn(PROSODY, ['--config', configFile, '-F'], {
-    cwd: dir, stdio: ['ignore', out, out], env: { ...process.env },
-  });
-  fs.closeSync(out);
+    cwd: dir,
+    stdio: ['ignore', out, out],
+    env: {...process.env},
+  })
+  fs.closeSync(out)
   /** @type {string | null} */
-  let exited = null;
+  let exited = null
   const exitPromise = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
-      exited = `prosody exited (${code ?? signal})`;
-      resolve(undefined);
-    });
+      exited = `prosody exited (${code ?? signal})`
+      resolve(undefined)
+    })
     child.once('error', (err) => {
-      exited = `could not run ${PROSODY}: ${err.message}`;
-      resolve(undefined);
-    });
-  });
+      exited = `could not run ${PROSODY}: ${err.message}`
+      resolve(undefined)
+    })
+  })
 
   /** @type {Promise<void> | null} */
-  let stopping = null;
+  let stopping = null
   const inst = {
     name: `prosody ${dir}`,
     pids: () => (exited || !child.pid ? [] : [child.pid]),
     dirs: shared ? [dir, pki.dir] : [dir],
     stop: () => (stopping ??= doStop()),
-  };
+  }
   async function doStop() {
     if (!exited && child.pid) {
-      child.kill('SIGTERM');
-      await Promise.race([exitPromise, waitPidGone(child.pid, 15000)]);
+      child.kill('SIGTERM')
+      await Promise.race([exitPromise, waitPidGone(child.pid, 15000)])
     }
-    unregisterLive(inst);
-    if (!keepServers()) removeDir(dir);
-    shared?.release();
+    unregisterLive(inst)
+    if (!keepServers()) removeDir(dir)
+    shared?.release()
   }
-  registerLive(inst);
+  registerLive(inst)
 
   try {
-    const portClash = () => /Failed to open server port/.test(tail(logFile, 200));
-    await waitFor(
-      `prosody on ${LOOPBACK}:${c2sPort}`,
-      () => xmppAnswers(c2sPort, DOMAIN, 1000),
-      {
-        timeoutMs: opts.startTimeoutMs ?? 30000,
-        failed: () => exited ?? (portClash() ? 'a port is already in use' : null),
-      },
-    );
-    await accounts;
+    const portClash = () => /Failed to open server port/.test(tail(logFile, 200))
+    await waitFor(`prosody on ${LOOPBACK}:${c2sPort}`, () => xmppAnswers(c2sPort, DOMAIN, 1000), {
+      timeoutMs: opts.startTimeoutMs ?? 30000,
+      failed: () => exited ?? (portClash() ? 'a port is already in use' : null),
+    })
+    await accounts
   } catch (err) {
-    const clash = /Failed to open server port/.test(tail(logFile, 200));
-    const detail = `\n--- ${logFile}:\n${tail(logFile)}\n--- ${consoleFile}:\n${tail(consoleFile)}`;
-    await inst.stop().catch(() => {});
-    const msg = `${/** @type {Error} */ (err).message}${detail}`;
-    throw clash ? new PortInUse(msg) : new Error(msg);
+    const clash = /Failed to open server port/.test(tail(logFile, 200))
+    const detail = `\n--- ${logFile}:\n${tail(logFile)}\n--- ${consoleFile}:\n${tail(consoleFile)}`
+    await inst.stop().catch(() => {})
+    const msg = `${/** @type {Error} */ (err).message}${detail}`
+    throw clash ? new PortInUse(msg) : new Error(msg)
   }
 
-  const log = tail(logFile, 400);
+  const log = tail(logFile, 400)
   /** @type {'absent' | 'enabled' | 'failed'} */
-  let xmppadmModule = withXmppadm ? 'enabled' : 'absent';
+  let xmppadmModule = withXmppadm ? 'enabled' : 'absent'
   const modErrors = log
     .split('\n')
-    .filter((l) => /\berror\b/i.test(l) && /mod_xmppadm|'xmppadm'|"xmppadm"|module xmppadm/i.test(l));
-  if (withXmppadm && modErrors.length) xmppadmModule = 'failed';
+    .filter((l) => /\berror\b/i.test(l) && /mod_xmppadm|'xmppadm'|"xmppadm"|module xmppadm/i.test(l))
+  if (withXmppadm && modErrors.length) xmppadmModule = 'failed'
 
   return {
     kind: /** @type {const} */ ('prosody'),
@@ -261,5 +303,5 @@ async function startOnce(opts) {
     startMs: Date.now() - t0,
     register,
     stop: inst.stop,
-  };
+  }
 }

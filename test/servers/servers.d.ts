@@ -1,67 +1,71 @@
 // Types for servers.js (plain JS so that it also runs under bare node).
-export type ServerKind = 'prosody' | 'ejabberd-24.12' | 'ejabberd-26.07';
+export type ServerKind = 'prosody' | 'ejabberd-24.12' | 'ejabberd-26.07'
 
 export interface Account {
-  jid: string;
-  password: string;
+  jid: string
+  password: string
 }
 
 /** JSON-safe description of a running test server (see test/servers/README.md). */
 export interface ServerDescriptor {
-  kind: ServerKind;
-  host: '127.0.0.1';
+  kind: ServerKind
+  host: '127.0.0.1'
   /** c2s port: STARTTLS required, TLS 1.2+ */
-  port: number;
-  domain: 'localhost';
+  port: number
+  domain: 'localhost'
   /** PEM of the test CA that signed the server certificate */
-  caFile: string;
+  caFile: string
   /** PEM of an unrelated CA: verification against it must fail */
-  otherCaFile: string;
+  otherCaFile: string
   /** admin@localhost, server admin */
-  admin: Account;
+  admin: Account
   /** user@localhost, a normal account */
-  user: Account;
+  user: Account
   /** temp dir of the instance (host path) */
-  dir: string;
+  dir: string
   /** main log file */
-  logFile: string;
+  logFile: string
   /** plain-HTTP port on 127.0.0.1 (uploads; ejabberd also /api) */
-  httpPort?: number;
+  httpPort?: number
   /** Prosody: a direct-TLS (XEP-0368) c2s port */
-  directTlsPort?: number;
+  directTlsPort?: number
   /** 'upload.localhost' */
-  uploadDomain?: string;
+  uploadDomain?: string
   /** the server's config file (host path) */
-  configFile: string;
+  configFile: string
   /** server process (Prosody) or Erlang VM (ejabberd) */
-  pid: number;
+  pid: number
   /** command prefix that runs prosodyctl / ejabberdctl against this instance */
-  control: { argv: string[] };
+  control: {argv: string[]}
   /** ejabberd: Erlang node name and distribution port */
-  erlangNode?: string;
-  distPort?: number;
+  erlangNode?: string
+  distPort?: number
   /** ejabberd 26.07: the chroot, and `dir` as seen inside it */
-  chroot?: string;
-  innerDir?: string;
+  chroot?: string
+  innerDir?: string
   /** Prosody: whether mod_xmppadm (server/prosody/mod_xmppadm.lua) was enabled and loaded */
-  xmppadmModule?: 'absent' | 'enabled' | 'failed';
-  xmppadmModuleErrors?: string[];
+  xmppadmModule?: 'absent' | 'enabled' | 'failed'
+  xmppadmModuleErrors?: string[]
   /** milliseconds the start took */
-  startMs: number;
+  startMs: number
 }
 
 export interface Servers {
-  prosody: ServerDescriptor;
-  ejabberd24: ServerDescriptor;
-  ejabberd26: ServerDescriptor;
+  prosody: ServerDescriptor
+  ejabberd24: ServerDescriptor
+  ejabberd26: ServerDescriptor
 }
 
-export declare const SERVERS_ENV: 'XMPPADM_TEST_SERVERS';
-export declare function loadServers(): Servers;
-export declare function serverList(): ServerDescriptor[];
+export declare const SERVERS_ENV: 'XMPPADM_TEST_SERVERS'
+export declare function loadServers(): Servers
+export declare function serverList(): ServerDescriptor[]
 export declare function runControl(
   server: ServerDescriptor,
   args: string[],
   timeoutMs?: number,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-export declare function registerAccount(server: ServerDescriptor, localpart: string, password: string): Promise<void>;
+): Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>
+export declare function registerAccount(
+  server: ServerDescriptor,
+  localpart: string,
+  password: string,
+): Promise<void>

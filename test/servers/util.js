@@ -1,41 +1,41 @@
 // Small helpers shared by the server harness (plain Node ESM, no dependencies).
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import * as fs from 'node:fs'
+import * as net from 'node:net'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 /** Absolute path of the repository root. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-export const LOOPBACK = '127.0.0.1';
+export const LOOPBACK = '127.0.0.1'
 
 /** True when XMPPADM_KEEP_SERVERS=1: temp dirs are left in place after stop(). */
 export function keepServers() {
-  return process.env.XMPPADM_KEEP_SERVERS === '1';
+  return process.env.XMPPADM_KEEP_SERVERS === '1'
 }
 
 /** @param {number} [bytes] */
 export function randomHex(bytes = 6) {
-  return randomBytes(bytes).toString('hex');
+  return randomBytes(bytes).toString('hex')
 }
 
 /** A password with no characters that need quoting anywhere. */
 export function randomPassword() {
-  return randomBytes(18).toString('base64url');
+  return randomBytes(18).toString('base64url')
 }
 
 /** @param {number} ms */
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * Makes a fresh private temp dir.
  * @param {string} prefix
  */
 export function makeTempDir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`))
 }
 
 /**
@@ -46,23 +46,23 @@ export function makeTempDir(prefix) {
  */
 export async function freePorts(count) {
   /** @type {net.Server[]} */
-  const servers = [];
+  const servers = []
   try {
-    const ports = [];
+    const ports = []
     for (let i = 0; i < count; i++) {
-      const srv = net.createServer();
-      servers.push(srv);
+      const srv = net.createServer()
+      servers.push(srv)
       await new Promise((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen({ host: LOOPBACK, port: 0, exclusive: true }, () => resolve(undefined));
-      });
-      const addr = srv.address();
-      if (!addr || typeof addr === 'string') throw new Error('could not read the bound port');
-      ports.push(addr.port);
+        srv.once('error', reject)
+        srv.listen({host: LOOPBACK, port: 0, exclusive: true}, () => resolve(undefined))
+      })
+      const addr = srv.address()
+      if (!addr || typeof addr === 'string') throw new Error('could not read the bound port')
+      ports.push(addr.port)
     }
-    return ports;
+    return ports
   } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))))
   }
 }
 
@@ -79,29 +79,29 @@ export function run(cmd, args, opts = {}) {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d) => (stderr += d));
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout?.setEncoding('utf8').on('data', (d) => (stdout += d))
+    child.stderr?.setEncoding('utf8').on('data', (d) => (stderr += d))
+    if (opts.input !== undefined) child.stdin?.end(opts.input)
     /** @type {NodeJS.Timeout | undefined} */
-    let timer;
+    let timer
     if (opts.timeoutMs) {
       timer = setTimeout(() => {
-        stderr += `\n[harness] timed out after ${opts.timeoutMs} ms, killing pid ${child.pid}`;
-        child.kill('SIGKILL');
-      }, opts.timeoutMs);
+        stderr += `\n[harness] timed out after ${opts.timeoutMs} ms, killing pid ${child.pid}`
+        child.kill('SIGKILL')
+      }, opts.timeoutMs)
     }
     child.once('error', (err) => {
-      if (timer) clearTimeout(timer);
-      reject(err);
-    });
+      if (timer) clearTimeout(timer)
+      reject(err)
+    })
     child.once('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+      if (timer) clearTimeout(timer)
+      resolve({code, signal, stdout, stderr})
+    })
+  })
 }
 
 /**
@@ -112,18 +112,18 @@ export function run(cmd, args, opts = {}) {
  * @param {Parameters<typeof run>[2]} [opts]
  */
 export async function runOk(what, cmd, args, opts) {
-  const r = await run(cmd, args, opts);
+  const r = await run(cmd, args, opts)
   if (r.code !== 0) {
     throw new Error(
       `${what} failed (exit ${r.code ?? r.signal}): ${cmd} ${args.join(' ')}\n${(r.stdout + r.stderr).trim()}`,
-    );
+    )
   }
-  return r;
+  return r
 }
 
 const STREAM_HEADER = (/** @type {string} */ domain) =>
   `<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' ` +
-  `xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`;
+  `xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`
 
 /**
  * One attempt: does the port answer an XMPP stream header with stream features?
@@ -134,26 +134,26 @@ const STREAM_HEADER = (/** @type {string} */ domain) =>
  */
 export function xmppAnswers(port, domain, timeoutMs = 1000) {
   return new Promise((resolve) => {
-    let buf = '';
-    let done = false;
-    const sock = net.connect({ host: LOOPBACK, port });
+    let buf = ''
+    let done = false
+    const sock = net.connect({host: LOOPBACK, port})
     const finish = (/** @type {boolean} */ ok) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    sock.setEncoding('utf8');
-    sock.once('connect', () => sock.write(STREAM_HEADER(domain)));
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      sock.destroy()
+      resolve(ok)
+    }
+    const timer = setTimeout(() => finish(false), timeoutMs)
+    sock.setEncoding('utf8')
+    sock.once('connect', () => sock.write(STREAM_HEADER(domain)))
     sock.on('data', (d) => {
-      buf += d;
-      if (/<(stream:)?features[\s>/]/.test(buf)) finish(true);
-    });
-    sock.once('error', () => finish(false));
-    sock.once('close', () => finish(false));
-  });
+      buf += d
+      if (/<(stream:)?features[\s>/]/.test(buf)) finish(true)
+    })
+    sock.once('error', () => finish(false))
+    sock.once('close', () => finish(false))
+  })
 }
 
 /**
@@ -163,13 +163,13 @@ export function xmppAnswers(port, domain, timeoutMs = 1000) {
  * @param {{timeoutMs: number, intervalMs?: number, failed?: () => string | undefined | null}} opts
  */
 export async function waitFor(what, check, opts) {
-  const deadline = Date.now() + opts.timeoutMs;
+  const deadline = Date.now() + opts.timeoutMs
   for (;;) {
-    const why = opts.failed?.();
-    if (why) throw new Error(`${what}: ${why}`);
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what}: timed out after ${opts.timeoutMs} ms`);
-    await sleep(opts.intervalMs ?? 50);
+    const why = opts.failed?.()
+    if (why) throw new Error(`${what}: ${why}`)
+    if (await check()) return
+    if (Date.now() > deadline) throw new Error(`${what}: timed out after ${opts.timeoutMs} ms`)
+    await sleep(opts.intervalMs ?? 50)
   }
 }
 
@@ -179,16 +179,16 @@ export async function waitFor(what, check, opts) {
  */
 export function pidAlive(pid) {
   try {
-    process.kill(pid, 0);
+    process.kill(pid, 0)
   } catch (err) {
-    return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM';
+    return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM'
   }
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state !== 'Z' && state !== 'X'
   } catch {
-    return true; // no /proc: trust kill(0)
+    return true // no /proc: trust kill(0)
   }
 }
 
@@ -198,27 +198,35 @@ export function pidAlive(pid) {
  * @param {number} graceMs
  */
 export async function waitPidGone(pid, graceMs = 15000) {
-  const t0 = Date.now();
-  let termed = false;
-  let killed = false;
+  const t0 = Date.now()
+  let termed = false
+  let killed = false
   while (pidAlive(pid)) {
-    const dt = Date.now() - t0;
+    const dt = Date.now() - t0
     if (!termed && dt > graceMs) {
-      termed = true;
-      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      termed = true
+      try {
+        process.kill(pid, 'SIGTERM')
+      } catch {
+        /* gone */
+      }
     } else if (!killed && dt > graceMs + 5000) {
-      killed = true;
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      killed = true
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
     } else if (dt > graceMs + 10000) {
-      throw new Error(`process ${pid} did not exit even after SIGKILL`);
+      throw new Error(`process ${pid} did not exit even after SIGKILL`)
     }
-    await sleep(50);
+    await sleep(50)
   }
 }
 
 /** Synchronous sleep (only for the process 'exit' path). @param {number} ms */
 function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 /**
@@ -228,17 +236,17 @@ function sleepSync(ms) {
  */
 export function tail(file, lines = 25) {
   try {
-    const text = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-    return text.slice(-lines).join('\n');
+    const text = fs.readFileSync(file, 'utf8').trimEnd().split('\n')
+    return text.slice(-lines).join('\n')
   } catch {
-    return '';
+    return ''
   }
 }
 
 /** @param {string} dir */
 export function removeDir(dir) {
   try {
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    fs.rmSync(dir, {recursive: true, force: true, maxRetries: 3})
   } catch {
     /* best effort */
   }
@@ -257,59 +265,65 @@ export function removeDir(dir) {
  */
 
 /** @type {Set<LiveInstance>} */
-const live = new Set();
-let hooksInstalled = false;
+const live = new Set()
+let hooksInstalled = false
 
 /** @param {LiveInstance} inst */
 export function registerLive(inst) {
-  live.add(inst);
-  installExitHooks();
+  live.add(inst)
+  installExitHooks()
 }
 
 /** @param {LiveInstance} inst */
 export function unregisterLive(inst) {
-  live.delete(inst);
+  live.delete(inst)
 }
 
 /** Gracefully stops every server this process started and has not stopped yet. */
 export async function stopAllLive() {
   /** @type {unknown[]} */
-  const errors = [];
-  await Promise.all(
-    [...live].map((i) => i.stop().catch((/** @type {unknown} */ e) => errors.push(e))),
-  );
-  if (errors.length) throw new AggregateError(errors, 'some servers failed to stop cleanly');
+  const errors = []
+  await Promise.all([...live].map((i) => i.stop().catch((/** @type {unknown} */ e) => errors.push(e))))
+  if (errors.length) throw new AggregateError(errors, 'some servers failed to stop cleanly')
 }
 
 function installExitHooks() {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
+  if (hooksInstalled) return
+  hooksInstalled = true
   process.on('exit', () => {
-    if (live.size === 0) return;
-    const pids = [...live].flatMap((i) => i.pids()).filter((p) => p > 0 && pidAlive(p));
+    if (live.size === 0) return
+    const pids = [...live].flatMap((i) => i.pids()).filter((p) => p > 0 && pidAlive(p))
     for (const p of pids) {
-      try { process.kill(p, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(p, 'SIGTERM')
+      } catch {
+        /* gone */
+      }
     }
-    const deadline = Date.now() + 6000;
-    while (pids.some(pidAlive) && Date.now() < deadline) sleepSync(50);
+    const deadline = Date.now() + 6000
+    while (pids.some(pidAlive) && Date.now() < deadline) sleepSync(50)
     for (const p of pids.filter(pidAlive)) {
-      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(p, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
     }
-    if (!keepServers()) for (const i of live) i.dirs.forEach(removeDir);
-  });
+    if (!keepServers()) for (const i of live) i.dirs.forEach(removeDir)
+  })
   for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
     const handler = async () => {
-      const alone = process.listenerCount(sig) === 1;
+      const alone = process.listenerCount(sig) === 1
       if (live.size) {
-        process.stderr.write(`\n[xmppadm test servers] ${sig}: stopping ${live.size} server(s)…\n`);
-        const cap = sleep(25000);
-        await Promise.race([stopAllLive().catch((e) => console.error(e)), cap]);
+        process.stderr.write(`\n[xmppadm test servers] ${sig}: stopping ${live.size} server(s)…\n`)
+        const cap = sleep(25000)
+        await Promise.race([stopAllLive().catch((e) => console.error(e)), cap])
       }
       if (alone) {
-        process.off(sig, handler);
-        process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGTERM' ? 143 : 129);
+        process.off(sig, handler)
+        process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGTERM' ? 143 : 129)
       }
-    };
-    process.on(sig, handler);
+    }
+    process.on(sig, handler)
   }
 }

@@ -54,8 +54,13 @@ describe('ejabberd', () => {
   })
 
   it('26.07 mod_adhoc_api: a completed result with an "error" field is a failure', () => {
-    const responses = serverStanzas('api-register.xml').filter((s) => s.attrs.type === 'result').map((s) => parseCommandResponse(s, 'api-commands/register'))
-    const failures = responses.filter((r) => r.status === 'completed').map((r) => commandFailure(r)).filter(Boolean)
+    const responses = serverStanzas('api-register.xml')
+      .filter((s) => s.attrs.type === 'result')
+      .map((s) => parseCommandResponse(s, 'api-commands/register'))
+    const failures = responses
+      .filter((r) => r.status === 'completed')
+      .map((r) => commandFailure(r))
+      .filter(Boolean)
     expect(failures.length).toBeGreaterThan(0)
     expect(failures.some((f) => /Error 409/.test(f!.message))).toBe(true)
     const ok = responses.find((r) => r.status === 'completed' && !commandFailure(r))
@@ -63,8 +68,12 @@ describe('ejabberd', () => {
   })
 
   it('26.07: text-multi results become arrays', () => {
-    const responses = serverStanzas('api-get_roster.xml').map((s) => parseCommandResponse(s, 'api-commands/get_roster'))
-    const done = responses.find((r) => r.status === 'completed' && r.form?.fields.some((f) => f.var === 'contacts'))
+    const responses = serverStanzas('api-get_roster.xml').map((s) =>
+      parseCommandResponse(s, 'api-commands/get_roster'),
+    )
+    const done = responses.find(
+      (r) => r.status === 'completed' && r.form?.fields.some((f) => f.var === 'contacts'),
+    )
     expect(Array.isArray(formValues(done!.form!).contacts)).toBe(true)
   })
 

@@ -20,5 +20,10 @@ it('groups a fast source into full batches and a last partial one', async () => 
 })
 
 it('sends a partial batch when the source pauses (a pipe fed as events happen)', async () => {
-  expect(await collect(batches(source([1, 2, 'pause', 3, 'pause', 'pause', 4, 5, 6, 7]), 3, 50))).toEqual([[1, 2], [3], [4, 5, 6], [7]])
+  expect(await collect(batches(source([1, 2, 'pause', 3, 'pause', 'pause', 4, 5, 6, 7]), 3, 50))).toEqual([
+    [1, 2],
+    [3],
+    [4, 5, 6],
+    [7],
+  ])
 })

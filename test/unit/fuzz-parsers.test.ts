@@ -11,7 +11,17 @@ import {fillForm} from '../../src/protocol/runner.js'
 import {formRows, formToJson, formType, formValues, parseForm} from '../../src/protocol/dataform.js'
 import {StanzaError, parseStanzaError} from '../../src/xmpp/stanza-error.js'
 import {traceElement} from '../../src/xmpp/trace.js'
-import {DOCUMENTED_EXIT_CODES, Rng, clone, mangleText, mutate, nastyString, onlyXmppadmErrors, parseFragment, seedStanzas} from '../hostile/fuzz.js'
+import {
+  DOCUMENTED_EXIT_CODES,
+  Rng,
+  clone,
+  mangleText,
+  mutate,
+  nastyString,
+  onlyXmppadmErrors,
+  parseFragment,
+  seedStanzas,
+} from '../hostile/fuzz.js'
 import type {Element} from '@xmpp/xml'
 
 const SEED = Number(process.env.XMPPADM_FUZZ_SEED ?? 20261121)
@@ -36,7 +46,10 @@ function exercise(stanza: Element): CommandResponse | undefined {
   for (const x of findAll(stanza, 'x')) {
     const form = onlyXmppadmErrors(() => parseForm(x), x.toString())
     if (!form.ok) continue
-    onlyXmppadmErrors(() => [formType(form.value), formValues(form.value), formRows(form.value), formToJson(form.value)], x.toString())
+    onlyXmppadmErrors(
+      () => [formType(form.value), formValues(form.value), formRows(form.value), formToJson(form.value)],
+      x.toString(),
+    )
   }
   const resp = onlyXmppadmErrors(() => parseCommandResponse(stanza, 'node'), stanza.toString())
   if (!resp.ok) return undefined
@@ -83,14 +96,41 @@ describe('parsers on recorded and mutated server stanzas', () => {
   it('generated forms: every named field survives into the values and the JSON, whatever its var', () => {
     const r = new Rng(SEED + 2)
     for (let i = 0; i < N / 3; i++) {
-      const vars = Array.from({length: r.int(1, 6)}, () => r.pick(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'a', 'b', nastyString(r, 6) || 'c']))
+      const vars = Array.from({length: r.int(1, 6)}, () =>
+        r.pick([
+          '__proto__',
+          'constructor',
+          'toString',
+          'hasOwnProperty',
+          'valueOf',
+          'a',
+          'b',
+          nastyString(r, 6) || 'c',
+        ]),
+      )
       const unique = [...new Set(vars)].filter((v) => v !== 'FORM_TYPE')
-      const x = xml('x', {xmlns: 'jabber:x:data', type: 'result'}, ...unique.map((v) => xml('field', {var: v, type: r.pick(['text-single', 'list-multi', 'boolean'])}, xml('value', {}, 'v1'), xml('value', {}, 'v2'))))
+      const x = xml(
+        'x',
+        {xmlns: 'jabber:x:data', type: 'result'},
+        ...unique.map((v) =>
+          xml(
+            'field',
+            {var: v, type: r.pick(['text-single', 'list-multi', 'boolean'])},
+            xml('value', {}, 'v1'),
+            xml('value', {}, 'v2'),
+          ),
+        ),
+      )
       const form = parseForm(x)
       const values = formValues(form)
-      for (const v of unique) expect(Object.prototype.hasOwnProperty.call(values, v), `field ${JSON.stringify(v)} lost from formValues`).toBe(true)
+      for (const v of unique)
+        expect(
+          Object.prototype.hasOwnProperty.call(values, v),
+          `field ${JSON.stringify(v)} lost from formValues`,
+        ).toBe(true)
       const json = JSON.parse(JSON.stringify(formToJson(form)))
-      for (const v of unique) expect(Object.keys(json.values), `field ${JSON.stringify(v)} lost from --json`).toContain(v)
+      for (const v of unique)
+        expect(Object.keys(json.values), `field ${JSON.stringify(v)} lost from --json`).toContain(v)
     }
   })
 
@@ -102,7 +142,9 @@ describe('parsers on recorded and mutated server stanzas', () => {
       // plant a text-private field somewhere in a data form of the stanza
       const forms = findAll(s, 'x')
       const host = forms.length ? r.pick(forms) : s
-      host.children.push(xml('field', {var: r.pick(['password', 'pin', 'x']), type: 'text-private'}, xml('value', {}, secret)))
+      host.children.push(
+        xml('field', {var: r.pick(['password', 'pin', 'x']), type: 'text-private'}, xml('value', {}, secret)),
+      )
       let text = ''
       expect(() => (text = traceElement(s))).not.toThrow()
       expect(text, 'text-private value in the trace').not.toContain(secret)
@@ -114,7 +156,11 @@ describe('parsers on recorded and mutated server stanzas', () => {
   it('a deeply nested command payload (1000 levels, the most the connection lets through): parse, JSON, text and trace end in a result or an XmppadmError', async () => {
     let deep = xml('a', {}, 'x')
     for (let i = 0; i < 995; i++) deep = xml('a', {}, deep)
-    const iq = xml('iq', {type: 'result', id: '1'}, xml('command', {xmlns: 'http://jabber.org/protocol/commands', node: 'n', status: 'completed'}, deep))
+    const iq = xml(
+      'iq',
+      {type: 'result', id: '1'},
+      xml('command', {xmlns: 'http://jabber.org/protocol/commands', node: 'n', status: 'completed'}, deep),
+    )
     const resp = onlyXmppadmErrors(() => parseCommandResponse(iq, 'n'), 'deep')
     onlyXmppadmErrors(() => traceElement(iq), 'deep (trace)')
     if (!resp.ok) return
@@ -142,11 +188,16 @@ describe('parsers on recorded and mutated server stanzas', () => {
       const stanza = mutate(r, r.pick(withForms))
       const resp = exercise(stanza)
       if (!resp?.form) continue
-      const given = new Map<string, string[]>(resp.form.fields.filter((f) => f.var && r.bool()).map((f) => [f.var!, [r.pick(['1', 'true', 'admin@localhost', nastyString(r, 8)])]]))
+      const given = new Map<string, string[]>(
+        resp.form.fields
+          .filter((f) => f.var && r.bool())
+          .map((f) => [f.var!, [r.pick(['1', 'true', 'admin@localhost', nastyString(r, 8)])]]),
+      )
       try {
         await fillForm(resp.form, given)
       } catch (error) {
-        if (!(error instanceof XmppadmError)) throw new Error(`fillForm: ${(error as Error).message} on ${stanza.toString().slice(0, 300)}`)
+        if (!(error instanceof XmppadmError))
+          throw new Error(`fillForm: ${(error as Error).message} on ${stanza.toString().slice(0, 300)}`)
       }
     }
   })

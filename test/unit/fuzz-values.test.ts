@@ -7,17 +7,46 @@ import {type DataForm, type FormField, buildSubmit, normaliseValues} from '../..
 import {fieldsFromJson, parseFieldArgs} from '../../src/protocol/runner.js'
 import {formatDuration, parseDuration, parseIpRange} from '../../src/ops/values.js'
 import {bareJid, jidToString, parseAccountJid, parseJid} from '../../src/xmpp/jid.js'
-import {NASTY, Rng, badXmlChar, nastyString, onlyXmppadmErrors, parseFragment, xmlWireProblem} from '../hostile/fuzz.js'
+import {
+  NASTY,
+  Rng,
+  badXmlChar,
+  nastyString,
+  onlyXmppadmErrors,
+  parseFragment,
+  xmlWireProblem,
+} from '../hostile/fuzz.js'
 
 const SEED = Number(process.env.XMPPADM_FUZZ_SEED ?? 20261121)
 const N = Number(process.env.XMPPADM_FUZZ_N ?? 3000)
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
 function jidLike(r: Rng): string {
-  const part = () => (r.bool(0.6) ? nastyString(r, 12) : r.pick(['admin', 'Alice', 'ＡＤＭＩＮ', 'i\u0307', 'e\u0301', 'x'.repeat(r.int(1000, 1030)), '€'.repeat(r.int(340, 342)), '']))
-  const domain = r.pick(['localhost', 'example.org', 'EXAMPLE.org.', '[::1]', '127.0.0.1', 'ex..ample', '.example', 'xn--bcher-kva.example', nastyString(r, 10)])
+  const part = () =>
+    r.bool(0.6)
+      ? nastyString(r, 12)
+      : r.pick([
+          'admin',
+          'Alice',
+          'ＡＤＭＩＮ',
+          'i\u0307',
+          'e\u0301',
+          'x'.repeat(r.int(1000, 1030)),
+          '€'.repeat(r.int(340, 342)),
+          '',
+        ])
+  const domain = r.pick([
+    'localhost',
+    'example.org',
+    'EXAMPLE.org.',
+    '[::1]',
+    '127.0.0.1',
+    'ex..ample',
+    '.example',
+    'xn--bcher-kva.example',
+    nastyString(r, 10),
+  ])
   switch (r.int(0, 4)) {
     case 0:
       return nastyString(r, 40)
@@ -68,7 +97,24 @@ describe('JIDs', () => {
   })
 
   it('control characters, empty parts and forbidden localpart characters are refused, naming the input', () => {
-    for (const bad of ['a\u0000b@localhost', 'a@local\u0007host', 'a@localhost/r\u001b', 'a\u007f@localhost', 'a\u0085b@localhost', '@localhost', 'a@', 'a@localhost/', 'a b@localhost', 'a"b@localhost', "a'b@localhost", 'a<b@localhost', 'a>b@localhost', 'a&b@localhost', 'a:b@localhost', '   ']) {
+    for (const bad of [
+      'a\u0000b@localhost',
+      'a@local\u0007host',
+      'a@localhost/r\u001b',
+      'a\u007f@localhost',
+      'a\u0085b@localhost',
+      '@localhost',
+      'a@',
+      'a@localhost/',
+      'a b@localhost',
+      'a"b@localhost',
+      "a'b@localhost",
+      'a<b@localhost',
+      'a>b@localhost',
+      'a&b@localhost',
+      'a:b@localhost',
+      '   ',
+    ]) {
       const out = onlyXmppadmErrors(() => parseJid(bad), bad)
       expect(out.ok, `${JSON.stringify(bad)} accepted`).toBe(false)
       if (!out.ok) expect(out.error.message.length).toBeGreaterThan(5)
@@ -107,7 +153,10 @@ describe('JIDs', () => {
 
 describe('IP addresses and ranges', () => {
   function ipLike(r: Rng): string {
-    const v4 = () => Array.from({length: r.bool(0.9) ? 4 : r.int(1, 6)}, () => String(r.bool(0.9) ? r.int(0, 255) : r.int(256, 99999)).padStart(r.bool(0.1) ? 3 : 0, '0')).join('.')
+    const v4 = () =>
+      Array.from({length: r.bool(0.9) ? 4 : r.int(1, 6)}, () =>
+        String(r.bool(0.9) ? r.int(0, 255) : r.int(256, 99999)).padStart(r.bool(0.1) ? 3 : 0, '0'),
+      ).join('.')
     const v6 = () => {
       const groups = Array.from({length: r.int(1, 9)}, () => r.int(0, 0xffff).toString(16))
       if (r.bool(0.5)) groups.splice(r.int(0, groups.length), 0, '')
@@ -117,7 +166,17 @@ describe('IP addresses and ranges', () => {
       return r.bool(0.3) ? s.toUpperCase() : s
     }
     const addr = r.pick([v4, v6, () => nastyString(r, 16)])()
-    const prefix = r.pick(['', '', `/${r.int(0, 140)}`, `/0${r.int(0, 9)}`, '/', '/-1', '/1e1', `/${nastyString(r, 3)}`, '/8/8'])
+    const prefix = r.pick([
+      '',
+      '',
+      `/${r.int(0, 140)}`,
+      `/0${r.int(0, 9)}`,
+      '/',
+      '/-1',
+      '/1e1',
+      `/${nastyString(r, 3)}`,
+      '/8/8',
+    ])
     return `${r.bool(0.05) ? ' ' : ''}${addr}${prefix}${r.bool(0.05) ? '\t' : ''}`
   }
 
@@ -147,7 +206,20 @@ describe('IP addresses and ranges', () => {
     expect(parseIpRange(' 198.51.100.0/24 ')).toBe('198.51.100.0/24')
     expect(parseIpRange('2001:DB8::/32')).toBe('2001:db8::/32')
     expect(parseIpRange('::/0')).toBe('::/0')
-    for (const bad of ['1.2.3.4/33', '::1/129', '1.2.3', '01.2.3.4', '1.2.3.4/', '/8', '1.2.3.4/8/8', 'localhost', '', '١.2.3.4', '1.2.3.4/-1', '1.2.3.4/1e1']) {
+    for (const bad of [
+      '1.2.3.4/33',
+      '::1/129',
+      '1.2.3',
+      '01.2.3.4',
+      '1.2.3.4/',
+      '/8',
+      '1.2.3.4/8/8',
+      'localhost',
+      '',
+      '١.2.3.4',
+      '1.2.3.4/-1',
+      '1.2.3.4/1e1',
+    ]) {
       const out = onlyXmppadmErrors(() => parseIpRange(bad), bad)
       expect(out.ok, `${JSON.stringify(bad)} accepted`).toBe(false)
     }
@@ -163,11 +235,26 @@ describe('durations', () => {
       let input: string
       let expected: bigint | undefined
       if (r.bool(0.6)) {
-        const parts = Array.from({length: r.int(1, 4)}, () => [r.bool(0.1) ? String(r.int(0, 1e9) * 1e9) : String(r.int(0, 5000)), r.pick(Object.keys(UNITS))] as const)
+        const parts = Array.from(
+          {length: r.int(1, 4)},
+          () =>
+            [
+              r.bool(0.1) ? String(r.int(0, 1e9) * 1e9) : String(r.int(0, 5000)),
+              r.pick(Object.keys(UNITS)),
+            ] as const,
+        )
         input = parts.map(([n, u]) => `${n}${r.bool(0.1) ? u.toUpperCase() : u}`).join('')
         expected = parts.reduce((sum, [n, u]) => sum + BigInt(n) * UNITS[u], 0n)
       } else {
-        input = r.pick([nastyString(r, 10), `${r.int(-5, 5)}${r.pick(['s', 'x', '', 'd ', ' d', 'y'])}`, `${r.int(1, 9)}.${r.int(0, 9)}h`, `${'9'.repeat(r.int(15, 40))}w`, '\u0661d', '7d\n', ''])
+        input = r.pick([
+          nastyString(r, 10),
+          `${r.int(-5, 5)}${r.pick(['s', 'x', '', 'd ', ' d', 'y'])}`,
+          `${r.int(1, 9)}.${r.int(0, 9)}h`,
+          `${'9'.repeat(r.int(15, 40))}w`,
+          '\u0661d',
+          '7d\n',
+          '',
+        ])
       }
       const out = onlyXmppadmErrors(() => parseDuration(input), input)
       if (out.ok) {
@@ -195,13 +282,36 @@ describe('durations', () => {
 })
 
 describe('data-form values on the wire', () => {
-  const TYPES = ['text-single', 'text-private', 'text-multi', 'hidden', 'jid-single', 'list-single', 'boolean'] as const
+  const TYPES = [
+    'text-single',
+    'text-private',
+    'text-multi',
+    'hidden',
+    'jid-single',
+    'list-single',
+    'boolean',
+  ] as const
 
   function values(r: Rng): Map<string, string[]> {
     const m = new Map<string, string[]>()
     for (let i = 0, n = r.int(1, 5); i < n; i++) {
-      const name = r.bool(0.8) ? r.pick(['password', 'accountjid', 'x', 'a"b', "a'b", 'a<b>&c', 'FORM_TYPE', '__proto__', 'constructor']) : nastyString(r, 8) || 'v'
-      m.set(name, Array.from({length: r.int(1, 3)}, () => nastyString(r, 30)))
+      const name = r.bool(0.8)
+        ? r.pick([
+            'password',
+            'accountjid',
+            'x',
+            'a"b',
+            "a'b",
+            'a<b>&c',
+            'FORM_TYPE',
+            '__proto__',
+            'constructor',
+          ])
+        : nastyString(r, 8) || 'v'
+      m.set(
+        name,
+        Array.from({length: r.int(1, 3)}, () => nastyString(r, 30)),
+      )
     }
     return m
   }
@@ -209,7 +319,11 @@ describe('data-form values on the wire', () => {
   function readBack(xmlText: string): Map<string, string[]> {
     const [x] = parseFragment(xmlText)
     const out = new Map<string, string[]>()
-    for (const f of x.getChildren('field')) out.set(f.attrs.var, [...(out.get(f.attrs.var) ?? []), ...f.getChildren('value').map((v) => v.getText())])
+    for (const f of x.getChildren('field'))
+      out.set(f.attrs.var, [
+        ...(out.get(f.attrs.var) ?? []),
+        ...f.getChildren('value').map((v) => v.getText()),
+      ])
     return out
   }
 
@@ -219,11 +333,28 @@ describe('data-form values on the wire', () => {
       const given = values(r)
       const form: DataForm | undefined = r.bool(0.5)
         ? undefined
-        : {type: 'form', instructions: [], items: [], fields: [...given.keys()].map((v): FormField => ({var: v, type: r.pick(TYPES), required: false, values: [], options: []}))}
-      const out = onlyXmppadmErrors(() => buildSubmit(form, given).toString(), {form: Boolean(form), given: [...given]})
+        : {
+            type: 'form',
+            instructions: [],
+            items: [],
+            fields: [...given.keys()].map((v): FormField => ({
+              var: v,
+              type: r.pick(TYPES),
+              required: false,
+              values: [],
+              options: [],
+            })),
+          }
+      const out = onlyXmppadmErrors(() => buildSubmit(form, given).toString(), {
+        form: Boolean(form),
+        given: [...given],
+      })
       if (!out.ok) continue
       const problem = xmlWireProblem(out.value)
-      expect(problem, `${JSON.stringify([...given])} → ${JSON.stringify(out.value).slice(0, 300)}`).toBeUndefined()
+      expect(
+        problem,
+        `${JSON.stringify([...given])} → ${JSON.stringify(out.value).slice(0, 300)}`,
+      ).toBeUndefined()
       expect(readBack(out.value), JSON.stringify([...given])).toEqual(given)
     }
   })
@@ -246,7 +377,7 @@ describe('data-form values on the wire', () => {
 
   it('XML special characters in vars and values are escaped and read back exactly', () => {
     const given = new Map([
-      ['a"b\'c<d>&e', ['<iq type="set">&amp;</iq>', "]]>'\"", '&#0;', '']],
+      ['a"b\'c<d>&e', ['<iq type="set">&amp;</iq>', ']]>\'"', '&#0;', '']],
       ['password', ['p&ss\'"<>w0rd']],
     ])
     const text = buildSubmit(undefined, given).toString()
@@ -257,20 +388,52 @@ describe('data-form values on the wire', () => {
   it('field values from --field and --fields-file: any input is a map of strings or a data error', () => {
     const r = new Rng(SEED + 5)
     for (let i = 0; i < N / 3; i++) {
-      const args = Array.from({length: r.int(0, 4)}, () => (r.bool(0.8) ? `${nastyString(r, 6)}=${nastyString(r, 10)}` : nastyString(r, 10)))
+      const args = Array.from({length: r.int(0, 4)}, () =>
+        r.bool(0.8) ? `${nastyString(r, 6)}=${nastyString(r, 10)}` : nastyString(r, 10),
+      )
       const out = onlyXmppadmErrors(() => parseFieldArgs(args), args)
-      if (out.ok) for (const [k, v] of out.value) expect(typeof k === 'string' && v.every((x) => typeof x === 'string')).toBe(true)
-      const doc = r.pick<unknown>([null, [], 'x', 1, {a: 1, b: [true, 'x', null], c: {d: 1}}, {[nastyString(r, 5)]: nastyString(r)}, {a: [[1]]}])
+      if (out.ok)
+        for (const [k, v] of out.value)
+          expect(typeof k === 'string' && v.every((x) => typeof x === 'string')).toBe(true)
+      const doc = r.pick<unknown>([
+        null,
+        [],
+        'x',
+        1,
+        {a: 1, b: [true, 'x', null], c: {d: 1}},
+        {[nastyString(r, 5)]: nastyString(r)},
+        {a: [[1]]},
+      ])
       const out2 = onlyXmppadmErrors(() => fieldsFromJson(doc, 'fields.json'), doc)
-      if (out2.ok) for (const v of out2.value.values()) expect(v.every((x) => typeof x === 'string')).toBe(true)
+      if (out2.ok)
+        for (const v of out2.value.values()) expect(v.every((x) => typeof x === 'string')).toBe(true)
     }
   })
 
   it('normaliseValues: any value for any field type is normalised or refused with a data error naming the field', () => {
     const r = new Rng(SEED + 6)
     for (let i = 0; i < N / 3; i++) {
-      const field: FormField = {var: r.pick(['f', 'accountjid', 'x<y']), type: r.pick(['boolean', 'jid-single', 'jid-multi', 'list-single', 'list-multi', 'text-multi', 'text-single', 'text-private', 'hidden', 'fixed']), required: r.bool(), values: [], options: r.bool() ? [{value: 'a'}, {value: nastyString(r, 4)}] : []}
-      const vals = Array.from({length: r.int(0, 3)}, () => (r.bool(0.3) ? r.pick(['true', '0', 'a', 'admin@localhost', 'a\nb@localhost']) : nastyString(r, 12)))
+      const field: FormField = {
+        var: r.pick(['f', 'accountjid', 'x<y']),
+        type: r.pick([
+          'boolean',
+          'jid-single',
+          'jid-multi',
+          'list-single',
+          'list-multi',
+          'text-multi',
+          'text-single',
+          'text-private',
+          'hidden',
+          'fixed',
+        ]),
+        required: r.bool(),
+        values: [],
+        options: r.bool() ? [{value: 'a'}, {value: nastyString(r, 4)}] : [],
+      }
+      const vals = Array.from({length: r.int(0, 3)}, () =>
+        r.bool(0.3) ? r.pick(['true', '0', 'a', 'admin@localhost', 'a\nb@localhost']) : nastyString(r, 12),
+      )
       const out = onlyXmppadmErrors(() => normaliseValues(field, vals), {field, vals})
       if (!out.ok) {
         expect(out.error.exitCode).toBe(65)

@@ -9,7 +9,16 @@ describe('JIDs', () => {
   it('normalises case and keeps the resource', () => {
     expect(parseJid('Grace@LocalHost/Res')).toEqual({local: 'grace', domain: 'localhost', resource: 'Res'})
   })
-  it.each(['', '@example.org', 'a b@example.org', 'a@', 'a@ex ample.org', 'x\u0000@example.org', 'a<b@example.org', `${'a'.repeat(1024)}@example.org`])('refuses %j', (bad) => {
+  it.each([
+    '',
+    '@example.org',
+    'a b@example.org',
+    'a@',
+    'a@ex ample.org',
+    'x\u0000@example.org',
+    'a<b@example.org',
+    `${'a'.repeat(1024)}@example.org`,
+  ])('refuses %j', (bad) => {
     expect(() => parseJid(bad)).toThrow()
   })
   it('account JIDs need a localpart and no resource', () => {
@@ -22,14 +31,19 @@ describe('JIDs', () => {
 describe('--server', () => {
   it('parses host, port, IPv6 and direct TLS', () => {
     expect(parseServer('xmpp.example.org')).toEqual({host: 'xmpp.example.org', port: 5222, directTls: false})
-    expect(parseServer('xmpps://xmpp.example.org')).toEqual({host: 'xmpp.example.org', port: 5223, directTls: true})
+    expect(parseServer('xmpps://xmpp.example.org')).toEqual({
+      host: 'xmpp.example.org',
+      port: 5223,
+      directTls: true,
+    })
     expect(parseServer('[::1]:5999')).toEqual({host: '::1', port: 5999, directTls: false})
     expect(() => parseServer('host:99999')).toThrow()
   })
 })
 
 describe('forms', () => {
-  const form = parseForm(parseXml(`<x xmlns='jabber:x:data' type='form'>
+  const form = parseForm(
+    parseXml(`<x xmlns='jabber:x:data' type='form'>
     <field var='FORM_TYPE' type='hidden'><value>urn:t</value></field>
     <field var='who' type='jid-multi'><required/></field>
     <field var='flag' type='boolean'/>
@@ -37,17 +51,32 @@ describe('forms', () => {
     <field var='untyped'><value>d</value></field>
     <field var='user' type='text-single'><required/></field>
     <field var='user' type='text-single'><required/></field>
-  </x>`))
+  </x>`),
+  )
 
   it('treats a field without type as text-single and keeps defaults', () => {
-    expect(form.fields.find((f) => f.var === 'untyped')).toMatchObject({type: 'text-single', untyped: true, values: ['d']})
+    expect(form.fields.find((f) => f.var === 'untyped')).toMatchObject({
+      type: 'text-single',
+      untyped: true,
+      values: ['d'],
+    })
   })
 
   it('validates values by type', () => {
     const level = form.fields.find((f) => f.var === 'level')!
     expect(() => normaliseValues(level, ['c'])).toThrow(/not one of a, b/)
-    expect(normaliseValues(form.fields.find((f) => f.var === 'flag')!, ['yes'])).toEqual(['1'])
-    expect(() => normaliseValues(form.fields.find((f) => f.var === 'who')!, ['not a jid'])).toThrow()
+    expect(
+      normaliseValues(
+        form.fields.find((f) => f.var === 'flag')!,
+        ['yes'],
+      ),
+    ).toEqual(['1'])
+    expect(() =>
+      normaliseValues(
+        form.fields.find((f) => f.var === 'who')!,
+        ['not a jid'],
+      ),
+    ).toThrow()
   })
 
   it('a missing required field is an error naming it', async () => {
@@ -72,10 +101,17 @@ describe('DNS SRV order (RFC 2782)', async () => {
       {name: 'a1', port: 1, priority: 10, weight: 60},
       {name: 'a2', port: 1, priority: 10, weight: 40},
     ])
-    expect(out.map((r) => r.name).slice(0, 2).sort()).toEqual(['a1', 'a2'])
+    expect(
+      out
+        .map((r) => r.name)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['a1', 'a2'])
     expect(out[2].name).toBe('b')
   })
   it('falls back to the domain on 5222 without SRV records', async () => {
-    expect(await resolveEndpoints('nonexistent.invalid')).toEqual([{host: 'nonexistent.invalid', port: 5222, directTls: false}])
+    expect(await resolveEndpoints('nonexistent.invalid')).toEqual([
+      {host: 'nonexistent.invalid', port: 5222, directTls: false},
+    ])
   })
 })

@@ -21,10 +21,26 @@ const lines: Line[] = [
   {argv: ['account', 'create', 'a@example.org'], lite: true},
   {argv: ['account', 'create', 'a@example.org', 'b@example.org', '--concurrency', '3', '-q'], lite: true},
   {argv: ['account', 'create', '--from-file', '-', '--concurrency=16', '--retries', '0'], lite: true},
-  {argv: ['account', 'create', 'x@y', '--json', '--skip-existing', '--user-password-file', 'f', '--generate-password'], lite: true},
+  {
+    argv: [
+      'account',
+      'create',
+      'x@y',
+      '--json',
+      '--skip-existing',
+      '--user-password-file',
+      'f',
+      '--generate-password',
+    ],
+    lite: true,
+  },
   {argv: ['--profile', 'prod', '--json', 'account', 'create', 'x@y'], lite: true},
   {argv: ['account', 'create', 'x@y', '-pprod', '-j=admin@x', '-s', 'xmpps://h:5223'], lite: true},
-  {argv: ['account', 'create', 'x@y'], env: {XMPPADM_TIMEOUT: '7', XMPPADM_JID: 'admin@x', XMPPADM_SERVER: 'h:1', XMPPADM_CA_FILE: 'ca.pem'}, lite: true},
+  {
+    argv: ['account', 'create', 'x@y'],
+    env: {XMPPADM_TIMEOUT: '7', XMPPADM_JID: 'admin@x', XMPPADM_SERVER: 'h:1', XMPPADM_CA_FILE: 'ca.pem'},
+    lite: true,
+  },
   {argv: ['account', 'create', 'x@y', '--timeout', '5'], env: {XMPPADM_TIMEOUT: '7'}, lite: true},
   {argv: ['account', 'create', 'x@y'], env: {XMPPADM_TIMEOUT: '0'}},
   {argv: ['account', 'create', 'x@y'], env: {XMPPADM_TIMEOUT: ''}, lite: true},
@@ -42,7 +58,10 @@ const lines: Line[] = [
   {argv: ['account', 'delete', 'a@b', '--yes', '--yes']},
   {argv: ['account', 'delete'], lite: true},
   {argv: ['account']},
-  {argv: ['block-ip', '203.0.113.7', '198.51.100.0/24', '--expires', '7d', '--reason', 'spam wave'], lite: true},
+  {
+    argv: ['block-ip', '203.0.113.7', '198.51.100.0/24', '--expires', '7d', '--reason', 'spam wave'],
+    lite: true,
+  },
   {argv: ['block-ip', 'list', '--json'], lite: true},
   {argv: ['block-ip', 'list', 'extra']},
   {argv: ['block-ip', 'remove', '203.0.113.7', '2001:db8::/32'], lite: true},
@@ -63,7 +82,19 @@ const lines: Line[] = [
   {argv: ['command', 'list'], lite: true},
   {argv: ['command:list', '--json'], lite: true},
   {argv: ['policy', 'apply', '-', '--dry-run'], lite: true},
-  {argv: ['capabilities', '--to', 'pubsub.example.org', '--insecure', '--allow-plain', '--debug', '--no-color', '--no-input'], lite: true},
+  {
+    argv: [
+      'capabilities',
+      '--to',
+      'pubsub.example.org',
+      '--insecure',
+      '--allow-plain',
+      '--debug',
+      '--no-color',
+      '--no-input',
+    ],
+    lite: true,
+  },
   {argv: ['capabilities', '--', '--json']},
   {argv: ['capabilities', '-5']},
   {argv: ['nope']},
@@ -77,7 +108,21 @@ async function parsed(line: Line, full: boolean, parseOnly = true) {
     reject: false,
     input: '',
     timeout: 20_000,
-    env: {XMPPADM_PARSE_ONLY: parseOnly ? '1' : '', XMPPADM_FULL_CLI: full ? '1' : '', NO_COLOR: '1', XDG_CONFIG_HOME: noConfig, CI: 'true', XMPPADM_PROFILE: undefined, XMPPADM_JID: undefined, XMPPADM_SERVER: undefined, XMPPADM_TIMEOUT: undefined, XMPPADM_CA_FILE: undefined, XMPPADM_PASSWORD_FILE: undefined, XMPPADM_CONTENT_TYPE: undefined, ...line.env},
+    env: {
+      XMPPADM_PARSE_ONLY: parseOnly ? '1' : '',
+      XMPPADM_FULL_CLI: full ? '1' : '',
+      NO_COLOR: '1',
+      XDG_CONFIG_HOME: noConfig,
+      CI: 'true',
+      XMPPADM_PROFILE: undefined,
+      XMPPADM_JID: undefined,
+      XMPPADM_SERVER: undefined,
+      XMPPADM_TIMEOUT: undefined,
+      XMPPADM_CA_FILE: undefined,
+      XMPPADM_PASSWORD_FILE: undefined,
+      XMPPADM_CONTENT_TYPE: undefined,
+      ...line.env,
+    },
   })
   let via: string | undefined
   let stderr: unknown = r.stderr
@@ -94,7 +139,13 @@ async function parsed(line: Line, full: boolean, parseOnly = true) {
 
 describe('the lite path parses every command line as oclif does, or hands it over', () => {
   for (const line of lines) {
-    it(`${line.argv.join(' ')}${line.env ? ` (${Object.entries(line.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`, async () => {
+    it(`${line.argv.join(' ')}${
+      line.env
+        ? ` (${Object.entries(line.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')})`
+        : ''
+    }`, async () => {
       const [lite, full] = await Promise.all([parsed(line, false), parsed(line, true)])
       expect(full.via).not.toBe('lite')
       expect({...lite, via: undefined}).toEqual({...full, via: undefined})
@@ -131,7 +182,11 @@ it('the lite command table is the manifest: every command and alias, nothing els
   const {readFileSync} = await import('node:fs')
   const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8'))
   expect(Object.keys(COMMANDS).sort()).toEqual(Object.keys(manifest.commands).sort())
-  const aliases = Object.fromEntries(Object.entries(manifest.commands as Record<string, {aliases: string[]}>).flatMap(([id, c]) => c.aliases.map((a) => [a, id])))
+  const aliases = Object.fromEntries(
+    Object.entries(manifest.commands as Record<string, {aliases: string[]}>).flatMap(([id, c]) =>
+      c.aliases.map((a) => [a, id]),
+    ),
+  )
   expect(ALIASES).toEqual(aliases)
   expect(lookup(['block-ip', 'list'])).toEqual({id: 'block-ip:list', rest: []})
   expect(lookup(['block-ip', '10.0.0.1'])).toEqual({id: 'block-ip', rest: ['10.0.0.1']})

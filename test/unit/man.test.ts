@@ -16,7 +16,25 @@ describe('man pages', () => {
     const text = readFileSync(page, 'utf8').replace(/\\-/g, '-')
     for (const f of Object.values<any>(c.flags)) {
       if (f.hidden) continue
-      if (['json', 'profile', 'jid', 'server', 'to', 'password-file', 'ca-file', 'insecure', 'allow-plain', 'timeout', 'debug', 'quiet', 'no-color', 'no-input'].includes(f.name)) continue
+      if (
+        [
+          'json',
+          'profile',
+          'jid',
+          'server',
+          'to',
+          'password-file',
+          'ca-file',
+          'insecure',
+          'allow-plain',
+          'timeout',
+          'debug',
+          'quiet',
+          'no-color',
+          'no-input',
+        ].includes(f.name)
+      )
+        continue
       expect(text).toContain(`--${f.name}`)
     }
   })
@@ -28,7 +46,9 @@ describe('man pages', () => {
   })
 
   it.each(pkg.man as string[])('%s renders cleanly', (page) => {
-    const out = execFileSync('sh', ['-c', `MANWIDTH=80 man --warnings -l ${page} 2>&1 >/dev/null`], {encoding: 'utf8'})
+    const out = execFileSync('sh', ['-c', `MANWIDTH=80 man --warnings -l ${page} 2>&1 >/dev/null`], {
+      encoding: 'utf8',
+    })
     expect(out).toBe('')
   })
 })

@@ -11,5 +11,6 @@ it('README lists every exit code exactly as src/errors.ts defines it', () => {
 it('README documents every command', () => {
   const readme = readFileSync('README.md', 'utf8')
   const manifest = JSON.parse(readFileSync('oclif.manifest.json', 'utf8'))
-  for (const id of Object.keys(manifest.commands)) expect(readme).toContain(`xmppadm ${id.replace(/:/g, ' ')}`)
+  for (const id of Object.keys(manifest.commands))
+    expect(readme).toContain(`xmppadm ${id.replace(/:/g, ' ')}`)
 })

@@ -5,14 +5,20 @@ import {parseXml} from '../fixtures/captures.js'
 
 describe('trace redaction', () => {
   it('blanks SASL payloads', () => {
-    const out = traceElement(parseXml(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFkbWluAHNlY3JldA==</auth>`))
+    const out = traceElement(
+      parseXml(
+        `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFkbWluAHNlY3JldA==</auth>`,
+      ),
+    )
     expect(out).not.toContain('AGFkbWlu')
     expect(out).toContain('[redacted]')
   })
 
   it('blanks text-private values and their echoes in the same form', () => {
-    const out = traceElement(parseXml(`<iq><command xmlns='http://jabber.org/protocol/commands'><x xmlns='jabber:x:data' type='submit'>
-      <field var='password' type='text-private'><value>hunter2hunter2</value></field></x></command></iq>`))
+    const out = traceElement(
+      parseXml(`<iq><command xmlns='http://jabber.org/protocol/commands'><x xmlns='jabber:x:data' type='submit'>
+      <field var='password' type='text-private'><value>hunter2hunter2</value></field></x></command></iq>`),
+    )
     expect(out).not.toContain('hunter2hunter2')
   })
 

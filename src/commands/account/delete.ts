@@ -23,25 +23,40 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     ...bulkFlags,
   }
   static override examples = [
-    {description: 'Delete an account on request (asks first)', command: '<%= config.bin %> account delete alice@example.org'},
-    {description: 'From a script', command: '<%= config.bin %> account delete alice@example.org bob@example.org --yes --json'},
-    {description: 'Preview a bulk deletion', command: '<%= config.bin %> account delete --from-file leavers.txt --dry-run'},
-    {description: 'A bulk deletion from cron (failed lines in leavers.txt.failed)', command: '<%= config.bin %> account delete --from-file leavers.txt --yes --quiet'},
+    {
+      description: 'Delete an account on request (asks first)',
+      command: '<%= config.bin %> account delete alice@example.org',
+    },
+    {
+      description: 'From a script',
+      command: '<%= config.bin %> account delete alice@example.org bob@example.org --yes --json',
+    },
+    {
+      description: 'Preview a bulk deletion',
+      command: '<%= config.bin %> account delete --from-file leavers.txt --dry-run',
+    },
+    {
+      description: 'A bulk deletion from cron (failed lines in leavers.txt.failed)',
+      command: '<%= config.bin %> account delete --from-file leavers.txt --yes --quiet',
+    },
   ]
 
   async run() {
     const {argv, flags} = await this.parse(AccountDelete)
     const args = argv as string[]
     const file = flags['from-file']
-    if (!args.length && !file) throw usageError('no account given', 'name accounts as arguments or use --from-file FILE')
+    if (!args.length && !file)
+      throw usageError('no account given', 'name accounts as arguments or use --from-file FILE')
     if (args.length && file) throw usageError('give accounts as arguments or with --from-file, not both')
     const ctx = await this.opContext()
     const domain = parseJid(ctx.to).domain
     await requireStrategy(ctx, 'account-delete')
     // A pipe stops being read when the run stops early (it may never end).
     const stopInput = new AbortController()
-    const lines = (): AsyncIterable<InputLine> => (file ? readLines(file, {until: stopInput.signal}) : fromArray(args))
-    const jidOf = (line: InputLine): string => atLine(line, (text) => parseAccountJid(splitLine(text)[0], domain))
+    const lines = (): AsyncIterable<InputLine> =>
+      file ? readLines(file, {until: stopInput.signal}) : fromArray(args)
+    const jidOf = (line: InputLine): string =>
+      atLine(line, (text) => parseAccountJid(splitLine(text)[0], domain))
 
     // Check every line first (a file is read again for the work, streamed: memory stays flat).
     let count: number | undefined
@@ -65,10 +80,19 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
       }
       return {dryRun: true, wouldDelete, deleted: [], notFound: [], notAttempted: []}
     }
-    await this.confirmDestructive(count === 1 ? `delete ${first} and all its data` : `delete ${count ?? 'the listed'} accounts and all their data`, {yes: flags.yes})
+    await this.confirmDestructive(
+      count === 1
+        ? `delete ${first} and all its data`
+        : `delete ${count ?? 'the listed'} accounts and all their data`,
+      {yes: flags.yes},
+    )
 
     this.graceful = true
-    const progress = new Progress(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !json && Boolean(file), count, 'deleting ')
+    const progress = new Progress(
+      Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !json && Boolean(file),
+      count,
+      'deleting ',
+    )
     const resilient = new Resilient<string>({
       ctx,
       retries: flags.retries,
@@ -82,7 +106,14 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     })
     const deleted: string[] = []
     const notFound: string[] = []
-    const failures: Array<{line: number; jid: string; code: number; reason: string; message: string; hint?: string}> = []
+    const failures: Array<{
+      line: number
+      jid: string
+      code: number
+      reason: string
+      message: string
+      hint?: string
+    }> = []
     const failedLines: string[] = []
     const single = count === 1
     const summary = await runBulk<string>(
@@ -107,7 +138,14 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
             this.ui.info(`not found: ${r.value}`)
             if (json) notFound.push(r.value!)
           } else {
-            failures.push({line: r.line.no, jid: splitLine(r.line.text)[0], code: r.error!.exitCode, reason: r.error!.reason, message: r.error!.message, hint: r.error!.hint})
+            failures.push({
+              line: r.line.no,
+              jid: splitLine(r.line.text)[0],
+              code: r.error!.exitCode,
+              reason: r.error!.reason,
+              message: r.error!.message,
+              hint: r.error!.hint,
+            })
             failedLines.push(r.line.text)
             if (!json && !single) this.ui.error(`line ${r.line.no}: ${r.error!.message}`, r.error!.hint)
           }
@@ -116,11 +154,19 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     )
     progress.done()
     const unchecked = [...resilient.unchecked]
-    if (unchecked.length) this.ui.warn(`${unchecked.length} accounts deleted just before the connection was lost were not re-checked (the server may have forgotten the deletion): they close the failed file, run it again`)
+    if (unchecked.length)
+      this.ui.warn(
+        `${unchecked.length} accounts deleted just before the connection was lost were not re-checked (the server may have forgotten the deletion): they close the failed file, run it again`,
+      )
     const notAttempted = summary.notAttempted.map((l) => l.text)
-    const failedFile = writeFailedLines(flags['failed-file'] ?? (file && file !== '-' ? `${file}.failed` : undefined), [...failedLines, ...notAttempted, ...unchecked])
+    const failedFile = writeFailedLines(
+      flags['failed-file'] ?? (file && file !== '-' ? `${file}.failed` : undefined),
+      [...failedLines, ...notAttempted, ...unchecked],
+    )
     if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)
-    this.ui.info(`deleted ${summary.done}, not found ${summary.skipped}${summary.failed ? `, failed ${summary.failed}` : ''}${notAttempted.length ? `, not attempted ${notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
+    this.ui.info(
+      `deleted ${summary.done}, not found ${summary.skipped}${summary.failed ? `, failed ${summary.failed}` : ''}${notAttempted.length ? `, not attempted ${notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`,
+    )
     bulkExit(this, summary, failures)
     return {
       dryRun: false,
@@ -128,7 +174,16 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
       notFound,
       failed: failures,
       notAttempted: notAttempted.map((t) => splitLine(t)[0]),
-      summary: {deleted: summary.done, notFound: summary.skipped, failed: summary.failed, notAttempted: notAttempted.length, interrupted: summary.interrupted, rechecked: resilient.counts.rechecked, deletedAgain: resilient.counts.redone, unchecked: unchecked.length},
+      summary: {
+        deleted: summary.done,
+        notFound: summary.skipped,
+        failed: summary.failed,
+        notAttempted: notAttempted.length,
+        interrupted: summary.interrupted,
+        rechecked: resilient.counts.rechecked,
+        deletedAgain: resilient.counts.redone,
+        unchecked: unchecked.length,
+      },
       failedFile,
     }
   }

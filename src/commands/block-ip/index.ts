@@ -16,21 +16,33 @@ export default class BlockIp extends BaseCommand<typeof BlockIp> {
 Bulk: --from-file FILE (or - for stdin, blocked as lines arrive), one address or range a line (# comments and blank lines skipped), streamed, in batches of up to 500 a command with several in flight (--concurrency); a bad line fails on its own, and failed and unattempted lines go to the --failed-file.
 Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmppadm capabilities". See also: block-ip list, block-ip remove.`
   static override strict = false
-  static override args = {address: Args.string({description: 'Addresses or CIDR ranges, e.g. 203.0.113.7 198.51.100.0/24 2001:db8::/32', ignoreStdin: true})}
+  static override args = {
+    address: Args.string({
+      description: 'Addresses or CIDR ranges, e.g. 203.0.113.7 198.51.100.0/24 2001:db8::/32',
+      ignoreStdin: true,
+    }),
+  }
   static override flags = {
     expires: Flags.string({summary: 'Lift the block after this long: 30m, 12h, 7d, 2w…'}),
     reason: Flags.string({summary: 'Why (kept with the block, shown by block-ip list).'}),
     ...bulkFlags,
   }
   static override examples = [
-    {description: 'Block a range for a day during an incident', command: '<%= config.bin %> block-ip 198.51.100.0/24 --expires 1d --reason "credential stuffing"'},
-    {description: 'Block a list of addresses for good', command: '<%= config.bin %> block-ip --from-file bad-ips.txt --json'},
+    {
+      description: 'Block a range for a day during an incident',
+      command: '<%= config.bin %> block-ip 198.51.100.0/24 --expires 1d --reason "credential stuffing"',
+    },
+    {
+      description: 'Block a list of addresses for good',
+      command: '<%= config.bin %> block-ip --from-file bad-ips.txt --json',
+    },
   ]
 
   async run() {
     const {argv, flags} = await this.parse(BlockIp)
     const args = argv as string[]
-    if (args.length && flags['from-file']) throw usageError('give addresses as arguments or with --from-file, not both')
+    if (args.length && flags['from-file'])
+      throw usageError('give addresses as arguments or with --from-file, not both')
     const expiresSec = flags.expires ? parseDuration(flags.expires, '--expires') : undefined
     if (flags['from-file']) return this.bulk(flags['from-file'], expiresSec)
     if (!args.length) throw usageError('no address given', 'name addresses or ranges, or use --from-file')
@@ -40,7 +52,12 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     const out = await blockIps(ctx, ranges, {expiresSec, reason: flags.reason})
     for (const b of out.blocked) this.ui.out(`blocked ${b}${expiresSec ? ` for ${flags.expires}` : ''}`)
     if (out.sessionsClosed) this.ui.info(`${out.sessionsClosed} live session(s) from blocked addresses ended`)
-    return {blocked: out.blocked, expiresInSeconds: expiresSec ?? null, reason: flags.reason ?? null, sessionsClosed: out.sessionsClosed}
+    return {
+      blocked: out.blocked,
+      expiresInSeconds: expiresSec ?? null,
+      reason: flags.reason ?? null,
+      sessionsClosed: out.sessionsClosed,
+    }
   }
 
   /**
@@ -53,9 +70,22 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     const ctx = await this.opContext()
     await requireStrategy(ctx, 'block-ip')
     const json = this.jsonEnabled()
-    const progress = new Progress(Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !json, undefined, 'blocking ')
+    const progress = new Progress(
+      Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !json,
+      undefined,
+      'blocking ',
+    )
     // Prosody's storage writes what it acknowledges: after a reconnect only in-flight batches are redone.
-    const resilient = new Resilient<never>({ctx, retries: flags.retries, signal: this.abort.signal, reconnect: (retries, failed) => this.reconnect(retries, failed), name: String, noun: 'batches', again: 'blocked again', ui: this.ui})
+    const resilient = new Resilient<never>({
+      ctx,
+      retries: flags.retries,
+      signal: this.abort.signal,
+      reconnect: (retries, failed) => this.reconnect(retries, failed),
+      name: String,
+      noun: 'batches',
+      again: 'blocked again',
+      ui: this.ui,
+    })
     this.graceful = true
     const blocked: string[] = []
     const failures: FailureRow[] = []
@@ -63,14 +93,24 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     let blockedLines = 0
     let sessionsClosed = 0
     const fail = (line: InputLine, e: XmppadmError) => {
-      failures.push({line: line.no, address: line.text, code: e.exitCode, reason: e.reason, message: e.message, hint: e.hint})
+      failures.push({
+        line: line.no,
+        address: line.text,
+        code: e.exitCode,
+        reason: e.reason,
+        message: e.message,
+        hint: e.hint,
+      })
       failedLines.push(line.text)
       progress.tick(true)
       if (!json) this.ui.error(`line ${line.no}: ${e.message}`, e.hint)
     }
     // A pipe stops being read when the run stops early (it may never end).
     const stopInput = new AbortController()
-    const summary = await runBulk<{good: InputLine[]; bad: Array<[InputLine, XmppadmError]>; blocked: string[]; sessionsClosed: number}, InputLine[]>(
+    const summary = await runBulk<
+      {good: InputLine[]; bad: Array<[InputLine, XmppadmError]>; blocked: string[]; sessionsClosed: number},
+      InputLine[]
+    >(
       batches(readLines(file, {until: stopInput.signal}), BATCH),
       async (batch) => {
         const good: InputLine[] = []
@@ -85,7 +125,9 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
             bad.push([line, error])
           }
         }
-        const out = ranges.length ? await resilient.run(() => blockIps(ctx, ranges, {expiresSec, reason: flags.reason})) : {blocked: [], sessionsClosed: 0}
+        const out = ranges.length
+          ? await resilient.run(() => blockIps(ctx, ranges, {expiresSec, reason: flags.reason}))
+          : {blocked: [], sessionsClosed: 0}
         return {outcome: 'done', value: {good, bad, ...out}}
       },
       {
@@ -107,18 +149,38 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     )
     progress.done()
     const notAttempted = summary.notAttempted.flat().map((l) => l.text)
-    const failedFile = writeFailedLines(flags['failed-file'] ?? (file !== '-' ? `${file}.failed` : undefined), [...failedLines, ...notAttempted])
+    const failedFile = writeFailedLines(
+      flags['failed-file'] ?? (file !== '-' ? `${file}.failed` : undefined),
+      [...failedLines, ...notAttempted],
+    )
     if (failedFile) this.ui.info(`failed and unattempted lines written to ${failedFile}`)
     if (sessionsClosed) this.ui.info(`${sessionsClosed} live session(s) from blocked addresses ended`)
-    this.ui.info(`blocked ${blockedLines}, failed ${failures.length}${notAttempted.length ? `, not attempted ${notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`)
-    bulkExit(this, {done: blockedLines, skipped: 0, failed: failures.length, notAttempted, interrupted: summary.interrupted}, failures)
+    this.ui.info(
+      `blocked ${blockedLines}, failed ${failures.length}${notAttempted.length ? `, not attempted ${notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`,
+    )
+    bulkExit(
+      this,
+      {
+        done: blockedLines,
+        skipped: 0,
+        failed: failures.length,
+        notAttempted,
+        interrupted: summary.interrupted,
+      },
+      failures,
+    )
     return {
       blocked,
       expiresInSeconds: expiresSec ?? null,
       reason: flags.reason ?? null,
       sessionsClosed,
       failed: failures,
-      summary: {blocked: blockedLines, failed: failures.length, notAttempted: notAttempted.length, interrupted: summary.interrupted},
+      summary: {
+        blocked: blockedLines,
+        failed: failures.length,
+        notAttempted: notAttempted.length,
+        interrupted: summary.interrupted,
+      },
       failedFile,
     }
   }
@@ -127,4 +189,11 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
 /** Addresses a command: one stored list write on the server per batch. */
 const BATCH = 500
 
-type FailureRow = {line: number; address: string; code: number; reason: string; message: string; hint?: string}
+type FailureRow = {
+  line: number
+  address: string
+  code: number
+  reason: string
+  message: string
+  hint?: string
+}

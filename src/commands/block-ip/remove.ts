@@ -7,18 +7,28 @@ import {parseIpRange} from '../../ops/values.js'
 
 export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
   static override summary = 'Lift blocks of addresses or ranges.'
-  static override description = 'Each argument must match a block as listed by "block-ip list". On ejabberd (mod_adhoc_api) this lifts mod_fail2ban\'s automatic bans (api-commands/unban_ip). Removing a block that does not exist is reported, not an error.'
+  static override description =
+    'Each argument must match a block as listed by "block-ip list". On ejabberd (mod_adhoc_api) this lifts mod_fail2ban\'s automatic bans (api-commands/unban_ip). Removing a block that does not exist is reported, not an error.'
   static override strict = false
-  static override args = {address: Args.string({description: 'Addresses or CIDR ranges to unblock', ignoreStdin: true})}
-  static override flags = {
-    'from-file': Flags.string({summary: 'Read addresses from this file, one a line (- for stdin); all are checked before anything is sent.'}),
+  static override args = {
+    address: Args.string({description: 'Addresses or CIDR ranges to unblock', ignoreStdin: true}),
   }
-  static override examples = ['<%= config.bin %> block-ip remove 198.51.100.0/24', '<%= config.bin %> block-ip remove --from-file bad-ips.txt']
+  static override flags = {
+    'from-file': Flags.string({
+      summary:
+        'Read addresses from this file, one a line (- for stdin); all are checked before anything is sent.',
+    }),
+  }
+  static override examples = [
+    '<%= config.bin %> block-ip remove 198.51.100.0/24',
+    '<%= config.bin %> block-ip remove --from-file bad-ips.txt',
+  ]
 
   async run() {
     const {argv, flags} = await this.parse(BlockIpRemove)
     const inputs = argv as string[]
-    if (inputs.length && flags['from-file']) throw usageError('give addresses as arguments or with --from-file, not both')
+    if (inputs.length && flags['from-file'])
+      throw usageError('give addresses as arguments or with --from-file, not both')
     const ranges: string[] = []
     if (flags['from-file']) {
       for await (const line of readLines(flags['from-file'])) ranges.push(atLine(line, parseIpRange))

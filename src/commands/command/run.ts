@@ -12,17 +12,42 @@ On a terminal, required fields that were not given are asked for (passwords hidd
 A command that reports failure (an IQ error, an error note, an "error" result field) exits non-zero with the server's message.`
   static override aliases = ['run']
   static override args = {
-    node: Args.string({description: 'Command node, e.g. http://jabber.org/protocol/admin#get-online-users-list (see: xmppadm commands)', ignoreStdin: true, required: true}),
+    node: Args.string({
+      description:
+        'Command node, e.g. http://jabber.org/protocol/admin#get-online-users-list (see: xmppadm commands)',
+      ignoreStdin: true,
+      required: true,
+    }),
   }
   static override flags = {
-    field: Flags.string({char: 'f', summary: 'A field value as var=value; repeat for more fields or for several values of a multi-value field.', multiple: true}),
-    'fields-file': Flags.string({summary: 'JSON object of field var to value (string, boolean or array), or - for stdin.'}),
-    'one-shot': Flags.boolean({summary: 'Submit the fields with the first request, without fetching the form first (one round trip).'}),
+    field: Flags.string({
+      char: 'f',
+      summary:
+        'A field value as var=value; repeat for more fields or for several values of a multi-value field.',
+      multiple: true,
+    }),
+    'fields-file': Flags.string({
+      summary: 'JSON object of field var to value (string, boolean or array), or - for stdin.',
+    }),
+    'one-shot': Flags.boolean({
+      summary: 'Submit the fields with the first request, without fetching the form first (one round trip).',
+    }),
   }
   static override examples = [
-    {description: 'Online users', command: '<%= config.bin %> command run http://jabber.org/protocol/admin#get-online-users-list'},
-    {description: 'Create an account; the password comes from a file, never the command line', command: '<%= config.bin %> command run http://jabber.org/protocol/admin#add-user --field accountjid=alice@example.org --fields-file alice-pw.json'},
-    {description: 'End all sessions of two users, as JSON', command: '<%= config.bin %> command run http://jabber.org/protocol/admin#end-user-session -f accountjids=a@example.org -f accountjids=b@example.org --json'},
+    {
+      description: 'Online users',
+      command: '<%= config.bin %> command run http://jabber.org/protocol/admin#get-online-users-list',
+    },
+    {
+      description: 'Create an account; the password comes from a file, never the command line',
+      command:
+        '<%= config.bin %> command run http://jabber.org/protocol/admin#add-user --field accountjid=alice@example.org --fields-file alice-pw.json',
+    },
+    {
+      description: 'End all sessions of two users, as JSON',
+      command:
+        '<%= config.bin %> command run http://jabber.org/protocol/admin#end-user-session -f accountjids=a@example.org -f accountjids=b@example.org --json',
+    },
   ]
 
   async run() {
@@ -33,16 +58,29 @@ A command that reports failure (an IQ error, an error note, an "error" result fi
       try {
         doc = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'))
       } catch (error) {
-        if (error instanceof SyntaxError) throw new XmppadmError('data', 'bad-json', `${file}: not valid JSON: ${error.message}`)
-        throw new XmppadmError('noInput', 'no-input', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+        if (error instanceof SyntaxError)
+          throw new XmppadmError('data', 'bad-json', `${file}: not valid JSON: ${error.message}`)
+        throw new XmppadmError(
+          'noInput',
+          'no-input',
+          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        )
       }
       for (const [k, v] of fieldsFromJson(doc, file)) values.set(k, [...(values.get(k) ?? []), ...v])
     }
     const session = await this.connect()
     const to = await this.target()
     const ask = this.ui.interactive ? (await import('../../output/prompts.js')).promptField : undefined
-    const {response} = await runCommand(session, {to, node: this.args.node, values, ask, oneShot: this.flags['one-shot'], signal: this.abort.signal})
-    if (!this.jsonEnabled() && !this.flags.quiet) this.ui.out(await renderCommandResponse(response, this.ui.color))
+    const {response} = await runCommand(session, {
+      to,
+      node: this.args.node,
+      values,
+      ask,
+      oneShot: this.flags['one-shot'],
+      signal: this.abort.signal,
+    })
+    if (!this.jsonEnabled() && !this.flags.quiet)
+      this.ui.out(await renderCommandResponse(response, this.ui.color))
     for (const n of response.notes) if (n.type === 'warn') this.ui.warn(n.text)
     return commandResponseJson(response)
   }

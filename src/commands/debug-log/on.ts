@@ -8,26 +8,39 @@ export default class DebugLogOn extends BaseCommand<typeof DebugLogOn> {
   static override description = `Prosody (mod_xmppadm): debug lines go to a separate file; with --for the server itself switches it off when the time is up, so a dead xmppadm can never leave it on, and off wipes that file.
 ejabberd (api-commands/set_loglevel): the log level is set to debug and the previous level remembered locally; with --for, xmppadm waits in the foreground and switches it back at the end or on Ctrl-C. ejabberd cannot wipe its log remotely.`
   static override flags = {for: Flags.string({summary: 'Switch off again after this long: 30m, 2h…'})}
-  static override examples = [{description: 'Debug logging for 30 minutes during an incident', command: '<%= config.bin %> debug-log on --for 30m'}]
+  static override examples = [
+    {
+      description: 'Debug logging for 30 minutes during an incident',
+      command: '<%= config.bin %> debug-log on --for 30m',
+    },
+  ]
 
   async run() {
     const seconds = this.flags.for ? parseDuration(this.flags.for, '--for') : undefined
     const ctx = await this.opContext()
     const state = await debugLogOn(ctx, seconds)
-    this.ui.out(`debug logging on${state.file ? ` (${state.file})` : ''}${state.expires ? `, until ${state.expires}` : ''}`)
+    this.ui.out(
+      `debug logging on${state.file ? ` (${state.file})` : ''}${state.expires ? `, until ${state.expires}` : ''}`,
+    )
     if (seconds && !state.wipes) {
       // The server cannot time it: wait here, then restore.
       this.graceful = true // Ctrl-C must switch it back off, not just exit
-      this.ui.info(`waiting ${this.flags.for} in the foreground to switch it off (Ctrl-C switches it off now)`)
+      this.ui.info(
+        `waiting ${this.flags.for} in the foreground to switch it off (Ctrl-C switches it off now)`,
+      )
       // In steps of at most a day: setTimeout overflows past ~24.8 days and would fire at once.
       const until = Date.now() + seconds * 1000
       while (Date.now() < until && !this.abort.signal.aborted) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, Math.min(until - Date.now(), 86_400_000))
-          this.abort.signal.addEventListener('abort', () => {
-            clearTimeout(t)
-            resolve()
-          }, {once: true})
+          this.abort.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t)
+              resolve()
+            },
+            {once: true},
+          )
         })
       }
       const off = await debugLogOff(ctx)

@@ -16,18 +16,32 @@ interface RuleResult {
 }
 
 export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
-  static override summary = 'Apply a retention policy file: purge offline messages and uploads past their age, make sure debug logging is off.'
+  static override summary =
+    'Apply a retention policy file: purge offline messages and uploads past their age, make sure debug logging is off.'
   static override description = `The policy file has one rule a line:
   offline = 7d      # delete offline messages older than 7 days
   uploads = 14d     # delete uploaded files older than 14 days
   debug_log = off   # switch debug logging off (and wipe its log) if it is on
 Every rule runs even if another fails. Exit 0 when all rules were applied, 2 when some were (the JSON result says which), otherwise the code of the failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable.`
-  static override args = {file: Args.string({description: 'Policy file (- for stdin)', ignoreStdin: true, required: true})}
-  static override flags = {
-    'dry-run': Flags.boolean({char: 'n', summary: 'Count what the purges would delete; change nothing.', default: false}),
-    'skip-unavailable': Flags.boolean({summary: 'A rule this server cannot do is skipped with a warning, not a failure.'}),
+  static override args = {
+    file: Args.string({description: 'Policy file (- for stdin)', ignoreStdin: true, required: true}),
   }
-  static override examples = [{description: 'Hourly from cron, silent unless something fails', command: '0 * * * * xmppadm --profile prod policy apply /etc/xmppadm/retention.policy --quiet'}]
+  static override flags = {
+    'dry-run': Flags.boolean({
+      char: 'n',
+      summary: 'Count what the purges would delete; change nothing.',
+      default: false,
+    }),
+    'skip-unavailable': Flags.boolean({
+      summary: 'A rule this server cannot do is skipped with a warning, not a failure.',
+    }),
+  }
+  static override examples = [
+    {
+      description: 'Hourly from cron, silent unless something fails',
+      command: '0 * * * * xmppadm --profile prod policy apply /etc/xmppadm/retention.policy --quiet',
+    },
+  ]
 
   async run() {
     const policy = loadPolicy(this.args.file)
@@ -37,11 +51,19 @@ Every rule runs even if another fails. Exit 0 when all rules were applied, 2 whe
       try {
         const r = {rule, ...(await fn())}
         results.push(r)
-        this.ui.out(`${rule}: ${r.status}${r.count !== undefined && r.count !== null ? ` (${r.count}${r.bytes !== undefined && r.bytes !== null ? `, ${r.bytes} bytes` : ''})` : ''}`)
+        this.ui.out(
+          `${rule}: ${r.status}${r.count !== undefined && r.count !== null ? ` (${r.count}${r.bytes !== undefined && r.bytes !== null ? `, ${r.bytes} bytes` : ''})` : ''}`,
+        )
       } catch (error) {
-        const e = error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String(error))
+        const e =
+          error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String(error))
         const skipped = e.exitCode === 69 && this.flags['skip-unavailable']
-        results.push({rule, status: e.exitCode === 69 ? 'unavailable' : 'failed', message: e.message, code: e.exitCode})
+        results.push({
+          rule,
+          status: e.exitCode === 69 ? 'unavailable' : 'failed',
+          message: e.message,
+          code: e.exitCode,
+        })
         if (skipped) this.ui.warn(`${rule}: skipped: ${e.message}`)
         else this.ui.error(`${rule}: ${e.message}`, e.hint)
       }
@@ -68,13 +90,23 @@ Every rule runs even if another fails. Exit 0 when all rules were applied, 2 whe
         return {status: 'done'}
       })
     }
-    const failed = results.filter((r) => r.status === 'failed' || (r.status === 'unavailable' && !this.flags['skip-unavailable']))
+    const failed = results.filter(
+      (r) => r.status === 'failed' || (r.status === 'unavailable' && !this.flags['skip-unavailable']),
+    )
     if (failed.length) {
       const applied = results.length - failed.length
       if (applied === 0 && failed.every((f) => f.code === failed[0].code)) {
-        this.outcome = new XmppadmError(exitCodeName(failed[0].code!), 'policy-failed', `no rule could be applied: ${failed[0].message}`)
+        this.outcome = new XmppadmError(
+          exitCodeName(failed[0].code!),
+          'policy-failed',
+          `no rule could be applied: ${failed[0].message}`,
+        )
       } else {
-        this.outcome = new XmppadmError('partial', 'partial', `${failed.length} of ${results.length} rules failed`)
+        this.outcome = new XmppadmError(
+          'partial',
+          'partial',
+          `${failed.length} of ${results.length} rules failed`,
+        )
       }
     }
     return {file: this.args.file, dryRun: dry, rules: results}

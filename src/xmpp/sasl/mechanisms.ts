@@ -18,7 +18,12 @@ const ORDER: MechanismChoice[] = [
   {name: 'PLAIN', kind: 'plain', plus: false},
 ]
 
-export function chooseMechanism(offered: string[], opts: {canBind: boolean; allowPlain: boolean}): MechanismChoice | undefined {
+export function chooseMechanism(
+  offered: string[],
+  opts: {canBind: boolean; allowPlain: boolean},
+): MechanismChoice | undefined {
   const set = new Set(offered.map((m) => m.toUpperCase()))
-  return ORDER.find((m) => set.has(m.name) && (!m.plus || opts.canBind) && (m.kind !== 'plain' || opts.allowPlain))
+  return ORDER.find(
+    (m) => set.has(m.name) && (!m.plus || opts.canBind) && (m.kind !== 'plain' || opts.allowPlain),
+  )
 }
