@@ -4,6 +4,7 @@ import {XmppadmError} from '../errors.js'
 import {cancelCommand, commandStep} from '../protocol/adhoc.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {type Family, type OpContext, unavailable} from './context.js'
+import {API_EXPORT_PARTIAL} from './export-coverage.js'
 import {admin, api, mod} from './nodes.js'
 
 export type OperationId =
@@ -16,6 +17,7 @@ export type OperationId =
   | 'purge-uploads'
   | 'export-user'
   | 'debug-log'
+  | 'account-exists'
 
 export interface Strategy {
   /** Nodes that must all be offered. */
@@ -23,12 +25,16 @@ export interface Strategy {
   via: 'XEP-0133' | 'ejabberd API' | 'mod_xmppadm'
   /** Set when this way can do only part of the operation. */
   partial?: string
+  /** Only on these server families (a node another family offers too, but answers differently). */
+  families?: Family[]
 }
 
 interface OperationSpec {
   summary: string
   strategies: Strategy[]
   enable: Record<Family, string>
+  /** A step of other operations (a dry run's check), not an operation of its own: not in capabilities. */
+  internal?: boolean
 }
 
 const MODULE_HINT =
@@ -129,8 +135,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
       {
         nodes: [api('check_account'), api('get_roster'), api('get_last')],
         via: 'ejabberd API',
-        partial:
-          'roster, vCard, private XML, message counts and last activity only: ejabberd offers no remote access to offline or archived message contents',
+        partial: API_EXPORT_PARTIAL,
       },
     ],
     enable: {
@@ -155,10 +160,29 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
       other: `a server offering ${mod('debug-log')}`,
     },
   },
+  'account-exists': {
+    summary: 'tell whether an account exists',
+    internal: true,
+    strategies: [
+      {nodes: [api('check_account')], via: 'ejabberd API'},
+      // item-not-found for a user that does not exist (server/CONTRACT.md 7)
+      {nodes: [mod('export-user')], via: 'mod_xmppadm'},
+      // Prosody answers "User does not exist"; ejabberd 24.12 answers zeros for anyone.
+      {nodes: [admin('user-stats')], via: 'XEP-0133', families: ['prosody']},
+    ],
+    enable: {
+      prosody: 'load mod_admin_adhoc (XEP-0133 user-stats)',
+      ejabberd: `${ADHOC_API} (api-commands/check_account)`,
+      other: 'a server offering a way to look an account up',
+    },
+  },
 }
 
 export function pickStrategy(ctx: OpContext, op: OperationId): Strategy | undefined {
-  return OPERATIONS[op].strategies.find((s) => s.nodes.every((n) => ctx.nodes.has(n)))
+  return OPERATIONS[op].strategies.find(
+    (s) =>
+      s.nodes.every((n) => ctx.nodes.has(n)) && (!s.families || s.families.includes(ctx.software.family)),
+  )
 }
 
 /**
@@ -220,10 +244,12 @@ export interface CapabilityRow {
 }
 
 export function capabilities(ctx: OpContext): CapabilityRow[] {
-  return (Object.keys(OPERATIONS) as OperationId[]).map((op) => {
-    const s = pickStrategy(ctx, op)
-    return s
-      ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
-      : {operation: op, available: false, hint: OPERATIONS[op].enable[ctx.software.family]}
-  })
+  return (Object.keys(OPERATIONS) as OperationId[])
+    .filter((op) => !OPERATIONS[op].internal)
+    .map((op) => {
+      const s = pickStrategy(ctx, op)
+      return s
+        ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
+        : {operation: op, available: false, hint: OPERATIONS[op].enable[ctx.software.family]}
+    })
 }

@@ -79,8 +79,7 @@ A command that reports failure (an IQ error, an error note, an "error" result fi
       oneShot: this.flags['one-shot'],
       signal: this.abort.signal,
     })
-    if (!this.jsonEnabled() && !this.flags.quiet)
-      this.ui.out(await renderCommandResponse(response, this.ui.color))
+    if (!this.jsonEnabled()) this.ui.data(await renderCommandResponse(response, this.ui.color))
     for (const n of response.notes) if (n.type === 'warn') this.ui.warn(n.text)
     return commandResponseJson(response)
   }
