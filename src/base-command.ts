@@ -175,6 +175,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       )
     const caFile = this.flags['ca-file'] ?? profile?.caFile
     const ca = caFile ? readCaFile(caFile) : undefined
+    // Checked before a password prompt: a typo here should not cost typing the password first.
+    const serverSpec = this.flags.server ?? profile?.server
+    const {parseServer} = await import('./xmpp/endpoints.js')
+    const endpoint = serverSpec
+      ? parseServer(
+          serverSpec,
+          this.flags.server === undefined
+            ? `${profile!.path}: server`
+            : flagSource('server', this.argv, BaseCommand.baseFlags.server),
+        )
+      : undefined
     const password = await resolvePassword({
       passwordFile: this.flags['password-file'],
       envPassword: process.env.XMPPADM_PASSWORD,
@@ -185,8 +196,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? async () => (await import('./output/prompts.js')).promptPassword(`Password for ${jid}`)
         : undefined,
     })
-    const serverSpec = this.flags.server ?? profile?.server
-    const {parseServer} = await import('./xmpp/endpoints.js')
     const {Session} = await import('./xmpp/session.js')
     const trace = this.flags.debug
       ? (dir: 'in' | 'out', text: string) =>
@@ -195,14 +204,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.sessionOptions = {
       jid,
       password,
-      endpoint: serverSpec
-        ? parseServer(
-            serverSpec,
-            this.flags.server === undefined
-              ? `${profile!.path}: server`
-              : flagSource('server', this.argv, BaseCommand.baseFlags.server),
-          )
-        : undefined,
+      endpoint,
       ca,
       insecure,
       allowPlain: Boolean(this.flags['allow-plain'] || profile?.allowPlain),

@@ -11,8 +11,9 @@ export interface Rule {
   key: RuleKey
   /** The value as written in the file ("3650d"), for messages. */
   value: string
-  /** The file line, for messages. */
+  /** The file line, and the key as written there (offline_messages is offline), for messages. */
   line: number
+  written: string
   /** Purge rules: the age in seconds. */
   olderThanSeconds?: number
 }
@@ -49,14 +50,15 @@ export function loadPolicy(path: string): Policy {
     const before = policy[key]
     if (before)
       throw configError(
-        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${key} = ${before.value}, ${key} = ${value})`,
+        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} = ${before.value}, ${written} = ${value})`,
         'keep one of them',
       )
     if (key === 'debug_log') {
       if (value !== 'off') throw configError(`${path}:${line}: debug_log can only be "off"`)
-      policy[key] = {key, value, line}
+      policy[key] = {key, value, line, written}
     } else {
-      policy[key] = {key, value, line, olderThanSeconds: parseDuration(value, `${path}:${line}: ${key}`)}
+      const olderThanSeconds = parseDuration(value, `${path}:${line}: ${written}`)
+      policy[key] = {key, value, line, written, olderThanSeconds}
     }
   }
   if (!Object.keys(policy).length) throw configError(`${path}: no rules`)

@@ -35,6 +35,8 @@ export interface RunOptions {
 export interface RunResult {
   response: CommandResponse
   stages: number
+  /** Given fields never sent: the command completed on execute, before any form (it takes no input). */
+  unused: string[]
 }
 
 function isPrivate(f: FormField): boolean {
@@ -154,7 +156,8 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
     const failure = commandFailure(resp)
     if (failure) throw failure
   }
-  return {response: resp, stages}
+  const sent = opts.oneShot || stages > 1
+  return {response: resp, stages, unused: sent ? [] : [...given.keys()]}
 }
 
 /**

@@ -85,7 +85,9 @@ export default class CommandInfo extends BaseCommand<typeof CommandInfo> {
         default: f.values.length && f.type !== 'text-private' ? fieldValue(f) : null,
         options: f.options.map((o) => ({label: o.label ?? null, value: o.value})),
       }))
-    if (!this.jsonEnabled())
+    if (!fields.length) {
+      if (!ran) this.ui.info(`${args.node} has no input fields`)
+    } else if (!this.jsonEnabled())
       this.ui.data(
         await renderTable(
           ['var', 'type', 'required', 'label', 'default', 'options'],
