@@ -196,9 +196,14 @@ export function unknownCommand(
         {hint: `see: xmppadm ${prefix.replace(/:/g, ' ')} --help`},
       )
   }
-  const spaced = (c: string) => c.replace(/:/g, ' ')
-  const typedAs = spaced(id)
-  const near = closest(typedAs, commands.filter((c) => !c.startsWith('autocomplete:')).map(spaced))
+  // oclif joins every word it could not place into the id: the command is the first word, or the
+  // first two when the first is a topic ("account creat a@b" is "account creat").
+  const topic = commands.some((c) => c.startsWith(`${words[0]}:`))
+  const typedAs = words.slice(0, topic && words.length > 1 ? 2 : 1).join(' ')
+  const near = closest(
+    typedAs,
+    commands.filter((c) => !c.startsWith('autocomplete:')).map((c) => c.replace(/:/g, ' ')),
+  )
   return new XmppadmError(
     'usage',
     'unknown-command',

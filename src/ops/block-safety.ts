@@ -71,13 +71,11 @@ export function tooBroad(cidr: string): string | undefined {
       ? 'it covers every IPv4 address'
       : `it covers ${2 ** (32 - v4)} IPv4 addresses (more than a /${BROADEST_IPV4})`
   }
+  if (range.prefix === 0) return 'it covers every address, IPv6 and IPv4'
   // Holding all of ::ffff:0:0/96 means holding every IPv4 client too.
   if (range.prefix <= 96 && contains(range, MAPPED))
     return 'it covers every IPv4 address (as IPv4-mapped IPv6, ::ffff:0:0/96)'
-  if (range.prefix < BROADEST_IPV6)
-    return range.prefix === 0
-      ? 'it covers every IPv6 address'
-      : `it is broader than a /${BROADEST_IPV6} (IPv6)`
+  if (range.prefix < BROADEST_IPV6) return `it is broader than a /${BROADEST_IPV6} (IPv6)`
   return undefined
 }
 
