@@ -30,13 +30,20 @@ export interface RunningServer extends ServerDescriptor {
 }
 
 export declare function startProsody(opts?: StartOptions): Promise<RunningServer>
+export declare function startProsody012(opts?: StartOptions): Promise<RunningServer>
 export declare function startEjabberd24(opts?: StartOptions): Promise<RunningServer>
 export declare function startEjabberd26(opts?: StartOptions): Promise<RunningServer>
 export declare function startAll(
   opts?: StartOptions,
-): Promise<{prosody: RunningServer; ejabberd24: RunningServer; ejabberd26: RunningServer}>
+): Promise<{
+  prosody: RunningServer
+  ejabberd24: RunningServer
+  ejabberd26: RunningServer
+  prosody012: RunningServer
+}>
 export declare function stopAll(servers?: Record<string, RunningServer> | RunningServer[]): Promise<void>
 export declare function describe(s: RunningServer): ServerDescriptor
 export declare function createPki(dir?: string): Promise<Pki>
 export declare function ejabberd26Root(): string
+export declare function prosody012Root(): string
 export declare function testCacheDir(): string

@@ -1,5 +1,5 @@
 // Types for servers.js (plain JS so that it also runs under bare node).
-export type ServerKind = 'prosody' | 'ejabberd-24.12' | 'ejabberd-26.07'
+export type ServerKind = 'prosody' | 'prosody-0.12' | 'ejabberd-24.12' | 'ejabberd-26.07'
 
 export interface Account {
   jid: string
@@ -54,6 +54,8 @@ export interface Servers {
   prosody: ServerDescriptor
   ejabberd24: ServerDescriptor
   ejabberd26: ServerDescriptor
+  /** Prosody 0.12 (bookworm main), with mod_xmppadm like `prosody` */
+  prosody012: ServerDescriptor
 }
 
 export declare const SERVERS_ENV: 'XMPPADM_TEST_SERVERS'
