@@ -1,5 +1,5 @@
 import {BaseCommand} from '../base-command.js'
-import {capabilities} from '../ops/catalogue.js'
+import {capabilities, moduleReasons} from '../ops/catalogue.js'
 import {renderTable} from '../output/table.js'
 
 export default class Capabilities extends BaseCommand<typeof Capabilities> {
@@ -14,7 +14,7 @@ export default class Capabilities extends BaseCommand<typeof Capabilities> {
 
   async run() {
     const ctx = await this.opContext()
-    const rows = capabilities(ctx)
+    const rows = capabilities(ctx, await moduleReasons(ctx))
     if (!this.jsonEnabled() && !this.flags.quiet) {
       const server = [ctx.software.name, ctx.software.version].filter(Boolean).join(' ') || 'unknown software'
       this.ui.info(`${ctx.to}: ${server}, ${ctx.nodes.size} commands`)

@@ -34,9 +34,12 @@ describe.each(list)('%s', (_name, s) => {
     expect(fs.existsSync(s.caFile)).toBe(true)
     expect(fs.existsSync(s.logFile)).toBe(true)
     expect(s.kind).toBe(
-      {prosody: 'prosody', ejabberd24: 'ejabberd-24.12', ejabberd26: 'ejabberd-26.07', prosody012: 'prosody-0.12'}[
-        _name
-      ],
+      {
+        prosody: 'prosody',
+        ejabberd24: 'ejabberd-24.12',
+        ejabberd26: 'ejabberd-26.07',
+        prosody012: 'prosody-0.12',
+      }[_name],
     )
   })
 

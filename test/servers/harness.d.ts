@@ -22,6 +22,8 @@ export interface StartOptions {
   prosodyExtraConfig?: string
   /** Prosody: plugin_paths entry (default <repo>/server/prosody) */
   prosodyPluginDir?: string
+  /** Prosody: the upload.localhost http_file_share component (default true) */
+  prosodyUploads?: boolean
 }
 
 export interface RunningServer extends ServerDescriptor {
@@ -33,9 +35,7 @@ export declare function startProsody(opts?: StartOptions): Promise<RunningServer
 export declare function startProsody012(opts?: StartOptions): Promise<RunningServer>
 export declare function startEjabberd24(opts?: StartOptions): Promise<RunningServer>
 export declare function startEjabberd26(opts?: StartOptions): Promise<RunningServer>
-export declare function startAll(
-  opts?: StartOptions,
-): Promise<{
+export declare function startAll(opts?: StartOptions): Promise<{
   prosody: RunningServer
   ejabberd24: RunningServer
   ejabberd26: RunningServer

@@ -14,6 +14,7 @@ import {stopAllLive} from './util.js'
  * @property {boolean} [xmppadmModule]        Prosody: force loading mod_xmppadm on/off (default: if the file exists)
  * @property {string} [prosodyExtraConfig]    Prosody: Lua appended to the global section
  * @property {string} [prosodyPluginDir]      Prosody: plugin_paths entry (default <repo>/server/prosody)
+ * @property {boolean} [prosodyUploads]       Prosody: the upload.localhost http_file_share component (default true)
  *
  * @typedef {object} Account
  * @property {string} jid

@@ -66,7 +66,7 @@ const lua = (/** @type {string} */ s) => JSON.stringify(s) // a valid Lua string
 
 /**
  * @param {{dir: string, c2sPort: number, directTlsPort: number, httpPort: number, certFile: string, keyFile: string,
- *          pluginDir: string, withXmppadm: boolean, extraConfig?: string, noModules: string[]}} o
+ *          pluginDir: string, withXmppadm: boolean, extraConfig?: string, noModules: string[], uploads: boolean}} o
  */
 function configText(o) {
   const allModules = [
@@ -150,9 +150,13 @@ http_file_share_size_limit = 10 * 1024 * 1024
 ${o.extraConfig ?? ''}
 
 VirtualHost "${DOMAIN}"
-
+${
+  o.uploads
+    ? `
 Component "${UPLOAD_DOMAIN}" "http_file_share"
 `
+    : ''
+}`
 }
 
 /**
@@ -250,6 +254,7 @@ async function startOnce(kind, opts) {
       withXmppadm,
       extraConfig: opts.prosodyExtraConfig,
       noModules: flavour.noModules,
+      uploads: opts.prosodyUploads ?? true,
     }),
   )
 
