@@ -4,11 +4,11 @@
 #
 #   - bookworm-backports apt source (deb822) if missing
 #   - prosody + ejabberd from bookworm-backports; openssl, debootstrap, hyperfine
+#   - Prosody 0.12 (bookworm main's package, which conflicts with the installed 13) unpacked
+#     with dpkg -x into ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/prosody-0.12
 #   - stops/disables the packaged system services (the harness runs its own instances)
 #   - ejabberd 26.07 in a debootstrap trixie chroot (trixie-backports), built once into
 #     ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/ejabberd-26.07
-#   - Prosody 0.12 (bookworm main's package, which conflicts with the installed 13) unpacked
-#     with dpkg -x into ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/prosody-0.12
 #
 # Environment: XMPPADM_TEST_CACHE (cache dir), XMPPADM_DEBIAN_MIRROR (default http://deb.debian.org/debian),
 #              XMPPADM_REBUILD_CHROOT=1 (throw the chroot away and build it again).

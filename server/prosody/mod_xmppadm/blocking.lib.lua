@@ -107,7 +107,7 @@ local function is_exempt(addr)
 	return false;
 end
 
--- The exempt ranges that overlap any of `list` (the block does not apply to them).
+-- The exempt ranges that overlap any of `list` (the blocks do not apply to them), sorted.
 local function exempt_overlapping(list)
 	local found = {};
 	for _, e in ipairs(exempt) do
@@ -115,12 +115,12 @@ local function exempt_overlapping(list)
 		for _, cidr in ipairs(list) do
 			local br = range_of(cidr);
 			if covers(br[1], math.min(er[2], br[2]), er[1]) then
-				found[#found + 1] = e;
+				found[e] = true;
 				break;
 			end
 		end
 	end
-	return found;
+	return common.sorted_keys(found);
 end
 
 --- The store -------------------------------------------------------------------
