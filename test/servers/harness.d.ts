@@ -16,7 +16,7 @@ export interface StartOptions {
   pki?: Pki
   /** default 30 s (Prosody) / 60 s (ejabberd) */
   startTimeoutMs?: number
-  /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm.lua exists) */
+  /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm/ exists) */
   xmppadmModule?: boolean
   /** Prosody: Lua appended to the global section of the config */
   prosodyExtraConfig?: string

@@ -51,7 +51,7 @@ const FLAVOURS = {
   },
 }
 
-/** Where the project's own Prosody modules live (mod_xmppadm.lua). */
+/** Where the project's own Prosody modules live (mod_xmppadm/). */
 export const PROSODY_PLUGIN_DIR = path.join(REPO_ROOT, 'server', 'prosody')
 
 /** @param {string} dir */

@@ -43,7 +43,7 @@ export interface ServerDescriptor {
   /** ejabberd 26.07: the chroot, and `dir` as seen inside it */
   chroot?: string
   innerDir?: string
-  /** Prosody: whether mod_xmppadm (server/prosody/mod_xmppadm.lua) was enabled and loaded */
+  /** Prosody: whether mod_xmppadm (server/prosody/mod_xmppadm/) was enabled and loaded */
   xmppadmModule?: 'absent' | 'enabled' | 'failed'
   xmppadmModuleErrors?: string[]
   /** milliseconds the start took */
