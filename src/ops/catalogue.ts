@@ -1,11 +1,15 @@
 // The one map from operations to the ways servers offer them, in order of preference, and what
 // would enable an operation where a server offers none. Commands ask here; they never pick nodes.
+import {existsSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {XmppadmError} from '../errors.js'
 import {cancelCommand, commandStep} from '../protocol/adhoc.js'
+import {formRows} from '../protocol/dataform.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
-import {type Family, type OpContext, unavailable} from './context.js'
+import {type Family, type OpContext, invoke, unavailable} from './context.js'
 import {API_EXPORT_PARTIAL} from './export-coverage.js'
-import {admin, api, mod} from './nodes.js'
+import {XMPPADM_NS, admin, api, mod} from './nodes.js'
 
 export type OperationId =
   | 'account-create'
@@ -37,8 +41,8 @@ interface OperationSpec {
   internal?: boolean
 }
 
-const MODULE_HINT =
-  'load mod_xmppadm (server/prosody/mod_xmppadm.lua in the xmppadm package; see README "Server module")'
+// Replaced by moduleHint() (it knows the server's version and where this package is).
+const MODULE_HINT = 'load mod_xmppadm'
 const ADHOC_API = 'ejabberd >= 25.03 with mod_adhoc_api and api_permissions for the admin'
 
 export const OPERATIONS: Record<OperationId, OperationSpec> = {
@@ -178,6 +182,64 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
   },
 }
 
+/** The server module's directory in this installed package (it ships server/). */
+function packageServerDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++, dir = dirname(dir))
+    if (existsSync(join(dir, 'server', 'prosody', 'mod_xmppadm'))) return join(dir, 'server')
+  return 'server'
+}
+
+/** How to install mod_xmppadm on this Prosody (README "Server module"). */
+function prosodyModuleHint(ctx: OpContext): string {
+  const [major, minor] = (ctx.software.version ?? '').split('.').map(Number)
+  if (major === 0 && minor < 12)
+    return `mod_xmppadm needs Prosody 0.12 or newer; this is Prosody ${ctx.software.version}`
+  const dir = join(packageServerDir(), 'prosody')
+  return (
+    `install mod_xmppadm: copy ${join(dir, 'mod_xmppadm')} into /var/lib/prosody/custom_plugins/ on the ` +
+    `server (or add ${dir} to plugin_paths and restart), add "xmppadm" to modules_enabled, then ` +
+    `prosodyctl shell module load xmppadm ${ctx.to} (Prosody 0.12 and 13; see README "Server module")`
+  )
+}
+
+/** Whether xmppadm's server module is loaded: it offers urn:xmppadm:admin:1# nodes. */
+export function moduleLoaded(ctx: OpContext): boolean {
+  return [...ctx.nodes].some((n) => n.startsWith(`${XMPPADM_NS}#`))
+}
+
+/**
+ * Why the loaded server module cannot offer some of its nodes here, by node (its #about,
+ * server/CONTRACT.md); empty when the module has no #about.
+ */
+export async function moduleReasons(ctx: OpContext): Promise<Map<string, string>> {
+  const reasons = new Map<string, string>()
+  if (!ctx.nodes.has(mod('about'))) return reasons
+  try {
+    const resp = await invoke(ctx, mod('about'), {FORM_TYPE: XMPPADM_NS})
+    for (const row of resp.form ? formRows(resp.form) : [])
+      if (row.available === false && row.node && row.reason) reasons.set(String(row.node), String(row.reason))
+  } catch {
+    // without reasons, the hints say what is missing in general
+  }
+  return reasons
+}
+
+/** What would enable an operation this server does not offer. */
+function enableHint(ctx: OpContext, op: OperationId, reasons = new Map<string, string>()): string {
+  const spec = OPERATIONS[op]
+  const moduleNodes = spec.strategies.filter((s) => s.via === 'mod_xmppadm').flatMap((s) => s.nodes)
+  if (moduleNodes.length && moduleLoaded(ctx)) {
+    const reason = moduleNodes.map((n) => reasons.get(n)).find(Boolean)
+    return (
+      reason ??
+      `mod_xmppadm is loaded but offers no ${moduleNodes[0]}: update it to the one in this xmppadm package`
+    )
+  }
+  const hint = spec.enable[ctx.software.family]
+  return hint === MODULE_HINT ? prosodyModuleHint(ctx) : hint
+}
+
 export function pickStrategy(ctx: OpContext, op: OperationId): Strategy | undefined {
   return OPERATIONS[op].strategies.find(
     (s) =>
@@ -205,6 +267,13 @@ export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<
       if (resp.status === 'executing') await cancelCommand(ctx.session, ctx.to, node, resp.sessionid)
       // ejabberd's mod_adhoc_api shows non-admins the form and refuses only the submit.
     } catch (error) {
+      // the server module knows this node but cannot offer it here, and says why
+      if (
+        error instanceof StanzaError &&
+        error.reason === 'feature-not-implemented' &&
+        error.stanzaError.text
+      )
+        throw unavailable(OPERATIONS[op].summary, ctx, error.stanzaError.text)
       if (
         error instanceof StanzaError &&
         ['forbidden', 'not-authorized', 'not-allowed'].includes(error.reason)
@@ -231,7 +300,7 @@ export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<
       `${ctx.session.info.boundJid.split('/')[0]} sees no admin commands on ${ctx.to}: it is not an admin there`,
     )
   }
-  throw unavailable(OPERATIONS[op].summary, ctx, OPERATIONS[op].enable[ctx.software.family])
+  throw unavailable(OPERATIONS[op].summary, ctx, enableHint(ctx, op))
 }
 
 export interface CapabilityRow {
@@ -243,13 +312,14 @@ export interface CapabilityRow {
   hint?: string
 }
 
-export function capabilities(ctx: OpContext): CapabilityRow[] {
+/** `reasons`: from moduleReasons(), for the hints of what the loaded module cannot offer. */
+export function capabilities(ctx: OpContext, reasons?: Map<string, string>): CapabilityRow[] {
   return (Object.keys(OPERATIONS) as OperationId[])
     .filter((op) => !OPERATIONS[op].internal)
     .map((op) => {
       const s = pickStrategy(ctx, op)
       return s
         ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
-        : {operation: op, available: false, hint: OPERATIONS[op].enable[ctx.software.family]}
+        : {operation: op, available: false, hint: enableHint(ctx, op, reasons)}
     })
 }

@@ -7,13 +7,13 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {
+  PROSODIES,
   RawClient,
   canLogin,
   cliJson,
   ejabberd24,
   ejabberd26,
   newAccount,
-  prosody,
   runControlOk,
   sleep,
 } from '../helpers/mission.js'
@@ -21,7 +21,7 @@ import {
 const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
 const BLOCKED_TEXT = 'Connections from your IP address are blocked'
 
-describe('block-ip on Prosody (mod_xmppadm)', () => {
+describe.each(PROSODIES)('block-ip on %s (mod_xmppadm)', (_name, prosody) => {
   const used = [
     '127.0.0.5',
     '127.0.0.8',

@@ -2,28 +2,27 @@
 import {describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack} from '../helpers/cli.js'
 import {expectOkEnvelope} from '../helpers/shapes.js'
-import {ejabberd24, ejabberd26, prosody} from '../helpers/mission.js'
+import {ejabberd24, ejabberd26, prosody, prosody012} from '../helpers/mission.js'
 
 type Row = {available: boolean; via?: string; partial?: boolean}
 const yes = (via: string, partial = false): Row => ({available: true, via, partial})
 const no: Row = {available: false}
 
+const PROSODY_WITH_MODULE: Record<string, Row> = {
+  'account-create': yes('XEP-0133'),
+  'account-delete': yes('XEP-0133'),
+  'block-ip': yes('mod_xmppadm'),
+  'block-ip-list': yes('mod_xmppadm'),
+  'block-ip-remove': yes('mod_xmppadm'),
+  'purge-offline': yes('mod_xmppadm'),
+  'purge-uploads': yes('mod_xmppadm'),
+  'export-user': yes('mod_xmppadm'),
+  'debug-log': yes('mod_xmppadm'),
+}
+
 const EXPECTED: Array<[string, typeof prosody, Record<string, Row>]> = [
-  [
-    'prosody (with mod_xmppadm)',
-    prosody,
-    {
-      'account-create': yes('XEP-0133'),
-      'account-delete': yes('XEP-0133'),
-      'block-ip': yes('mod_xmppadm'),
-      'block-ip-list': yes('mod_xmppadm'),
-      'block-ip-remove': yes('mod_xmppadm'),
-      'purge-offline': yes('mod_xmppadm'),
-      'purge-uploads': yes('mod_xmppadm'),
-      'export-user': yes('mod_xmppadm'),
-      'debug-log': yes('mod_xmppadm'),
-    },
-  ],
+  ['prosody (with mod_xmppadm)', prosody, PROSODY_WITH_MODULE],
+  ['prosody 0.12 (with mod_xmppadm)', prosody012, PROSODY_WITH_MODULE],
   [
     'ejabberd 26.07',
     ejabberd26,
@@ -59,7 +58,7 @@ const EXPECTED: Array<[string, typeof prosody, Record<string, Row>]> = [
 describe.each(EXPECTED)('capabilities on %s', (_name, server, expected) => {
   it('--json lists exactly the expected operations, ways and partial notes; hints for the rest', async () => {
     expect(
-      server.kind === 'prosody' ? server.xmppadmModule : 'n/a',
+      server.kind.startsWith('prosody') ? server.xmppadmModule : 'n/a',
       'mod_xmppadm must be loaded on the test Prosody',
     ).not.toBe('failed')
     const r = await cliOn(server, ['capabilities', '--json'])

@@ -7,16 +7,16 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack, scratch} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
-import {cliJson, ejabberd24, ejabberd26, ejabberdApi, prosody, sleep} from '../helpers/mission.js'
+import {PROSODIES, cliJson, ejabberd24, ejabberd26, ejabberdApi, sleep} from '../helpers/mission.js'
 
 // "debug-log on" on ejabberd remembers the previous level in $XDG_STATE_HOME/xmppadm/: a private one
 const state = {env: {XDG_STATE_HOME: mkdtempSync(join(scratch, 'state-'))}}
 
-describe('debug-log on Prosody (mod_xmppadm)', () => {
+describe.each(PROSODIES)('debug-log on %s (mod_xmppadm)', (_name, prosody) => {
   // Other files switch debug logging on the same server: hold its lock for this whole block.
   let release = () => {}
   beforeAll(async () => {
-    release = await acquire(debugLogLock('prosody'))
+    release = await acquire(debugLogLock(prosody.kind))
   })
   afterAll(async () => {
     await cliOn(prosody, ['debug-log', 'off'])

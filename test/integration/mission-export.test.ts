@@ -6,13 +6,13 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack, scratch, uniqueUser} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {
+  PROSODIES,
   ejabberd24,
   ejabberd26,
   ejabberdOfflineCount,
   eventually,
   newAccounts,
   parseXml,
-  prosody,
   prosodyOfflineBodies,
   sendMessages,
   setRosterAndVcard,
@@ -50,7 +50,7 @@ function findAll(el: any, name: string, xmlns?: string): any[] {
   return found
 }
 
-describe('export-user on Prosody (mod_xmppadm)', () => {
+describe.each(PROSODIES)('export-user on %s (mod_xmppadm)', (_name, prosody) => {
   let alice: TestAccount
   let bob: TestAccount
   const contact = {jid: 'friend-of-alice@localhost', name: 'Friend Of Alice', group: 'Pals'}
@@ -191,7 +191,7 @@ describe('export-user on Prosody (mod_xmppadm)', () => {
   })
 })
 
-describe('export-user on Prosody: paged transfer', () => {
+describe.each(PROSODIES)('export-user on %s: paged transfer', (_name, prosody) => {
   it('30 offline messages of ~3 KB, 7 a page (and cut by size): every message once, in order, in one <offline-messages>', async () => {
     const [carol, dave] = await newAccounts(prosody, 2, 'expg')
     const bodies = Array.from(

@@ -6,6 +6,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {
+  PROSODIES,
   cliJson,
   ejabberd24,
   ejabberd26,
@@ -27,7 +28,7 @@ import {
 const DAY = 86_400
 const NOWHERE = {env: {XMPPADM_SERVER: '127.0.0.1:1'}}
 
-describe('purge-offline on Prosody (mod_xmppadm)', () => {
+describe.each(PROSODIES)('purge-offline on %s (mod_xmppadm)', (_name, prosody) => {
   let rcpt: TestAccount
   beforeAll(async () => {
     const [sender, r] = await newAccounts(prosody, 2, 'off')
@@ -94,7 +95,7 @@ describe('purge-offline on Prosody (mod_xmppadm)', () => {
   })
 })
 
-describe('purge-uploads on Prosody (mod_xmppadm)', () => {
+describe.each(PROSODIES)('purge-uploads on %s (mod_xmppadm)', (_name, prosody) => {
   let oldUp: Upload
   let newUp: Upload
   const OLD = 'an old upload, 33 bytes of text\n'

@@ -57,6 +57,7 @@ describe('block-ip is safe by default (Prosody)', () => {
       '192.0.2.202',
       '192.0.2.203',
       '100.0.0.0/7',
+      '127.0.0.0/30',
     ])
   })
 
@@ -124,6 +125,26 @@ describe('block-ip is safe by default (Prosody)', () => {
     expect((await cliOn(prosody, ['block-ip', 'remove', '127.0.3.0/30'])).exitCode).toBe(0)
     const back = await cliOn(prosody, ['commands', '--quiet'], from('127.0.3.1'))
     expect(back.exitCode, back.stderr).toBe(0)
+  })
+
+  it('a block covering an exempt address warns that it stays reachable (exempt in JSON)', async () => {
+    // the test Prosody exempts its loopback, 127.0.0.1 (the default); 127.0.0.0/30 covers it
+    const [json, text] = [
+      await cliJson(prosody, ['block-ip', '127.0.0.0/30', '--expires', '10min'], 0, from('127.0.3.9')),
+      await cliOn(prosody, ['block-ip', '127.0.0.0/30', '--expires', '10min'], from('127.0.3.9')),
+    ]
+    try {
+      expect(expectOkEnvelope(json).exempt).toEqual(['127.0.0.1/32'])
+      expect(json.warnings).toEqual([
+        "exempt from blocks by the server's configuration, so still reachable: 127.0.0.1/32",
+      ])
+      expect(text.exitCode, text.stderr).toBe(0)
+      expect(text.stderr).toMatch(/^warning: exempt from blocks .*still reachable: 127\.0\.0\.1\/32$/m)
+      // and it is: this very suite connects from 127.0.0.1
+      expect((await cliOn(prosody, ['commands', '--quiet'])).exitCode).toBe(0)
+    } finally {
+      await cliOn(prosody, ['block-ip', 'remove', '127.0.0.0/30'])
+    }
   })
 
   it('--allow-broad blocks a broad range', async () => {
