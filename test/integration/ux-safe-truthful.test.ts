@@ -2,8 +2,8 @@
 // lock everyone (or the admin) out, a blocked connection says so (exit 81), durations read as
 // systemd does, command run and dry runs tell the truth on every server, --quiet keeps the data,
 // and tab-separated output stays one record a line.
-// Addresses used here (nothing else in the suite uses them): 127.0.3.0/24, 192.0.2.201-203,
-// 100.0.0.0/7 (Prosody). Everything blocked is unblocked in afterAll.
+// Addresses used here (nothing else in the suite uses them): 127.0.3.0/24, 127.0.0.0/31 (127.0.0.1
+// is exempt), 192.0.2.201-203, 100.0.0.0/7 (Prosody). Everything blocked is unblocked in afterAll.
 import {execFileSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -57,7 +57,7 @@ describe('block-ip is safe by default (Prosody)', () => {
       '192.0.2.202',
       '192.0.2.203',
       '100.0.0.0/7',
-      '127.0.0.0/30',
+      '127.0.0.0/31',
     ])
   })
 
@@ -128,10 +128,10 @@ describe('block-ip is safe by default (Prosody)', () => {
   })
 
   it('a block covering an exempt address warns that it stays reachable (exempt in JSON)', async () => {
-    // the test Prosody exempts its loopback, 127.0.0.1 (the default); 127.0.0.0/30 covers it
+    // the test Prosody exempts its loopback, 127.0.0.1 (the default); 127.0.0.0/31 covers it
     const [json, text] = [
-      await cliJson(prosody, ['block-ip', '127.0.0.0/30', '--expires', '10min'], 0, from('127.0.3.9')),
-      await cliOn(prosody, ['block-ip', '127.0.0.0/30', '--expires', '10min'], from('127.0.3.9')),
+      await cliJson(prosody, ['block-ip', '127.0.0.0/31', '--expires', '10min'], 0, from('127.0.3.9')),
+      await cliOn(prosody, ['block-ip', '127.0.0.0/31', '--expires', '10min'], from('127.0.3.9')),
     ]
     try {
       expect(expectOkEnvelope(json).exempt).toEqual(['127.0.0.1/32'])
@@ -143,7 +143,7 @@ describe('block-ip is safe by default (Prosody)', () => {
       // and it is: this very suite connects from 127.0.0.1
       expect((await cliOn(prosody, ['commands', '--quiet'])).exitCode).toBe(0)
     } finally {
-      await cliOn(prosody, ['block-ip', 'remove', '127.0.0.0/30'])
+      await cliOn(prosody, ['block-ip', 'remove', '127.0.0.0/31'])
     }
   })
 
