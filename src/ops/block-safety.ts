@@ -69,7 +69,7 @@ export function tooBroad(cidr: string): string | undefined {
     if (v4 >= BROADEST_IPV4) return undefined
     return v4 === 0
       ? 'it covers every IPv4 address'
-      : `it covers ${2 ** (32 - v4)} IPv4 addresses (more than a /${BROADEST_IPV4})`
+      : `it covers ${2 ** (32 - v4)} IPv4 addresses, more than a /${BROADEST_IPV4}`
   }
   if (range.prefix === 0) return 'it covers every address, IPv6 and IPv4'
   // Holding all of ::ffff:0:0/96 means holding every IPv4 client too.
@@ -120,6 +120,14 @@ export function checkBlock(cidr: string, o: SafetyOptions): Risk | undefined {
       },
     )
   return risk
+}
+
+/** The confirmation question for ranges the flags allowed (at most five named). */
+export function riskQuestion(risks: Risk[]): string {
+  const named = risks.slice(0, 5).map(describeRisk).join('; ')
+  const more = risks.length > 5 ? ` and ${risks.length - 5} more` : ''
+  const own = risks.some((r) => r.own) ? ', this connection included' : ''
+  return `Block ${named}${more}? Every client it covers is shut out${own}.`
 }
 
 /** A risk in words, for the confirmation prompt. */

@@ -182,6 +182,18 @@ describe('block-ip is safe by default (Prosody)', () => {
     expect(declined.screen).toMatch(/nothing done: not confirmed/)
     expect(await listed()).not.toContain('100.0.0.0/7')
 
+    // from a file: asked once, before the run, naming what the flag would let through
+    const file = join(scratch, `${uniqueUser('broadfile')}.txt`)
+    writeFileSync(file, '192.0.2.203\n100.0.0.0/7\n')
+    const bulk = spawnPty(['block-ip', '--from-file', file, '--allow-broad'], {env: serverEnv(prosody)})
+    await bulk.waitFor(
+      /Block 100\.0\.0\.0\/7 \(it covers 33554432 IPv4 addresses, more than a \/8\)\? Every client/,
+    )
+    bulk.type('n\r')
+    const bulkDeclined = await bulk.exited
+    expect(bulkDeclined.exitCode, bulkDeclined.screen).toBe(64)
+    expect(await listed()).not.toContain('192.0.2.203/32')
+
     const yes = spawnPty(['block-ip', '100.0.0.0/7', '--allow-broad'], {env: serverEnv(prosody)})
     await yes.waitFor(/Block 100\.0\.0\.0\/7/)
     yes.type('y\r')

@@ -13,7 +13,7 @@ import {
   type Risk,
   type SafetyOptions,
   checkBlock,
-  describeRisk,
+  riskQuestion,
 } from '../../ops/block-safety.js'
 import {requireStrategy} from '../../ops/catalogue.js'
 import type {OpContext} from '../../ops/context.js'
@@ -74,10 +74,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     const risks = parseArguments(ranges, (r) => checkBlock(r, this.safety(ctx))).filter(
       (r) => r !== undefined,
     )
-    if (risks.length)
-      await this.confirmOnTerminal(
-        `Block ${risks.map(describeRisk).join('; ')}? It shuts out everyone it covers, you included.`,
-      )
+    if (risks.length) await this.confirmOnTerminal(riskQuestion(risks))
     const out = await blockIps(ctx, ranges, {expiresSec, reason: flags.reason})
     for (const b of out.blocked) this.ui.out(`blocked ${b}${expiresSec ? ` for ${flags.expires}` : ''}`)
     if (out.sessionsClosed) this.ui.info(`${out.sessionsClosed} live session(s) from blocked addresses ended`)
@@ -121,15 +118,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
         // a bad or refused line fails on its own during the run
       }
     }
-    if (risks.length)
-      await this.confirmOnTerminal(
-        `Block ${risks
-          .slice(0, 5)
-          .map(describeRisk)
-          .join(
-            '; ',
-          )}${risks.length > 5 ? ` and ${risks.length - 5} more` : ''}? It shuts out everyone covered, you included.`,
-      )
+    if (risks.length) await this.confirmOnTerminal(riskQuestion(risks))
   }
 
   /**
