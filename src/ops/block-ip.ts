@@ -18,7 +18,13 @@ export async function blockIps(
     reason: opts.reason,
   })
   const v = formValues(resp.form!)
-  return {blocked: asList(v.blocked), sessionsClosed: Number(v['sessions-closed'] ?? 0)}
+  return {
+    blocked: asList(v.blocked),
+    sessionsClosed: Number(v['sessions-closed'] ?? 0),
+    // Configured exemptions the new blocks cover (they stay reachable); undefined when the module
+    // does not say (contract revision 1 has no such field).
+    exempt: 'exempt' in v ? asList(v.exempt) : undefined,
+  }
 }
 
 export async function listBlockedIps(ctx: OpContext) {

@@ -37,21 +37,25 @@ describe.each(PROSODIES)('block-ip on %s (mod_xmppadm)', (_name, prosody) => {
     await cliOn(prosody, ['block-ip', 'remove', ...used])
   })
 
-  it('blocks an address: a connection from it is refused with policy-violation (77), another address still works', async () => {
+  it('blocks an address: a connection from it is refused as blocked (81), another address still works', async () => {
     const r = await cliJson(prosody, ['block-ip', '127.0.0.5', '--reason', 'mission test'])
-    expect(expectOkEnvelope(r)).toEqual({
+    const {exempt, ...rest} = expectOkEnvelope(r)
+    expect(rest).toEqual({
       blocked: ['127.0.0.5/32'],
       expiresInSeconds: null,
       reason: 'mission test',
       sessionsClosed: 0,
     })
+    // issue 16: the exempt addresses the block covers; null from a module that does not say
+    expect([null, []]).toContainEqual(exempt)
 
     const [refused, other] = await Promise.all([
       cliOn(prosody, ['commands'], from('127.0.0.5')),
       cliOn(prosody, ['commands', '--quiet'], from('127.0.0.6')),
     ])
-    expect(refused.exitCode).toBe(77)
-    expect(refused.stderr).toMatch(/policy-violation/)
+    // issue 16: its own exit code and message (was 77, "not an admin")
+    expect(refused.exitCode).toBe(81)
+    expect(refused.stderr).toMatch(/refuses connections from this address \(blocked\)/)
     expect(refused.stderr).toContain(BLOCKED_TEXT)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
     expectNoStack(refused)
@@ -117,12 +121,12 @@ describe.each(PROSODIES)('block-ip on %s (mod_xmppadm)', (_name, prosody) => {
     const r = expectOkEnvelope(await cliJson(prosody, ['block-ip', '127.0.1.9/24']))
     expect(r.blocked).toEqual(['127.0.1.0/24'])
     const refused = await cliOn(prosody, ['commands'], from('127.0.1.7'))
-    expect(refused.exitCode).toBe(77)
+    expect(refused.exitCode).toBe(81)
     expect(refused.stderr).toContain(BLOCKED_TEXT)
     // unblocking one address inside the range does not lift the range
     const partial = expectOkEnvelope(await cliJson(prosody, ['block-ip', 'remove', '127.0.1.7']))
     expect(partial).toMatchObject({removed: [], notFound: ['127.0.1.7/32']})
-    expect((await cliOn(prosody, ['commands'], from('127.0.1.200'))).exitCode).toBe(77)
+    expect((await cliOn(prosody, ['commands'], from('127.0.1.200'))).exitCode).toBe(81)
     const removed = expectOkEnvelope(await cliJson(prosody, ['block-ip', 'remove', '127.0.1.0/24']))
     expect(removed.removed).toEqual(['127.0.1.0/24'])
     const back = await cliOn(prosody, ['commands', '--quiet'], from('127.0.1.7'))
@@ -274,8 +278,10 @@ describe('block-ip on ejabberd 26.07 (unban_ip only)', () => {
     }
     expect(bannedAfter, 'mod_fail2ban never banned 127.0.0.9').toBeGreaterThan(0)
     const banned = await cliOn(ejabberd26, ['commands'], from('127.0.0.9'))
-    expect(banned.exitCode, banned.stderr).toBe(77)
-    expect(banned.stderr).toMatch(/policy-violation/)
+    expect(banned.exitCode, banned.stderr).toBe(81)
+    expect(banned.stderr).toMatch(
+      /refuses connections from this address \(blocked\): Too many .* failed authentications/,
+    )
 
     const r = await cliOn(ejabberd26, ['block-ip', 'remove', '127.0.0.9', '--json'])
     expect(r.exitCode, r.stderr).toBe(0)
