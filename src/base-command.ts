@@ -5,11 +5,12 @@ import {readFileSync} from 'node:fs'
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {resolvePassword} from './config/credentials.js'
 import {type Profile, loadProfile} from './config/profile.js'
-import {ExitCode, XmppadmError, configError, usageError} from './errors.js'
+import {ExitCode, XmppadmError, configError, knownError, usageError} from './errors.js'
 import {Spinner} from './output/spinner.js'
 import {Ui} from './output/ui.js'
 import {redact, redactValue} from './secrets.js'
 import {describeParseError, flagSource} from './usage.js'
+import {parseJid} from './xmpp/jid.js'
 import type {Session} from './xmpp/session.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -138,12 +139,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // First Ctrl-C: stop taking new work and cancel open command sessions; the command finishes
     // what is in flight and reports. If it has not ended in 5 s, or on a second Ctrl-C: exit 130.
     const interrupt = (signal: NodeJS.Signals) => {
-      if (this.abort.signal.aborted) process.exit(130)
+      if (this.abort.signal.aborted) process.exit(ExitCode.interrupted)
       this.abort.abort()
       if (!this.ui.settings.json)
         process.stderr.write(`\n${signal}: stopping after the work in flight (again to quit now)\n`)
       // Bulk commands finish in-flight items and write their failed-lines file however long it takes.
-      if (!this.graceful) setTimeout(() => process.exit(130), 5000).unref()
+      if (!this.graceful) setTimeout(() => process.exit(ExitCode.interrupted), 5000).unref()
     }
     process.on('SIGINT', interrupt)
     process.on('SIGTERM', interrupt)
@@ -167,6 +168,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const profile = this.profile
     const jid = this.flags.jid ?? profile?.jid
     if (!jid) throw configError('no admin JID', 'pass --jid, set XMPPADM_JID, or put jid = ... in a profile')
+    if (!parseJid(jid, 'admin JID').local)
+      throw new XmppadmError('config', 'bad-jid', `admin JID ${JSON.stringify(jid)} has no localpart`)
     const insecure = Boolean(this.flags.insecure || profile?.insecure)
     if (insecure)
       this.ui.warn(
@@ -399,7 +402,8 @@ export function errorEnvelope(e: XmppadmError, warnings?: string[]): unknown {
 
 /** Any thrown value as an XmppadmError: oclif parse errors become usage errors, the rest internal. */
 export function normaliseError(err: unknown): XmppadmError {
-  if (err instanceof XmppadmError) return err
+  const known = knownError(err)
+  if (known) return known
   const anyErr = err as {oclif?: {exit?: number}; message?: string; code?: string; name?: string}
   const parse = describeParseError(err)
   if (parse) return parse

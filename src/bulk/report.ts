@@ -1,7 +1,7 @@
 // Flags, failed-lines file and exit status shared by the bulk commands.
 import {renameSync, writeFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
-import {XmppadmError, exitCodeName} from '../errors.js'
+import {ExitCode, XmppadmError, exitCodeName} from '../errors.js'
 import type {BulkSummary} from './runner.js'
 
 export const bulkFlags = {
@@ -73,9 +73,11 @@ export function bulkExit(
   )
 }
 
+const RUN_ENDERS = new Set<number>([ExitCode.tempFail, ExitCode.forbidden, ExitCode.unavailable])
+
 /** Errors after which no further item can work (server gone, not allowed, not offered): the run stops. */
 export function endsTheRun(e: XmppadmError): boolean {
-  return e.exitCode === 75 || e.exitCode === 77 || e.exitCode === 69
+  return RUN_ENDERS.has(e.exitCode)
 }
 
 /**

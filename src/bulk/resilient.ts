@@ -2,19 +2,13 @@
 // shared by every job in flight (bounded retries, backoff), then, once per new session, the items
 // the lost server acknowledged in its last seconds are done again (ack-journal.ts: a dying server
 // may forget them), then the job that failed is tried again.
-import {XmppadmError} from '../errors.js'
+import {isConnectionLoss} from '../xmpp/errors.js'
 import type {OpContext} from '../ops/context.js'
 import type {Session} from '../xmpp/session.js'
 import {AckJournal, RECHECK_WINDOW_MS} from './ack-journal.js'
 
 /** The session is gone: the item's outcome is unknown and a new session may finish it. (A timeout is not: the server is alive but slow, and the run stops.) */
-export function isLostConnection(e: unknown): e is XmppadmError {
-  return (
-    e instanceof XmppadmError &&
-    e.exitCode === 75 &&
-    ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
-  )
-}
+export const isLostConnection = isConnectionLoss
 
 export interface ResilientOptions<T> {
   ctx: OpContext

@@ -3,6 +3,7 @@ import {randomBytes} from 'node:crypto'
 import {XmppadmError, dataError} from '../errors.js'
 import {registerSecret} from '../secrets.js'
 import {formValues} from '../protocol/dataform.js'
+import {XmppError} from '../xmpp/errors.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
 import {pickStrategy, requireStrategy} from './catalogue.js'
@@ -47,9 +48,12 @@ export async function createAccount(ctx: OpContext, jid: string, password: strin
       await invoke(ctx, api('register'), {...splitJid(jid), password})
     }
   } catch (error) {
+    // ejabberd's add-user: conflict; its API: "Error 409"; Prosody's add-user: an error note, which
+    // after our own checks (this host, a valid JID, the same password twice) means "exists".
     if (
-      error instanceof XmppadmError &&
-      (error.reason === 'conflict' || /already (exists|registered)|Error 409/i.test(error.message))
+      error instanceof XmppError &&
+      ['conflict', 'api-409', 'error-note'].includes(error.condition ?? '') &&
+      (error.kind === 'stanza' || error.kind === 'command')
     )
       throw exists(jid)
     // ejabberd answers every bad input to add-user with item-not-found "No hook has processed this command".
@@ -143,8 +147,9 @@ export async function accountExists(ctx: OpContext, jid: string): Promise<boolea
     else await invoke(ctx, admin('user-stats'), {FORM_TYPE: XEP0133, accountjid: jid})
     return true
   } catch (error) {
-    // The module: item-not-found; Prosody's user-stats: an error note "User does not exist" (67).
-    if (error instanceof XmppadmError && (error.reason === 'item-not-found' || error.exitCode === 67))
+    // The module: item-not-found; Prosody's user-stats: an error note, which for a user on this
+    // host means "User does not exist".
+    if (error instanceof XmppError && ['item-not-found', 'error-note'].includes(error.condition ?? ''))
       return false
     throw error
   }

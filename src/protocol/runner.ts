@@ -2,6 +2,7 @@
 // given values, the form's defaults, or an asker (prompts on a TTY), and cancels on abort.
 import {type Element} from '@xmpp/xml'
 import {XmppadmError, dataError} from '../errors.js'
+import {XmppError} from '../xmpp/errors.js'
 import {SECRET_VAR, registerSecret} from '../secrets.js'
 import type {Session} from '../xmpp/session.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
@@ -116,15 +117,15 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
   try {
     while (resp.status === 'executing') {
       if (opts.signal?.aborted)
-        throw new XmppadmError(
-          'tempFail',
+        throw new XmppError(
+          'interrupted',
           'interrupted',
           `${opts.node}: interrupted; the command session was canceled`,
         )
       if (stages >= (opts.maxStages ?? 20)) {
         await cancelCommand(session, opts.to, opts.node, resp.sessionid)
-        throw new XmppadmError(
-          'protocol',
+        throw new XmppError(
+          'malformed',
           'too-many-stages',
           `${opts.node}: still executing after ${stages} stages; canceled`,
         )
@@ -173,11 +174,14 @@ async function firstExecute(
     return await commandStep(session, {...base, action: 'execute'})
   } catch (error) {
     if (error instanceof StanzaError && ['item-not-found', 'service-unavailable'].includes(error.reason))
-      throw new XmppadmError(
-        'unavailable',
+      throw new XmppError(
+        'command',
         'no-such-node',
         `${base.to} has no command ${base.node} (${error.reason}${error.stanzaError.text ? `: ${error.stanzaError.text}` : ''})`,
-        {hint: 'see: xmppadm commands (an account that is not an admin sees fewer)'},
+        {
+          condition: 'no-such-node',
+          hint: 'see: xmppadm commands (an account that is not an admin sees fewer)',
+        },
       )
     throw error
   }

@@ -4,7 +4,8 @@
 // structurally and textually with a seeded generator.
 import {xml} from '@xmpp/xml'
 import {describe, expect, it} from 'vitest'
-import {XmppadmError} from '../../src/errors.js'
+import {XmppadmError, exitCodeOf} from '../../src/errors.js'
+import {XmppError} from '../../src/xmpp/errors.js'
 import {commandResponseJson, renderCommandResponse} from '../../src/output/render-command.js'
 import {type CommandResponse, commandFailure, parseCommandResponse} from '../../src/protocol/adhoc.js'
 import {fillForm} from '../../src/protocol/runner.js'
@@ -40,7 +41,7 @@ function exercise(stanza: Element): CommandResponse | undefined {
   if (info.ok) {
     expect(typeof info.value.condition).toBe('string')
     const err = new StanzaError(info.value, 'node')
-    expect(DOCUMENTED_EXIT_CODES.has(err.exitCode)).toBe(true)
+    expect(DOCUMENTED_EXIT_CODES.has(exitCodeOf(err))).toBe(true)
     expect(err.message.length).toBeGreaterThan(0)
   }
   for (const x of findAll(stanza, 'x')) {
@@ -55,9 +56,10 @@ function exercise(stanza: Element): CommandResponse | undefined {
   if (!resp.ok) return undefined
   const failure = onlyXmppadmErrors(() => commandFailure(resp.value), stanza.toString())
   if (failure.ok && failure.value) {
-    expect(failure.value).toBeInstanceOf(XmppadmError)
+    expect(failure.value).toBeInstanceOf(XmppError)
     expect(failure.value.message.trim().length).toBeGreaterThan(0)
-    expect(DOCUMENTED_EXIT_CODES.has(failure.value.exitCode) && failure.value.exitCode !== 1).toBe(true)
+    const code = exitCodeOf(failure.value)
+    expect(DOCUMENTED_EXIT_CODES.has(code) && code !== 1).toBe(true)
   }
   onlyXmppadmErrors(() => JSON.stringify(commandResponseJson(resp.value)), stanza.toString())
   return resp.value

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {ScramClient, saslPrep} from '../../src/xmpp/sasl/scram.js'
 import {chooseMechanism} from '../../src/xmpp/sasl/mechanisms.js'
-import {XmppadmError} from '../../src/errors.js'
+import {XmppError} from '../../src/xmpp/errors.js'
 
 describe('SCRAM against the RFC test vectors', () => {
   it('SCRAM-SHA-1 (RFC 5802 §5)', async () => {
@@ -68,7 +68,7 @@ describe('SCRAM against the RFC test vectors', () => {
     }
     await expect(mk().respond(Buffer.from('r=zzzdef,s=QSXCR+Q6sek8bf92,i=4096'))).rejects.toThrow(/nonce/)
     await expect(mk().respond(Buffer.from('r=abcdef,s=QSXCR+Q6sek8bf92,i=1'))).rejects.toThrow(/iterations/)
-    await expect(mk().respond(Buffer.from('e=other-error'))).rejects.toBeInstanceOf(XmppadmError)
+    await expect(mk().respond(Buffer.from('e=other-error'))).rejects.toBeInstanceOf(XmppError)
   })
 
   it('sends channel binding data with -PLUS and the y flag when binding is possible but not offered', async () => {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {XmppadmError, exitCodeName} from '../../errors.js'
+import {ExitCode, XmppadmError, exitCodeName, knownError} from '../../errors.js'
 import {debugLogOff, debugLogStatus} from '../../ops/debug-log.js'
 import {type Rule, type RuleKey, loadPolicy} from '../../ops/policy.js'
 import {purgeOffline, purgeUploads} from '../../ops/purge.js'
@@ -74,15 +74,14 @@ Each rule at most once (a repeated rule is an error naming both lines); duration
         results.push({...base, ...outcome})
         say(`${name}: ${text}`)
       } catch (error) {
-        const e =
-          error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String(error))
+        const e = knownError(error) ?? new XmppadmError('internal', 'internal', String(error))
         results.push({
           ...base,
-          status: e.exitCode === 69 ? 'unavailable' : 'failed',
+          status: e.exitCode === ExitCode.unavailable ? 'unavailable' : 'failed',
           message: e.message,
           code: e.exitCode,
         })
-        if (e.exitCode === 69 && skip) this.ui.warn(`${name}: skipped: ${e.message}`)
+        if (e.exitCode === ExitCode.unavailable && skip) this.ui.warn(`${name}: skipped: ${e.message}`)
         else this.ui.error(`${name}: ${e.message}`, e.hint)
       }
     }
