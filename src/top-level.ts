@@ -3,7 +3,7 @@
 // error on oclif's help path. One line on stderr, or the JSON error envelope under --json, and a
 // documented exit code, as for every command.
 import {Config} from '@oclif/core'
-import {errorEnvelope, normaliseError} from './base-command.js'
+import {errorEnvelope, normaliseError} from './cli/outcome.js'
 import {XmppadmError, knownError} from './errors.js'
 import {Ui} from './output/ui.js'
 import {describeParseError, unknownCommand} from './usage.js'

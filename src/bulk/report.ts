@@ -1,34 +1,7 @@
 // Flags, failed-lines file and exit status shared by the bulk commands.
 import {renameSync, writeFileSync} from 'node:fs'
-import {Flags} from '@oclif/core'
 import {ExitCode, XmppadmError, exitCodeName} from '../errors.js'
 import type {BulkSummary} from './runner.js'
-
-export const bulkFlags = {
-  retries: Flags.integer({
-    summary:
-      'Reconnect this many times (with backoff) when the connection is lost during a run; 0 stops at once.',
-    default: 5,
-    min: 0,
-    max: 100,
-    helpGroup: 'BULK',
-  }),
-  'from-file': Flags.string({
-    summary: 'Read items from this file, one a line (- for stdin).',
-    helpGroup: 'BULK',
-  }),
-  concurrency: Flags.integer({
-    summary: 'Commands in flight at once on the connection.',
-    default: 8,
-    min: 1,
-    max: 256,
-    helpGroup: 'BULK',
-  }),
-  'failed-file': Flags.string({
-    summary: 'Write failed and unattempted lines here for a re-run (default: FROM-FILE.failed).',
-    helpGroup: 'BULK',
-  }),
-}
 
 /** Writes lines (mode 0600: they may hold passwords); returns the path, or undefined if none. */
 export function writeFailedLines(path: string | undefined, lines: string[]): string | undefined {
@@ -48,25 +21,24 @@ export interface FailureRow {
 }
 
 /**
- * Exit status of a bulk run: 0 all done; one item that failed: its own error; otherwise 2 ("partly
- * done") with the summary as the result; an interruption with nothing done: 75.
+ * Exit status of a bulk run: 0 all done (undefined); one item that failed: its own error (thrown);
+ * otherwise 2 ("partly done") with the summary as the result; an interruption with nothing done: 75.
  */
 export function bulkExit(
-  cmd: {outcome?: XmppadmError},
   summary: Pick<
     BulkSummary<unknown, unknown>,
     'done' | 'skipped' | 'failed' | 'notAttempted' | 'interrupted'
   >,
   failures: FailureRow[],
-): void {
+): XmppadmError | undefined {
   const total = summary.done + summary.skipped + summary.failed + summary.notAttempted.length
-  if (summary.failed === 0 && !summary.interrupted) return
+  if (summary.failed === 0 && !summary.interrupted) return undefined
   if (total === 1 && failures.length === 1) {
     const f = failures[0]
     throw new XmppadmError(exitCodeName(f.code), f.reason, f.message, {hint: f.hint})
   }
   const msg = `${summary.failed} of ${total} failed${summary.notAttempted.length ? `, ${summary.notAttempted.length} not attempted` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`
-  cmd.outcome = new XmppadmError(
+  return new XmppadmError(
     summary.done + summary.skipped === 0 && summary.interrupted ? 'tempFail' : 'partial',
     'partial',
     msg,

@@ -1,7 +1,7 @@
 import {BaseCommand} from '../base-command.js'
 import {purgeOffline} from '../ops/purge.js'
 import {parseDuration} from '../ops/values.js'
-import {purgeFlags} from '../purge-flags.js'
+import {purgeFlags} from '../cli/flags.js'
 
 export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
   static override summary = 'Delete offline messages older than an age.'

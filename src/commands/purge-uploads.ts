@@ -1,7 +1,7 @@
 import {BaseCommand} from '../base-command.js'
 import {purgeUploads} from '../ops/purge.js'
 import {parseDuration} from '../ops/values.js'
-import {purgeFlags} from '../purge-flags.js'
+import {purgeFlags} from '../cli/flags.js'
 
 export default class PurgeUploads extends BaseCommand<typeof PurgeUploads> {
   static override summary = 'Delete uploaded files (HTTP upload) older than an age, with their records.'

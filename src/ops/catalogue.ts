@@ -281,7 +281,7 @@ export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<
         throw new XmppadmError(
           'forbidden',
           'forbidden',
-          `${ctx.session.info.boundJid.split('/')[0]} may not ${OPERATIONS[op].summary} on ${ctx.to} (not an admin)`,
+          `${ctx.admin} may not ${OPERATIONS[op].summary} on ${ctx.to} (not an admin)`,
         )
       }
     }
@@ -297,7 +297,7 @@ export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<
     throw new XmppadmError(
       'forbidden',
       'forbidden',
-      `${ctx.session.info.boundJid.split('/')[0]} sees no admin commands on ${ctx.to}: it is not an admin there`,
+      `${ctx.admin} sees no admin commands on ${ctx.to}: it is not an admin there`,
     )
   }
   throw unavailable(OPERATIONS[op].summary, ctx, enableHint(ctx, op))

@@ -3,7 +3,7 @@
 // "error" result field).
 import {type Element, xml} from '@xmpp/xml'
 import {XmppError} from '../xmpp/errors.js'
-import type {Session} from '../xmpp/session.js'
+import type {IqSession} from '../xmpp/iq-session.js'
 import {type DataForm, NS_DATA, parseForm} from './dataform.js'
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands'
@@ -36,7 +36,7 @@ export interface CommandResponse {
   payload: Element[]
 }
 
-export async function listCommands(session: Session, to: string): Promise<CommandItem[]> {
+export async function listCommands(session: IqSession, to: string): Promise<CommandItem[]> {
   const result = await session.iq(
     'get',
     to,
@@ -60,7 +60,7 @@ export interface NodeInfo {
 }
 
 /** A node's identity and features (XEP-0030 disco#info, as XEP-0050 describes for command nodes). */
-export async function commandInfo(session: Session, to: string, node: string): Promise<NodeInfo> {
+export async function commandInfo(session: IqSession, to: string, node: string): Promise<NodeInfo> {
   const result = await session.iq(
     'get',
     to,
@@ -129,7 +129,7 @@ export interface StepRequest {
 }
 
 /** One round trip of a command session. IQ errors reject; error results are left to commandFailure(). */
-export async function commandStep(session: Session, req: StepRequest): Promise<CommandResponse> {
+export async function commandStep(session: IqSession, req: StepRequest): Promise<CommandResponse> {
   const cmd = xml('command', {
     xmlns: NS_COMMANDS,
     node: req.node,
@@ -142,7 +142,7 @@ export async function commandStep(session: Session, req: StepRequest): Promise<C
 }
 
 export async function cancelCommand(
-  session: Session,
+  session: IqSession,
   to: string,
   node: string,
   sessionid: string | undefined,

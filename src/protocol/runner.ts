@@ -4,7 +4,7 @@ import {type Element} from '@xmpp/xml'
 import {XmppadmError, dataError} from '../errors.js'
 import {XmppError} from '../xmpp/errors.js'
 import {SECRET_VAR, registerSecret} from '../secrets.js'
-import type {Session} from '../xmpp/session.js'
+import type {IqSession} from '../xmpp/iq-session.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {
   type CommandAction,
@@ -97,7 +97,7 @@ function nextAction(resp: CommandResponse): CommandAction {
   return 'complete'
 }
 
-export async function runCommand(session: Session, opts: RunOptions): Promise<RunResult> {
+export async function runCommand(session: IqSession, opts: RunOptions): Promise<RunResult> {
   const given = opts.values ?? new Map()
   for (const [name, vals] of given) if (SECRET_VAR.test(name)) for (const v of vals) registerSecret(v)
   const base = {to: opts.to, node: opts.node, timeoutMs: opts.timeoutMs}
@@ -167,7 +167,7 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
  * which on a submit means a missing user instead): one error, exit 69.
  */
 async function firstExecute(
-  session: Session,
+  session: IqSession,
   base: {to: string; node: string; timeoutMs?: number},
 ): Promise<CommandResponse> {
   try {
@@ -192,7 +192,7 @@ async function firstExecute(
  * input completes on execute (it ran): `form` is then undefined and `ran` true.
  */
 export async function fetchForm(
-  session: Session,
+  session: IqSession,
   to: string,
   node: string,
 ): Promise<{form?: DataForm; ran: boolean}> {

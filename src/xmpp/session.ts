@@ -6,6 +6,7 @@ import {registerSecret} from '../secrets.js'
 import {channelBinding} from './channel-binding.js'
 import {Connection, type Endpoint, NS_TLS, type TlsSettings} from './connection.js'
 import {resolveEndpoints} from './endpoints.js'
+import type {IqSession} from './iq-session.js'
 import {XmppError, isUnreached} from './errors.js'
 import {type Jid, bareJid, parseJid} from './jid.js'
 import {chooseMechanism} from './sasl/mechanisms.js'
@@ -40,7 +41,7 @@ export interface LoginInfo {
   boundJid: string
 }
 
-export class Session {
+export class Session implements IqSession {
   readonly jid: Jid
   readonly info: LoginInfo
   private readonly conn: Connection

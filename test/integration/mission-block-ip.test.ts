@@ -1,5 +1,5 @@
 // Issue 3: block-ip, block-ip list, block-ip remove. Checked by their effect: the CLI connects from
-// a chosen loopback source address (XMPPADM_BIND_ADDRESS; all of 127.0.0.0/8 is local on Linux)
+// a chosen loopback source address (XMPPADM_SOURCE_ADDRESS; all of 127.0.0.0/8 is local on Linux)
 // and a raw client holds sessions open from such addresses.
 // Addresses used here (nothing else in the suite uses them): 127.0.0.5, .6, .8, .10, .11, 127.0.1.0/24
 // (Prosody); 127.0.0.9 (ejabberd 26.07 mod_fail2ban). Everything blocked is unblocked in afterAll.
@@ -18,7 +18,7 @@ import {
   sleep,
 } from '../helpers/mission.js'
 
-const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
+const from = (address: string) => ({env: {XMPPADM_SOURCE_ADDRESS: address}})
 const BLOCKED_TEXT = 'Connections from your IP address are blocked'
 
 describe.each(PROSODIES)('block-ip on %s (mod_xmppadm)', (_name, prosody) => {

@@ -156,7 +156,7 @@ describe.each([
       })
       const [inside, refused] = await Promise.all([
         cliOn(server, ['commands', '--quiet']),
-        cliOn(server, ['commands'], {env: {XMPPADM_BIND_ADDRESS: '127.0.0.2'}}),
+        cliOn(server, ['commands'], {env: {XMPPADM_SOURCE_ADDRESS: '127.0.0.2'}}),
       ])
       expect(inside.exitCode, inside.stderr).toBe(0)
       expect(refused.exitCode).toBe(81) // issue 16: a blocked connection has its own exit code

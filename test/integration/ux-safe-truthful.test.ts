@@ -29,7 +29,7 @@ import {
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {removePtyScratch, spawnPty} from '../helpers/pty.js'
 
-const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
+const from = (address: string) => ({env: {XMPPADM_SOURCE_ADDRESS: address}})
 const nowhere = {env: {XMPPADM_SERVER: '127.0.0.1:1'}}
 const ADD = 'http://jabber.org/protocol/admin#add-user'
 const all = [prosody, ejabberd24, ejabberd26] as const

@@ -1,15 +1,17 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
+import {Settled} from '../../cli/outcome.js'
 import {type InputLine, fromArray, itemLabel, readLines, splitLine} from '../../bulk/lines.js'
 import {Progress, countItems} from '../../bulk/progress.js'
 import {type BulkSummary, runBulk} from '../../bulk/runner.js'
-import {Resilient} from '../../bulk/resilient.js'
+import {Recovery} from '../../connect/recovery.js'
 import {readSecretFile} from '../../config/credentials.js'
 import {XmppadmError, usageError} from '../../errors.js'
 import {Revealed, forgetSecret} from '../../secrets.js'
 import {createAccount, generatePassword} from '../../ops/accounts.js'
 import {parseAccountJid, parseJid} from '../../xmpp/jid.js'
-import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
+import {bulkExit, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
+import {bulkFlags} from '../../cli/flags.js'
 
 export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
   static override summary = 'Create accounts; the new account can log in at once.'
@@ -87,7 +89,6 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
       'creating ',
     )
     if (progress.enabled) progress.setTotal(await countItems(flags['from-file']!))
-    this.graceful = true
     const created: Array<{jid: string; password?: Revealed}> = []
     const failures: Array<{
       line: number
@@ -102,11 +103,8 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
     const onDone = new Map<number, string>()
     const failedLines: string[] = []
     const skipped: string[] = []
-    const resilient = new Resilient<Acked>({
-      ctx,
+    const resilient = new Recovery<Acked>(await this.connect(), {
       retries: flags.retries,
-      signal: this.abort.signal,
-      reconnect: (retries, failed) => this.reconnect(retries, failed),
       redo: async (a) => {
         try {
           await createAccount(ctx, a.jid, a.password)
@@ -121,66 +119,68 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
       again: 'created again',
       ui: this.ui,
     })
-    const summary = await runBulk<{jid: string; password?: string; existed?: boolean}>(
-      lines,
-      async (line) => {
-        const [rawJid, linePassword] = splitLine(line.text)
-        const jid = parseAccountJid(rawJid, domain)
-        const given = linePassword ?? shared
-        const password = given ?? generatePassword()
-        // In a bulk run each line's password is only needed while that line can print something.
-        if (!single) onDone.set(line.no, password)
-        return resilient.run(async (attempt) => {
-          try {
-            await createAccount(ctx, jid, password)
-          } catch (error) {
-            if (!(error instanceof XmppadmError) || error.reason !== 'account-exists') throw error
-            // A retry after a lost connection: the first try may have created it before the
-            // connection dropped, so "exists" now means "done", not a second creation.
-            if (attempt === 0 && flags['skip-existing'])
-              return {outcome: 'skipped' as const, value: {jid, existed: true}}
-            if (attempt === 0) throw error
-          }
-          resilient.acked({jid, password, line: line.text})
-          return {outcome: 'done' as const, value: {jid, password: given ? undefined : password}}
-        })
-      },
-      {
-        ...bulkRunOptions({concurrency: flags.concurrency, signal: this.abort.signal, stopInput}),
-        onResult: (r) => {
-          progress.tick(r.outcome === 'failed')
-          const done = onDone.get(r.line.no)
-          onDone.delete(r.line.no)
-          if (r.outcome === 'done' && r.value) {
-            // Kept only for the JSON result: memory stays flat in a long bulk run.
-            if (this.jsonEnabled())
-              created.push({
-                jid: r.value.jid,
-                password: r.value.password ? new Revealed(r.value.password) : undefined,
-              })
-            // Generated passwords exist nowhere else: print each as soon as its account exists.
-            if (r.value.password) this.ui.revealed(`${r.value.jid}\t${r.value.password}`)
-          }
-          if (r.outcome === 'failed') {
-            failures.push({
-              line: r.line.no,
-              jid: splitLine(r.line.text)[0],
-              code: r.error!.exitCode,
-              reason: r.error!.reason,
-              message: r.error!.message,
-              hint: r.error!.hint,
-            })
-            failedLines.push(r.line.text)
-            if (!this.jsonEnabled() && !single)
-              this.ui.error(
-                `${itemLabel(Boolean(flags['from-file']))} ${r.line.no}: ${r.error!.message}`,
-                r.error!.hint,
-              )
-          }
-          forgetSecret(done)
-          if (r.outcome === 'skipped') skipped.push(r.value!.jid)
+    const summary = await this.interrupts.finishing(() =>
+      runBulk<{jid: string; password?: string; existed?: boolean}>(
+        lines,
+        async (line) => {
+          const [rawJid, linePassword] = splitLine(line.text)
+          const jid = parseAccountJid(rawJid, domain)
+          const given = linePassword ?? shared
+          const password = given ?? generatePassword()
+          // In a bulk run each line's password is only needed while that line can print something.
+          if (!single) onDone.set(line.no, password)
+          return resilient.run(async (attempt) => {
+            try {
+              await createAccount(ctx, jid, password)
+            } catch (error) {
+              if (!(error instanceof XmppadmError) || error.reason !== 'account-exists') throw error
+              // A retry after a lost connection: the first try may have created it before the
+              // connection dropped, so "exists" now means "done", not a second creation.
+              if (attempt === 0 && flags['skip-existing'])
+                return {outcome: 'skipped' as const, value: {jid, existed: true}}
+              if (attempt === 0) throw error
+            }
+            resilient.acked({jid, password, line: line.text})
+            return {outcome: 'done' as const, value: {jid, password: given ? undefined : password}}
+          })
         },
-      },
+        {
+          ...bulkRunOptions({concurrency: flags.concurrency, signal: this.interrupts.signal, stopInput}),
+          onResult: (r) => {
+            progress.tick(r.outcome === 'failed')
+            const done = onDone.get(r.line.no)
+            onDone.delete(r.line.no)
+            if (r.outcome === 'done' && r.value) {
+              // Kept only for the JSON result: memory stays flat in a long bulk run.
+              if (this.jsonEnabled())
+                created.push({
+                  jid: r.value.jid,
+                  password: r.value.password ? new Revealed(r.value.password) : undefined,
+                })
+              // Generated passwords exist nowhere else: print each as soon as its account exists.
+              if (r.value.password) this.ui.revealed(`${r.value.jid}\t${r.value.password}`)
+            }
+            if (r.outcome === 'failed') {
+              failures.push({
+                line: r.line.no,
+                jid: splitLine(r.line.text)[0],
+                code: r.error!.exitCode,
+                reason: r.error!.reason,
+                message: r.error!.message,
+                hint: r.error!.hint,
+              })
+              failedLines.push(r.line.text)
+              if (!this.jsonEnabled() && !single)
+                this.ui.error(
+                  `${itemLabel(Boolean(flags['from-file']))} ${r.line.no}: ${r.error!.message}`,
+                  r.error!.hint,
+                )
+            }
+            forgetSecret(done)
+            if (r.outcome === 'skipped') skipped.push(r.value!.jid)
+          },
+        },
+      ),
     )
     progress.done()
     // The run ended (retries used up, interrupted) before the re-check: say so, and keep the lines.
@@ -247,8 +247,8 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
       },
       failedFile,
     }
-    bulkExit(this, summary, r.failures)
-    return result
+    const exit = bulkExit(summary, r.failures)
+    return new Settled(result, exit)
   }
 }
 

@@ -1,5 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
+import {Settled} from '../../cli/outcome.js'
+import {confirmDestructive} from '../../cli/confirm.js'
 import {
   type InputLine,
   atLine,
@@ -10,8 +12,9 @@ import {
   splitLine,
 } from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
-import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
-import {Resilient} from '../../bulk/resilient.js'
+import {bulkExit, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
+import {bulkFlags} from '../../cli/flags.js'
+import {Recovery} from '../../connect/recovery.js'
 import {runBulk} from '../../bulk/runner.js'
 import {usageError} from '../../errors.js'
 import {accountExists, deleteAccount} from '../../ops/accounts.js'
@@ -94,24 +97,21 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
         stopInput,
         label: itemLabel(Boolean(file)),
       })
-    await this.confirmDestructive(
+    await confirmDestructive(
+      this.ui,
       count === 1
         ? `delete ${first} and all its data`
         : `delete ${count ?? 'the listed'} accounts and all their data`,
       {yes: flags.yes},
     )
 
-    this.graceful = true
     const progress = new Progress(
       Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !json && Boolean(file),
       count,
       'deleting ',
     )
-    const resilient = new Resilient<string>({
-      ctx,
+    const resilient = new Recovery<string>(await this.connect(), {
       retries: flags.retries,
-      signal: this.abort.signal,
-      reconnect: (retries, failed) => this.reconnect(retries, failed),
       redo: (jid) => deleteAccount(ctx, jid),
       name: (jid) => jid,
       noun: 'accounts',
@@ -130,42 +130,44 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     }> = []
     const failedLines: string[] = []
     const single = count === 1
-    const summary = await runBulk<string>(
-      lines(),
-      async (line) => {
-        const jid = jidOf(line)
-        return resilient.run(async (attempt) => {
-          // Retried after a lost connection, "not found" most likely means the first try did it.
-          const gone = (await deleteAccount(ctx, jid)) || attempt > 0
-          if (gone) resilient.acked(jid)
-          return {outcome: gone ? 'done' : 'skipped', value: jid}
-        })
-      },
-      {
-        ...bulkRunOptions({concurrency: flags.concurrency, signal: this.abort.signal, stopInput}),
-        onResult: (r) => {
-          progress.tick(r.outcome === 'failed')
-          if (r.outcome === 'done') {
-            this.ui.out(`deleted ${r.value}`)
-            if (json) deleted.push(r.value!)
-          } else if (r.outcome === 'skipped') {
-            this.ui.info(`not found: ${r.value}`)
-            if (json) notFound.push(r.value!)
-          } else {
-            failures.push({
-              line: r.line.no,
-              jid: splitLine(r.line.text)[0],
-              code: r.error!.exitCode,
-              reason: r.error!.reason,
-              message: r.error!.message,
-              hint: r.error!.hint,
-            })
-            failedLines.push(r.line.text)
-            if (!json && !single)
-              this.ui.error(`${itemLabel(Boolean(file))} ${r.line.no}: ${r.error!.message}`, r.error!.hint)
-          }
+    const summary = await this.interrupts.finishing(() =>
+      runBulk<string>(
+        lines(),
+        async (line) => {
+          const jid = jidOf(line)
+          return resilient.run(async (attempt) => {
+            // Retried after a lost connection, "not found" most likely means the first try did it.
+            const gone = (await deleteAccount(ctx, jid)) || attempt > 0
+            if (gone) resilient.acked(jid)
+            return {outcome: gone ? 'done' : 'skipped', value: jid}
+          })
         },
-      },
+        {
+          ...bulkRunOptions({concurrency: flags.concurrency, signal: this.interrupts.signal, stopInput}),
+          onResult: (r) => {
+            progress.tick(r.outcome === 'failed')
+            if (r.outcome === 'done') {
+              this.ui.out(`deleted ${r.value}`)
+              if (json) deleted.push(r.value!)
+            } else if (r.outcome === 'skipped') {
+              this.ui.info(`not found: ${r.value}`)
+              if (json) notFound.push(r.value!)
+            } else {
+              failures.push({
+                line: r.line.no,
+                jid: splitLine(r.line.text)[0],
+                code: r.error!.exitCode,
+                reason: r.error!.reason,
+                message: r.error!.message,
+                hint: r.error!.hint,
+              })
+              failedLines.push(r.line.text)
+              if (!json && !single)
+                this.ui.error(`${itemLabel(Boolean(file))} ${r.line.no}: ${r.error!.message}`, r.error!.hint)
+            }
+          },
+        },
+      ),
     )
     progress.done()
     const unchecked = [...resilient.unchecked]
@@ -182,25 +184,28 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     this.ui.info(
       `deleted ${summary.done}, not found ${summary.skipped}${summary.failed ? `, failed ${summary.failed}` : ''}${notAttempted.length ? `, not attempted ${notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`,
     )
-    bulkExit(this, summary, failures)
-    return {
-      dryRun: false,
-      deleted,
-      notFound,
-      failed: failures,
-      notAttempted: notAttempted.map((t) => splitLine(t)[0]),
-      summary: {
-        deleted: summary.done,
-        notFound: summary.skipped,
-        failed: summary.failed,
-        notAttempted: notAttempted.length,
-        interrupted: summary.interrupted ?? null,
-        rechecked: resilient.counts.rechecked,
-        deletedAgain: resilient.counts.redone,
-        unchecked: unchecked.length,
+    const exit = bulkExit(summary, failures)
+    return new Settled(
+      {
+        dryRun: false,
+        deleted,
+        notFound,
+        failed: failures,
+        notAttempted: notAttempted.map((t) => splitLine(t)[0]),
+        summary: {
+          deleted: summary.done,
+          notFound: summary.skipped,
+          failed: summary.failed,
+          notAttempted: notAttempted.length,
+          interrupted: summary.interrupted ?? null,
+          rechecked: resilient.counts.rechecked,
+          deletedAgain: resilient.counts.redone,
+          unchecked: unchecked.length,
+        },
+        failedFile,
       },
-      failedFile,
-    }
+      exit,
+    )
   }
 
   /**
@@ -228,7 +233,11 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
         return {outcome: 'done', value: {jid, exists: await accountExists(ctx, jid)}}
       },
       {
-        ...bulkRunOptions({concurrency: o.concurrency, signal: this.abort.signal, stopInput: o.stopInput}),
+        ...bulkRunOptions({
+          concurrency: o.concurrency,
+          signal: this.interrupts.signal,
+          stopInput: o.stopInput,
+        }),
         onResult: (r) => {
           if (r.outcome === 'failed') {
             failures.push({code: r.error!.exitCode, reason: r.error!.reason, message: r.error!.message})
@@ -257,8 +266,11 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     this.ui.info(
       `would delete ${counts.wouldDelete}, not found ${counts.notFound}${counts.cannotTell ? `, cannot tell ${counts.cannotTell}` : ''}`,
     )
-    bulkExit(this, summary, failures)
-    return {dryRun: true, ...found, deleted: [], notAttempted: summary.notAttempted.map((l) => l.text)}
+    const exit = bulkExit(summary, failures)
+    return new Settled(
+      {dryRun: true, ...found, deleted: [], notAttempted: summary.notAttempted.map((l) => l.text)},
+      exit,
+    )
   }
 }
 

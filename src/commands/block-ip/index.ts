@@ -1,9 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
+import {Settled} from '../../cli/outcome.js'
+import {confirmOnTerminal} from '../../cli/confirm.js'
 import {type InputLine, batches, parseArguments, readLines} from '../../bulk/lines.js'
 import {Progress, countItems} from '../../bulk/progress.js'
-import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
-import {Resilient} from '../../bulk/resilient.js'
+import {bulkExit, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
+import {bulkFlags} from '../../cli/flags.js'
+import {Recovery} from '../../connect/recovery.js'
 import {runBulk} from '../../bulk/runner.js'
 import {XmppadmError, usageError} from '../../errors.js'
 import {blockIps} from '../../ops/block-ip.js'
@@ -16,7 +19,6 @@ import {
   riskQuestion,
 } from '../../ops/block-safety.js'
 import {requireStrategy} from '../../ops/catalogue.js'
-import type {OpContext} from '../../ops/context.js'
 import {parseDuration, parseIpRange} from '../../ops/values.js'
 
 export default class BlockIp extends BaseCommand<typeof BlockIp> {
@@ -71,10 +73,11 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     })
     const ctx = await this.opContext()
     await requireStrategy(ctx, 'block-ip')
-    const risks = parseArguments(ranges, (r) => checkBlock(r, this.safety(ctx))).filter(
+    const own = (await this.connect()).localAddress
+    const risks = parseArguments(ranges, (r) => checkBlock(r, this.safety(own))).filter(
       (r) => r !== undefined,
     )
-    if (risks.length) await this.confirmOnTerminal(riskQuestion(risks))
+    if (risks.length) await confirmOnTerminal(this.ui, riskQuestion(risks))
     const out = await blockIps(ctx, ranges, {expiresSec, reason: flags.reason})
     for (const b of out.blocked) this.ui.out(`blocked ${b}${expiresSec ? ` for ${flags.expires}` : ''}`)
     if (out.sessionsClosed) this.ui.info(`${out.sessionsClosed} live session(s) from blocked addresses ended`)
@@ -89,11 +92,11 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
   }
 
   /** What the flags allow, and (once connected) this connection's own address. */
-  private safety(ctx?: OpContext): SafetyOptions {
+  private safety(ownAddress?: string): SafetyOptions {
     return {
       allowBroad: this.flags['allow-broad'],
       includeOwnAddress: this.flags['include-own-address'],
-      ownAddress: ctx?.session.localAddress,
+      ownAddress,
     }
   }
 
@@ -105,20 +108,21 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
   }
 
   /** From a file on a terminal: the risky ranges the flags allow are confirmed once, before the run. */
-  private async confirmRiskyLines(file: string, ctx: OpContext): Promise<void> {
+  private async confirmRiskyLines(file: string): Promise<void> {
     const {flags} = this
     if (file === '-' || !this.ui.interactive || !(flags['allow-broad'] || flags['include-own-address']))
       return
     const risks: Risk[] = []
+    const own = (await this.connect()).localAddress
     for await (const line of readLines(file)) {
       try {
-        const risk = checkBlock(parseIpRange(line.text), this.safety(ctx))
+        const risk = checkBlock(parseIpRange(line.text), this.safety(own))
         if (risk) risks.push(risk)
       } catch {
         // a bad or refused line fails on its own during the run
       }
     }
-    if (risks.length) await this.confirmOnTerminal(riskQuestion(risks))
+    if (risks.length) await confirmOnTerminal(this.ui, riskQuestion(risks))
   }
 
   /**
@@ -129,8 +133,9 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
   private async bulk(file: string, expiresSec: number | undefined) {
     const {flags} = this
     const ctx = await this.opContext()
+    const own = (await this.connect()).localAddress
     await requireStrategy(ctx, 'block-ip')
-    await this.confirmRiskyLines(file, ctx)
+    await this.confirmRiskyLines(file)
     const json = this.jsonEnabled()
     const progress = new Progress(
       Boolean(process.stderr.isTTY) && !this.ui.settings.quiet && !json,
@@ -139,17 +144,13 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     )
     if (progress.enabled) progress.setTotal(await countItems(file))
     // Prosody's storage writes what it acknowledges: after a reconnect only in-flight batches are redone.
-    const resilient = new Resilient<never>({
-      ctx,
+    const resilient = new Recovery<never>(await this.connect(), {
       retries: flags.retries,
-      signal: this.abort.signal,
-      reconnect: (retries, failed) => this.reconnect(retries, failed),
       name: String,
       noun: 'batches',
       again: 'blocked again',
       ui: this.ui,
     })
-    this.graceful = true
     const blocked: string[] = []
     const failures: FailureRow[] = []
     const failedLines: string[] = []
@@ -172,55 +173,57 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     }
     // A pipe stops being read when the run stops early (it may never end).
     const stopInput = new AbortController()
-    const summary = await runBulk<
-      {
-        good: InputLine[]
-        bad: Array<[InputLine, XmppadmError]>
-        blocked: string[]
-        sessionsClosed: number
-        exempt?: string[]
-      },
-      InputLine[]
-    >(
-      batches(readLines(file, {until: stopInput.signal}), BATCH),
-      async (batch) => {
-        const good: InputLine[] = []
-        const ranges: string[] = []
-        const bad: Array<[InputLine, XmppadmError]> = []
-        for (const line of batch) {
-          try {
-            const range = parseIpRange(line.text)
-            checkBlock(range, this.safety(ctx))
-            ranges.push(range)
-            good.push(line)
-          } catch (error) {
-            if (!(error instanceof XmppadmError)) throw error
-            bad.push([line, error])
-          }
-        }
-        const out = ranges.length
-          ? await resilient.run(() => blockIps(ctx, ranges, {expiresSec, reason: flags.reason}))
-          : {blocked: [], sessionsClosed: 0, exempt: undefined}
-        return {outcome: 'done', value: {good, bad, ...out}}
-      },
-      {
-        ...bulkRunOptions({concurrency: flags.concurrency, signal: this.abort.signal, stopInput}),
-        onResult: (r) => {
-          if (r.outcome !== 'done') {
-            for (const line of r.line) fail(line, r.error!)
-            return
-          }
-          const v = r.value!
-          for (const b of v.blocked) this.ui.out(`blocked ${b}${expiresSec ? ` for ${flags.expires}` : ''}`)
-          if (json) blocked.push(...v.blocked)
-          if (v.exempt) for (const e of v.exempt) exempt.add(e)
-          exemptReported ||= v.exempt !== undefined
-          blockedLines += v.good.length
-          sessionsClosed += v.sessionsClosed
-          for (let i = 0; i < v.good.length; i++) progress.tick(false)
-          for (const [line, e] of v.bad) fail(line, e)
+    const summary = await this.interrupts.finishing(() =>
+      runBulk<
+        {
+          good: InputLine[]
+          bad: Array<[InputLine, XmppadmError]>
+          blocked: string[]
+          sessionsClosed: number
+          exempt?: string[]
         },
-      },
+        InputLine[]
+      >(
+        batches(readLines(file, {until: stopInput.signal}), BATCH),
+        async (batch) => {
+          const good: InputLine[] = []
+          const ranges: string[] = []
+          const bad: Array<[InputLine, XmppadmError]> = []
+          for (const line of batch) {
+            try {
+              const range = parseIpRange(line.text)
+              checkBlock(range, this.safety(own))
+              ranges.push(range)
+              good.push(line)
+            } catch (error) {
+              if (!(error instanceof XmppadmError)) throw error
+              bad.push([line, error])
+            }
+          }
+          const out = ranges.length
+            ? await resilient.run(() => blockIps(ctx, ranges, {expiresSec, reason: flags.reason}))
+            : {blocked: [], sessionsClosed: 0, exempt: undefined}
+          return {outcome: 'done', value: {good, bad, ...out}}
+        },
+        {
+          ...bulkRunOptions({concurrency: flags.concurrency, signal: this.interrupts.signal, stopInput}),
+          onResult: (r) => {
+            if (r.outcome !== 'done') {
+              for (const line of r.line) fail(line, r.error!)
+              return
+            }
+            const v = r.value!
+            for (const b of v.blocked) this.ui.out(`blocked ${b}${expiresSec ? ` for ${flags.expires}` : ''}`)
+            if (json) blocked.push(...v.blocked)
+            if (v.exempt) for (const e of v.exempt) exempt.add(e)
+            exemptReported ||= v.exempt !== undefined
+            blockedLines += v.good.length
+            sessionsClosed += v.sessionsClosed
+            for (let i = 0; i < v.good.length; i++) progress.tick(false)
+            for (const [line, e] of v.bad) fail(line, e)
+          },
+        },
+      ),
     )
     progress.done()
     const notAttempted = summary.notAttempted.flat().map((l) => l.text)
@@ -234,8 +237,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     this.ui.info(
       `blocked ${blockedLines}, failed ${failures.length}${notAttempted.length ? `, not attempted ${notAttempted.length}` : ''}${summary.interrupted ? ` (stopped: ${summary.interrupted})` : ''}`,
     )
-    bulkExit(
-      this,
+    const exit = bulkExit(
       {
         done: blockedLines,
         skipped: 0,
@@ -245,21 +247,24 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
       },
       failures,
     )
-    return {
-      blocked,
-      expiresInSeconds: expiresSec ?? null,
-      reason: flags.reason ?? null,
-      sessionsClosed,
-      exempt: exemptReported ? [...exempt] : null,
-      failed: failures,
-      summary: {
-        blocked: blockedLines,
-        failed: failures.length,
-        notAttempted: notAttempted.length,
-        interrupted: summary.interrupted ?? null,
+    return new Settled(
+      {
+        blocked,
+        expiresInSeconds: expiresSec ?? null,
+        reason: flags.reason ?? null,
+        sessionsClosed,
+        exempt: exemptReported ? [...exempt] : null,
+        failed: failures,
+        summary: {
+          blocked: blockedLines,
+          failed: failures.length,
+          notAttempted: notAttempted.length,
+          interrupted: summary.interrupted ?? null,
+        },
+        failedFile,
       },
-      failedFile,
-    }
+      exit,
+    )
   }
 }
 

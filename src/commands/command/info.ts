@@ -47,7 +47,7 @@ export default class CommandInfo extends BaseCommand<typeof CommandInfo> {
   async run() {
     const {args} = await this.parse(CommandInfo)
     const session = await this.connect()
-    const to = await this.target()
+    const {to} = session
     let info
     try {
       info = await commandInfo(session, to, args.node)

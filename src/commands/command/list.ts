@@ -20,7 +20,7 @@ export default class CommandList extends BaseCommand<typeof CommandList> {
 
   async run() {
     const session = await this.connect()
-    const to = await this.target()
+    const {to} = session
     const commands = await listCommands(session, to)
     if (!this.jsonEnabled()) {
       this.ui.data(

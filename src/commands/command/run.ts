@@ -72,7 +72,7 @@ A command that reports failure (an IQ error, an error note, an "error" result fi
       for (const [k, v] of fieldsFromJson(doc, file)) values.set(k, [...(values.get(k) ?? []), ...v])
     }
     const session = await this.connect()
-    const to = await this.target()
+    const {to} = session
     const ask = this.ui.interactive ? (await import('../../output/prompts.js')).promptField : undefined
     const {response, unused} = await runCommand(session, {
       to,
@@ -80,7 +80,7 @@ A command that reports failure (an IQ error, an error note, an "error" result fi
       values,
       ask,
       oneShot: this.flags['one-shot'],
-      signal: this.abort.signal,
+      signal: this.interrupts.signal,
     })
     if (!this.jsonEnabled()) this.ui.data(await renderCommandResponse(response, this.ui.color))
     for (const n of response.notes) if (n.type === 'warn') this.ui.warn(n.text)

@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {debugLogOff, debugLogOn} from '../../ops/debug-log.js'
@@ -23,27 +24,18 @@ ejabberd (api-commands/set_loglevel): the log level is set to debug and the prev
       `debug logging on${state.file ? ` (${state.file})` : ''}${state.expires ? `, until ${state.expires}` : ''}`,
     )
     if (seconds && !state.wipes) {
-      // The server cannot time it: wait here, then restore.
-      this.graceful = true // Ctrl-C must switch it back off, not just exit
+      // The server cannot time it: wait here, then restore; Ctrl-C switches it back off now.
       this.ui.info(
         `waiting ${this.flags.for} in the foreground to switch it off (Ctrl-C switches it off now)`,
       )
-      // In steps of at most a day: setTimeout overflows past ~24.8 days and would fire at once.
+      const {signal} = this.interrupts
       const until = Date.now() + seconds * 1000
-      while (Date.now() < until && !this.abort.signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.min(until - Date.now(), 86_400_000))
-          this.abort.signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(t)
-              resolve()
-            },
-            {once: true},
-          )
-        })
-      }
-      const off = await debugLogOff(ctx)
+      const off = await this.interrupts.finishing(async () => {
+        // In steps of at most a day: a longer timer overflows (~24.8 days) and fires at once.
+        for (let left = until - Date.now(); left > 0 && !signal.aborted; left = until - Date.now())
+          await sleep(Math.min(left, 86_400_000), undefined, {signal}).catch(() => undefined)
+        return debugLogOff(ctx)
+      })
       this.ui.out(`debug logging off (level ${off.level})`)
       return {...state, switchedOffAt: new Date().toISOString(), after: off}
     }

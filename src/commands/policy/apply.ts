@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
+import {Settled} from '../../cli/outcome.js'
 import {ExitCode, XmppadmError, exitCodeName, knownError} from '../../errors.js'
 import {debugLogOff, debugLogStatus} from '../../ops/debug-log.js'
 import {type Rule, type RuleKey, loadPolicy} from '../../ops/policy.js'
@@ -118,8 +119,7 @@ Each rule at most once (a repeated rule is an error naming both lines); duration
       await debugLogOff(ctx)
       return {status: 'done', text: 'switched debug logging off'}
     })
-    this.outcome = this.judge(results)
-    return {file: this.args.file, dryRun: dry, rules: results}
+    return new Settled({file: this.args.file, dryRun: dry, rules: results}, this.judge(results))
   }
 
   /** The run's exit: 0, 2 (partly), the shared failure's code, or 82 when every rule was skipped. */
