@@ -1,12 +1,12 @@
 import {BaseCommand} from '../base-command.js'
-import {capabilities} from '../ops/catalogue.js'
+import {capabilities, moduleReasons} from '../ops/catalogue.js'
 import {renderTable} from '../output/table.js'
 
 export default class Capabilities extends BaseCommand<typeof Capabilities> {
   static override summary =
     'Show which operations this server offers, through which command, and what would enable the rest.'
   static override description =
-    "Discovers the server's ad-hoc commands and maps each xmppadm operation to the best way the server offers it: XEP-0133, ejabberd's mod_adhoc_api (api-commands/*), or xmppadm's own server module (urn:xmppadm:admin:1#*)."
+    "Discovers the server's ad-hoc commands and maps each xmppadm operation to the best way the server offers it: xmppadm's own server module (urn:xmppadm:admin:1#*, for Prosody and ejabberd), XEP-0133, or ejabberd's mod_adhoc_api (api-commands/*). Where the module says an operation cannot work on this host, its reason is the hint."
   static override examples = [
     '<%= config.bin %> capabilities',
     "<%= config.bin %> capabilities --json | jq '.result.operations[] | select(.available | not)'",
@@ -14,7 +14,7 @@ export default class Capabilities extends BaseCommand<typeof Capabilities> {
 
   async run() {
     const ctx = await this.opContext()
-    const rows = capabilities(ctx)
+    const rows = capabilities(ctx, await moduleReasons(ctx))
     if (!this.jsonEnabled() && !this.flags.quiet) {
       const server = [ctx.software.name, ctx.software.version].filter(Boolean).join(' ') || 'unknown software'
       this.ui.info(`${ctx.to}: ${server}, ${ctx.nodes.size} commands`)

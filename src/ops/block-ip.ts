@@ -18,7 +18,12 @@ export async function blockIps(
     reason: opts.reason,
   })
   const v = formValues(resp.form!)
-  return {blocked: asList(v.blocked), sessionsClosed: Number(v['sessions-closed'] ?? 0)}
+  return {
+    blocked: asList(v.blocked),
+    sessionsClosed: Number(v['sessions-closed'] ?? 0),
+    // configured exemptions these blocks cover: they stay reachable (server/CONTRACT.md)
+    exempt: asList(v.exempt),
+  }
 }
 
 export async function listBlockedIps(ctx: OpContext) {

@@ -2,9 +2,10 @@
 // would enable an operation where a server offers none. Commands ask here; they never pick nodes.
 import {XmppadmError} from '../errors.js'
 import {cancelCommand, commandStep} from '../protocol/adhoc.js'
+import {formRows} from '../protocol/dataform.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
-import {type Family, type OpContext, unavailable} from './context.js'
-import {admin, api, mod} from './nodes.js'
+import {type Family, type OpContext, invoke, unavailable} from './context.js'
+import {XMPPADM_NS, admin, api, mod} from './nodes.js'
 
 export type OperationId =
   | 'account-create'
@@ -33,6 +34,9 @@ interface OperationSpec {
 
 const MODULE_HINT =
   'load mod_xmppadm (server/prosody/mod_xmppadm.lua in the xmppadm package; see README "Server module")'
+/** The ejabberd module, installed as ejabberd's contributed modules are (README "Server module for ejabberd"). */
+const EJABBERD_MODULE_HINT =
+  'install mod_xmppadm: copy server/ejabberd of the xmppadm package to $CONTRIB_MODULES_PATH/sources/xmppadm/mod_xmppadm (default ~/.ejabberd-modules of the user ejabberd runs as), then run `ejabberdctl module_install mod_xmppadm`'
 const ADHOC_API = 'ejabberd >= 25.03 with mod_adhoc_api and api_permissions for the admin'
 
 export const OPERATIONS: Record<OperationId, OperationSpec> = {
@@ -65,8 +69,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     strategies: [{nodes: [mod('block-ip')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd:
-        'ejabberd has no command that bans an address: mod_fail2ban bans after failed logins by itself, and a permanent block is an "ip" ACL in ejabberd.yml denied by the c2s access rule, then api-commands/reload_config',
+      ejabberd: `${EJABBERD_MODULE_HINT}. Without it ejabberd has no command that bans an address: mod_fail2ban bans after failed logins by itself, and a permanent block is an "ip" ACL in ejabberd.yml denied by the c2s access rule, then api-commands/reload_config`,
       other: `a server offering the ${mod('block-ip')} node (see README "Server module")`,
     },
   },
@@ -75,8 +78,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     strategies: [{nodes: [mod('list-blocked-ips')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd:
-        'ejabberd has no command that lists banned addresses (mod_fail2ban keeps them in memory only)',
+      ejabberd: `${EJABBERD_MODULE_HINT}. Without it ejabberd has no command that lists banned addresses (mod_fail2ban keeps them in memory only)`,
       other: `a server offering ${mod('list-blocked-ips')}`,
     },
   },
@@ -92,7 +94,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (api-commands/unban_ip)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, for mod_fail2ban bans only, ${ADHOC_API} (api-commands/unban_ip)`,
       other: `a server offering ${mod('unblock-ip')}`,
     },
   },
@@ -108,7 +110,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (api-commands/delete_old_messages)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, in whole days for all hosts, ${ADHOC_API} (api-commands/delete_old_messages)`,
       other: `a server offering ${mod('purge-offline')}`,
     },
   },
@@ -117,8 +119,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     strategies: [{nodes: [mod('purge-uploads')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd:
-        'ejabberd has no command for it: set max_days in mod_http_upload_quota (it sweeps once a day), or run find on the upload directory on the server',
+      ejabberd: `${EJABBERD_MODULE_HINT}. Without it ejabberd has no command for it: set max_days in mod_http_upload_quota (it sweeps once a day), or run find on the upload directory on the server`,
       other: `a server offering ${mod('purge-uploads')}`,
     },
   },
@@ -135,7 +136,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (partial export)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, for a partial export, ${ADHOC_API}`,
       other: `a server offering ${mod('export-user')}`,
     },
   },
@@ -151,7 +152,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (api-commands/set_loglevel)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, without a file of its own to wipe, ${ADHOC_API} (api-commands/set_loglevel)`,
       other: `a server offering ${mod('debug-log')}`,
     },
   },
@@ -219,11 +220,30 @@ export interface CapabilityRow {
   hint?: string
 }
 
-export function capabilities(ctx: OpContext): CapabilityRow[] {
+/**
+ * Why the server module does not offer some of its nodes here (server/CONTRACT.md, #about):
+ * node -> reason, for the unavailable ones. Empty when the module has no #about (older revisions).
+ */
+export async function moduleReasons(ctx: OpContext): Promise<Map<string, string>> {
+  const reasons = new Map<string, string>()
+  if (!ctx.nodes.has(mod('about'))) return reasons
+  try {
+    const resp = await invoke(ctx, mod('about'), {FORM_TYPE: XMPPADM_NS})
+    for (const row of formRows(resp.form!))
+      if (row.available === false && row.reason) reasons.set(String(row.node), String(row.reason))
+  } catch {
+    // the reasons only sharpen the hints
+  }
+  return reasons
+}
+
+export function capabilities(ctx: OpContext, reasons = new Map<string, string>()): CapabilityRow[] {
   return (Object.keys(OPERATIONS) as OperationId[]).map((op) => {
     const s = pickStrategy(ctx, op)
-    return s
-      ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
-      : {operation: op, available: false, hint: OPERATIONS[op].enable[ctx.software.family]}
+    if (s) return {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
+    // The module is there but says this operation cannot work on this host: say why.
+    const modNode = OPERATIONS[op].strategies.find((st) => st.via === 'mod_xmppadm')?.nodes[0]
+    const reason = modNode ? reasons.get(modNode) : undefined
+    return {operation: op, available: false, hint: reason ?? OPERATIONS[op].enable[ctx.software.family]}
   })
 }

@@ -206,10 +206,12 @@ credentials(User, Host) ->
 	    {scram, #xmlel{name = <<"scram-credentials">>,
 			   attrs = [{<<"xmlns">>, <<?NS_PIE0/binary, "#scram">>},
 				    {<<"mechanism">>, Mech}],
+			   %% ejabberd stores the keys and salt base64-encoded already
+			   %% (its own export_piefxis encodes them a second time)
 			   children = [Text(<<"iter-count">>, integer_to_binary(IC)),
-				       Text(<<"salt">>, base64:encode(Salt)),
-				       Text(<<"server-key">>, base64:encode(SvK)),
-				       Text(<<"stored-key">>, base64:encode(SK))]}};
+				       Text(<<"salt">>, Salt),
+				       Text(<<"server-key">>, SvK),
+				       Text(<<"stored-key">>, SK)]}};
 	[] ->
 	    case [Pw || Pw <- Stored, is_binary(Pw), Pw /= <<>>] of
 		[Plain | _] -> {plain, Plain};
@@ -380,7 +382,7 @@ offline_message(Host, From, To, TS, #xmlel{attrs = Attrs, children = Children} =
 			  {<<"to">>, jid:encode(To)}]),
     Delay = #xmlel{name = <<"delay">>,
 		   attrs = [{<<"xmlns">>, ?NS_DELAY}, {<<"from">>, Host},
-			    {<<"stamp">>, stamp(TS)}],
+			    {<<"stamp">>, mod_xmppadm_form:iso8601(mod_xmppadm_purge:offline_time(Host, TS, Pkt))}],
 		   children = [{xmlcdata, <<"Offline Storage">>}]},
     Pkt#xmlel{attrs = Attrs1, children = Kept ++ [Delay]}.
 

@@ -11,7 +11,7 @@
 -module(mod_xmppadm_purge).
 
 -export([purge_offline/3, purge_uploads/3, remove_user/2]).
--export([offline_unavailable/1, uploads_unavailable/1, user_uploads/2]).
+-export([offline_unavailable/1, uploads_unavailable/1, user_uploads/2, offline_time/3]).
 
 -include_lib("xmpp/include/xmpp.hrl").
 -include_lib("kernel/include/file.hrl").
@@ -63,9 +63,33 @@ old_messages(User, Host, Mod, Cutoff) ->
     case Mod:read_message_headers(User, Host) of
 	error -> mod_xmppadm_form:internal("Could not read the offline messages of ~ts@~ts", [User, Host]);
 	Headers ->
-	    [Seq || {Seq, _From, _To, TS, _Pkt} <- Headers,
-		    TS /= undefined, erlang:convert_time_unit(misc:now_to_usec(TS), microsecond, second) =< Cutoff]
+	    [Seq || {Seq, _From, _To, TS, Pkt} <- Headers,
+		    case offline_time(Host, TS, Pkt) of
+			undefined -> false;
+			T -> T =< Cutoff
+		    end]
     end.
+
+%% When a message was stored, in Unix seconds: Mnesia keeps the time in the
+%% record; mod_offline_sql does not read it back (undefined), but the XML it
+%% stores has the <delay/> it added, from the host.
+-spec offline_time(binary(), undefined | erlang:timestamp(), fxml:xmlel()) -> undefined | integer().
+offline_time(_Host, {_, _, _} = TS, _Pkt) ->
+    erlang:convert_time_unit(misc:now_to_usec(TS), microsecond, second);
+offline_time(Host, undefined, #xmlel{children = Children}) ->
+    Stamps = [fxml:get_tag_attr_s(<<"stamp">>, C)
+	      || #xmlel{name = <<"delay">>} = C <- Children,
+		 fxml:get_tag_attr_s(<<"xmlns">>, C) == ?NS_DELAY,
+		 fxml:get_tag_attr_s(<<"from">>, C) == Host],
+    case Stamps of
+	[Stamp | _] ->
+	    try xmpp_util:decode_timestamp(Stamp) of
+		TS -> offline_time(Host, TS, undefined)
+	    catch _:_ -> undefined
+	    end;
+	[] -> undefined
+    end;
+offline_time(_, _, _) -> undefined.
 
 remove_messages(User, Host, Mod, Seqs) ->
     lists:foreach(

@@ -14,7 +14,7 @@ export default class BlockIp extends BaseCommand<typeof BlockIp> {
   static override summary = 'Block client connections from IP addresses or ranges (IPv4 and IPv6).'
   static override description = `A new client connection from a blocked address is refused and live sessions from it are ended at once. Blocks last until removed, or for --expires. Every address given as an argument is checked before anything is sent.
 Bulk: --from-file FILE (or - for stdin, blocked as lines arrive), one address or range a line (# comments and blank lines skipped), streamed, in batches of up to 500 a command with several in flight (--concurrency); a bad line fails on its own, and failed and unattempted lines go to the --failed-file.
-Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmppadm capabilities". See also: block-ip list, block-ip remove.`
+Needs mod_xmppadm (Prosody or ejabberd): see "xmppadm capabilities". Addresses the server exempts from blocks (by default its own loopback) stay reachable, with a warning. See also: block-ip list, block-ip remove.`
   static override strict = false
   static override args = {
     address: Args.string({
@@ -52,6 +52,8 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
     const out = await blockIps(ctx, ranges, {expiresSec, reason: flags.reason})
     for (const b of out.blocked) this.ui.out(`blocked ${b}${expiresSec ? ` for ${flags.expires}` : ''}`)
     if (out.sessionsClosed) this.ui.info(`${out.sessionsClosed} live session(s) from blocked addresses ended`)
+    for (const e of out.exempt)
+      this.ui.warn(`${e} stays reachable: the server exempts it from blocks (its block exemptions)`)
     return {
       blocked: out.blocked,
       expiresInSeconds: expiresSec ?? null,
@@ -127,7 +129,7 @@ Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmp
         }
         const out = ranges.length
           ? await resilient.run(() => blockIps(ctx, ranges, {expiresSec, reason: flags.reason}))
-          : {blocked: [], sessionsClosed: 0}
+          : {blocked: [], sessionsClosed: 0, exempt: []}
         return {outcome: 'done', value: {good, bad, ...out}}
       },
       {
