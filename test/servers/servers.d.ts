@@ -69,7 +69,11 @@ export declare function runControl(
   args: string[],
   timeoutMs?: number,
 ): Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>
-export declare function evalErlang(server: ServerDescriptor, code: string, timeoutMs?: number): Promise<string>
+export declare function evalErlang(
+  server: ServerDescriptor,
+  code: string,
+  timeoutMs?: number,
+): Promise<string>
 export declare function registerAccount(
   server: ServerDescriptor,
   localpart: string,
