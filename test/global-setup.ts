@@ -1,5 +1,5 @@
 // vitest globalSetup of the "integration" project (vitest.config.ts): starts Prosody 13,
-// ejabberd 24.12 and ejabberd 26.07 once, writes their descriptors (JSON, without functions) to a
+// Prosody 0.12, ejabberd 24.12 and ejabberd 26.07 once, writes their descriptors (JSON, without functions) to a
 // private temp file and exports its path as XMPPADM_TEST_SERVERS for the test workers
 // (read it with loadServers() from test/servers/servers.js). Stops them at teardown.
 import * as fs from 'node:fs'
@@ -22,8 +22,10 @@ export default async function setup(): Promise<() => Promise<void>> {
     .map((s) => `${s.kind} 127.0.0.1:${s.port} (${(s.startMs / 1000).toFixed(1)} s)`)
     .join(', ')
   console.log(`[xmppadm] test servers up in ${took} s: ${ports}`)
-  if (servers.prosody.xmppadmModule === 'failed') {
-    console.warn(`[xmppadm] note: Prosody could not load mod_xmppadm (see ${servers.prosody.logFile})`)
+  for (const p of [servers.prosody, servers.prosody012]) {
+    if (p.xmppadmModule === 'failed') {
+      console.warn(`[xmppadm] note: ${p.kind} could not load mod_xmppadm (see ${p.logFile})`)
+    }
   }
 
   return async () => {

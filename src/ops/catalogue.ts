@@ -1,5 +1,8 @@
 // The one map from operations to the ways servers offer them, in order of preference, and what
 // would enable an operation where a server offers none. Commands ask here; they never pick nodes.
+import {existsSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {XmppadmError} from '../errors.js'
 import {cancelCommand, commandStep} from '../protocol/adhoc.js'
 import {formRows} from '../protocol/dataform.js'
@@ -32,8 +35,8 @@ interface OperationSpec {
   enable: Record<Family, string>
 }
 
-const MODULE_HINT =
-  'load mod_xmppadm (server/prosody/mod_xmppadm.lua in the xmppadm package; see README "Server module")'
+// Replaced by moduleHint() (it knows the server's version and where this package is).
+const MODULE_HINT = 'load mod_xmppadm'
 /** The ejabberd module, installed as ejabberd's contributed modules are (README "Server module for ejabberd"). */
 const EJABBERD_MODULE_HINT =
   'install mod_xmppadm: copy server/ejabberd of the xmppadm package to $CONTRIB_MODULES_PATH/sources/xmppadm/mod_xmppadm (default ~/.ejabberd-modules of the user ejabberd runs as), then run `ejabberdctl module_install mod_xmppadm`'
@@ -158,6 +161,64 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
   },
 }
 
+/** The server module's directory in this installed package (it ships server/). */
+function packageServerDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++, dir = dirname(dir))
+    if (existsSync(join(dir, 'server', 'prosody', 'mod_xmppadm'))) return join(dir, 'server')
+  return 'server'
+}
+
+/** How to install mod_xmppadm on this Prosody (README "Server module"). */
+function prosodyModuleHint(ctx: OpContext): string {
+  const [major, minor] = (ctx.software.version ?? '').split('.').map(Number)
+  if (major === 0 && minor < 12)
+    return `mod_xmppadm needs Prosody 0.12 or newer; this is Prosody ${ctx.software.version}`
+  const dir = join(packageServerDir(), 'prosody')
+  return (
+    `install mod_xmppadm: copy ${join(dir, 'mod_xmppadm')} into /var/lib/prosody/custom_plugins/ on the ` +
+    `server (or add ${dir} to plugin_paths and restart), add "xmppadm" to modules_enabled, then ` +
+    `prosodyctl shell module load xmppadm ${ctx.to} (Prosody 0.12 and 13; see README "Server module")`
+  )
+}
+
+/** Whether xmppadm's server module is loaded: it offers urn:xmppadm:admin:1# nodes. */
+export function moduleLoaded(ctx: OpContext): boolean {
+  return [...ctx.nodes].some((n) => n.startsWith(`${XMPPADM_NS}#`))
+}
+
+/**
+ * Why the loaded server module cannot offer some of its nodes here, by node (its #about,
+ * server/CONTRACT.md); empty when the module has no #about.
+ */
+export async function moduleReasons(ctx: OpContext): Promise<Map<string, string>> {
+  const reasons = new Map<string, string>()
+  if (!ctx.nodes.has(mod('about'))) return reasons
+  try {
+    const resp = await invoke(ctx, mod('about'), {FORM_TYPE: XMPPADM_NS})
+    for (const row of resp.form ? formRows(resp.form) : [])
+      if (row.available === false && row.node && row.reason) reasons.set(String(row.node), String(row.reason))
+  } catch {
+    // without reasons, the hints say what is missing in general
+  }
+  return reasons
+}
+
+/** What would enable an operation this server does not offer. */
+function enableHint(ctx: OpContext, op: OperationId, reasons = new Map<string, string>()): string {
+  const spec = OPERATIONS[op]
+  const moduleNodes = spec.strategies.filter((s) => s.via === 'mod_xmppadm').flatMap((s) => s.nodes)
+  if (moduleNodes.length && moduleLoaded(ctx)) {
+    const reason = moduleNodes.map((n) => reasons.get(n)).find(Boolean)
+    return (
+      reason ??
+      `mod_xmppadm is loaded but offers no ${moduleNodes[0]}: update it to the one in this xmppadm package`
+    )
+  }
+  const hint = spec.enable[ctx.software.family]
+  return hint === MODULE_HINT ? prosodyModuleHint(ctx) : hint
+}
+
 export function pickStrategy(ctx: OpContext, op: OperationId): Strategy | undefined {
   return OPERATIONS[op].strategies.find((s) => s.nodes.every((n) => ctx.nodes.has(n)))
 }
@@ -182,6 +243,13 @@ export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<
       if (resp.status === 'executing') await cancelCommand(ctx.session, ctx.to, node, resp.sessionid)
       // ejabberd's mod_adhoc_api shows non-admins the form and refuses only the submit.
     } catch (error) {
+      // the server module knows this node but cannot offer it here, and says why
+      if (
+        error instanceof StanzaError &&
+        error.reason === 'feature-not-implemented' &&
+        error.stanzaError.text
+      )
+        throw unavailable(OPERATIONS[op].summary, ctx, error.stanzaError.text)
       if (
         error instanceof StanzaError &&
         ['forbidden', 'not-authorized', 'not-allowed'].includes(error.reason)
@@ -208,7 +276,7 @@ export async function requireStrategy(ctx: OpContext, op: OperationId): Promise<
       `${ctx.session.info.boundJid.split('/')[0]} sees no admin commands on ${ctx.to}: it is not an admin there`,
     )
   }
-  throw unavailable(OPERATIONS[op].summary, ctx, OPERATIONS[op].enable[ctx.software.family])
+  throw unavailable(OPERATIONS[op].summary, ctx, enableHint(ctx, op))
 }
 
 export interface CapabilityRow {
@@ -220,30 +288,12 @@ export interface CapabilityRow {
   hint?: string
 }
 
-/**
- * Why the server module does not offer some of its nodes here (server/CONTRACT.md, #about):
- * node -> reason, for the unavailable ones. Empty when the module has no #about (older revisions).
- */
-export async function moduleReasons(ctx: OpContext): Promise<Map<string, string>> {
-  const reasons = new Map<string, string>()
-  if (!ctx.nodes.has(mod('about'))) return reasons
-  try {
-    const resp = await invoke(ctx, mod('about'), {FORM_TYPE: XMPPADM_NS})
-    for (const row of formRows(resp.form!))
-      if (row.available === false && row.reason) reasons.set(String(row.node), String(row.reason))
-  } catch {
-    // the reasons only sharpen the hints
-  }
-  return reasons
-}
-
-export function capabilities(ctx: OpContext, reasons = new Map<string, string>()): CapabilityRow[] {
+/** `reasons`: from moduleReasons(), for the hints of what the loaded module cannot offer. */
+export function capabilities(ctx: OpContext, reasons?: Map<string, string>): CapabilityRow[] {
   return (Object.keys(OPERATIONS) as OperationId[]).map((op) => {
     const s = pickStrategy(ctx, op)
-    if (s) return {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
-    // The module is there but says this operation cannot work on this host: say why.
-    const modNode = OPERATIONS[op].strategies.find((st) => st.via === 'mod_xmppadm')?.nodes[0]
-    const reason = modNode ? reasons.get(modNode) : undefined
-    return {operation: op, available: false, hint: reason ?? OPERATIONS[op].enable[ctx.software.family]}
+    return s
+      ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
+      : {operation: op, available: false, hint: enableHint(ctx, op, reasons)}
   })
 }

@@ -15,7 +15,16 @@ import {type ServerDescriptor, loadServers, registerAccount, runControl} from '.
 import {type CliResult, cliOn, uniqueUser} from './cli.js'
 
 export const servers = loadServers()
-export const {prosody, ejabberd24, ejabberd26} = servers
+export const {prosody, ejabberd24, ejabberd26, prosody012} = servers
+/** The Prosody versions the Prosody tests run on, with their names for test titles: 13 and 0.12. */
+export const PROSODIES: Array<[string, ServerDescriptor]> = [
+  ['Prosody', prosody],
+  ['Prosody 0.12', prosody012],
+]
+/** Every test server with mod_xmppadm, by kind (for test titles): Prosody 13 and 0.12, ejabberd 24.12 and 26.07. */
+export const WITH_MODULE = [prosody, prosody012, ejabberd24, ejabberd26].map((s) => [s.kind, s] as const)
+/** Prosody 13 or 0.12 (the kinds 'prosody' and 'prosody-0.12'). */
+export const isProsody = (kind: string) => kind.startsWith('prosody')
 
 export interface TestAccount {
   jid: string
@@ -344,8 +353,9 @@ export async function prosodyLua(server: ServerDescriptor, code: string): Promis
   return m[1]
 }
 
+// core.storagemanager: the name both 0.12 and 13 know
 const STORE = (host: string, store: string) =>
-  `require"prosody.core.storagemanager".open(${JSON.stringify(host)},${JSON.stringify(store)},"archive")`
+  `require"core.storagemanager".open(${JSON.stringify(host)},${JSON.stringify(store)},"archive")`
 
 /** Number of offline messages Prosody stores for `local` (all ages). */
 export async function prosodyOfflineCount(server: ServerDescriptor, local: string): Promise<number> {

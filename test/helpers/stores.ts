@@ -14,7 +14,7 @@ import {
   xmlEscape,
 } from './mission.js'
 
-const isProsody = (s: ServerDescriptor) => s.kind === 'prosody'
+const isProsody = (s: ServerDescriptor) => s.kind.startsWith('prosody')
 const bin = (s: string) => `<<${JSON.stringify(s)}/utf8>>`
 
 /** Bodies of the offline messages stored for `local`, oldest first. */

@@ -1,4 +1,4 @@
-// Issue 3: account create / account delete on Prosody 13, ejabberd 24.12 and ejabberd 26.07,
+// Issue 3: account create / account delete on Prosody 13 and 0.12, ejabberd 24.12 and ejabberd 26.07,
 // checked by their effect: the accounts can (or can no longer) log in.
 import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -12,13 +12,15 @@ import {
   loginExit,
   newAccount,
   newAccounts,
-  prosody,
+  PROSODIES,
   prosodyUpload,
   prosodyUploadRecordExists,
   servers,
 } from '../helpers/mission.js'
 
-const ALL = [servers.prosody, servers.ejabberd24, servers.ejabberd26].map((s) => [s.kind, s] as const)
+const ALL = [servers.prosody, servers.ejabberd24, servers.ejabberd26, servers.prosody012].map(
+  (s) => [s.kind, s] as const,
+)
 
 describe.each(ALL)('account create on %s', (_kind, server) => {
   const d = server.domain
@@ -226,7 +228,7 @@ describe.each(ALL)('account delete on %s', (_kind, server) => {
   })
 })
 
-describe("account delete on Prosody: the user's data goes too", () => {
+describe.each(PROSODIES)("account delete on %s: the user's data goes too", (_name, prosody) => {
   it("export-user finds nothing (67) and the user's uploads are gone from disk and records", async () => {
     const a = await newAccount(prosody, 'delup')
     const up = await prosodyUpload(prosody, a, 'mine.txt', 'uploaded by a user who will be deleted\n')

@@ -7,14 +7,13 @@ import {existsSync, readFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
-import {cliJson, ejabberd24, ejabberd26, eventually, prosody, sleep} from '../helpers/mission.js'
+import {WITH_MODULE, cliJson, eventually, isProsody, sleep} from '../helpers/mission.js'
 import {hostPath} from '../helpers/stores.js'
 
-const WITH_MODULE = [prosody, ejabberd24, ejabberd26].map((s) => [s.kind, s] as const)
 /** Each module's file name and the look of a debug line in it. */
 const FILE = {prosody: /xmppadm-debug-localhost\.log$/, ejabberd: /\/logs\/xmppadm-debug\.log$/}
 const DEBUG_LINE = {prosody: /\tdebug\t/, ejabberd: /\[debug\]/}
-const family = (kind: string) => (kind === 'prosody' ? 'prosody' : 'ejabberd')
+const family = (kind: string) => (isProsody(kind) ? 'prosody' : 'ejabberd')
 
 describe.each(WITH_MODULE)('debug-log on %s (mod_xmppadm)', (kind, server) => {
   // Other files switch debug logging on the same server: hold its lock for this whole block.

@@ -8,19 +8,16 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack, scratch, uniqueUser} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {
-  ejabberd24,
-  ejabberd26,
+  WITH_MODULE,
   eventually,
+  isProsody,
   newAccounts,
   parseXml,
-  prosody,
   sendMessages,
   setRosterAndVcard,
   type TestAccount,
 } from '../helpers/mission.js'
 import {offlineBodies} from '../helpers/stores.js'
-
-const WITH_MODULE = [prosody, ejabberd24, ejabberd26].map((s) => [s.kind, s] as const)
 
 const PIE = 'urn:xmpp:pie:0'
 const ADM = 'urn:xmppadm:admin:1'
@@ -207,7 +204,7 @@ describe.each(WITH_MODULE)('export-user on %s: paged transfer', (kind, server) =
   it('30 offline messages of ~3 KB, 7 a page (and cut by size): every message once, in order, in one <offline-messages>', async () => {
     const [carol, dave] = await newAccounts(server, 2, 'expg')
     // ejabberd shapes a normal account's traffic (3000 B/s after a 20 kB burst): smaller messages there
-    const size = kind === 'prosody' ? 3000 : 500
+    const size = isProsody(kind) ? 3000 : 500
     const bodies = Array.from(
       {length: 30},
       (_, i) => `page-test ${String(i).padStart(2, '0')} ${'z'.repeat(size)}`,

@@ -9,10 +9,10 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {
+  WITH_MODULE,
   cliJson,
-  ejabberd24,
-  ejabberd26,
   eventually,
+  isProsody,
   newAccounts,
   prosody,
   prosodyUploadRecordExists,
@@ -27,7 +27,6 @@ import {
   uploadFile,
 } from '../helpers/stores.js'
 
-const WITH_MODULE = [prosody, ejabberd24, ejabberd26].map((s) => [s.kind, s] as const)
 const DAY = 86_400
 const NOWHERE = {env: {XMPPADM_SERVER: '127.0.0.1:1'}}
 
@@ -114,7 +113,7 @@ describe.each(WITH_MODULE)('purge-uploads on %s (mod_xmppadm)', (_kind, server) 
       via: 'mod_xmppadm',
     })
     expect(existsSync(oldUp.path)).toBe(true)
-    if (server.kind === 'prosody') expect(await prosodyUploadRecordExists(server, oldUp.slot!)).toBe(true)
+    if (isProsody(server.kind)) expect(await prosodyUploadRecordExists(server, oldUp.slot!)).toBe(true)
   })
 
   it('removes the old file from disk and its record, keeps the new one; count and bytes reported; a repeat deletes nothing', async () => {
@@ -122,7 +121,7 @@ describe.each(WITH_MODULE)('purge-uploads on %s (mod_xmppadm)', (_kind, server) 
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stdout.trim()).toBe(`deleted 1 file(s), ${OLD.length} bytes`)
     expect(existsSync(oldUp.path)).toBe(false)
-    if (server.kind === 'prosody') expect(await prosodyUploadRecordExists(server, oldUp.slot!)).toBe(false)
+    if (isProsody(server.kind)) expect(await prosodyUploadRecordExists(server, oldUp.slot!)).toBe(false)
     expect(existsSync(newUp.path)).toBe(true)
     const kept = await fetch(newUp.getUrl)
     expect(kept.status).toBe(200)

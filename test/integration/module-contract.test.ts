@@ -4,7 +4,7 @@
 import {describe, expect, it} from 'vitest'
 import {cliOn} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
-import {cliJson, ejabberd24, ejabberd26, prosody} from '../helpers/mission.js'
+import {WITH_MODULE, cliJson, isProsody} from '../helpers/mission.js'
 
 const NS = 'urn:xmppadm:admin:1'
 const node = (name: string) => `${NS}#${name}`
@@ -17,7 +17,6 @@ const OPERATIONS = [
   'export-user',
   'debug-log',
 ]
-const WITH_MODULE = [prosody, ejabberd24, ejabberd26].map((s) => [s.kind, s] as const)
 const oneShot = (name: string, fields: Record<string, string>) => [
   'command',
   'run',
@@ -83,7 +82,7 @@ describe.each(WITH_MODULE)('node contract on %s', (_kind, server) => {
   })
 })
 
-describe.each(WITH_MODULE.filter(([kind]) => kind !== 'prosody'))('#about on %s', (kind, server) => {
+describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))('#about on %s', (kind, server) => {
   it('completes at once: contract revision 2, the server, every operation available', async () => {
     const r = expectOkEnvelope(await cliJson(server, ['command', 'run', node('about')]))
     expect(r.status).toBe('completed')

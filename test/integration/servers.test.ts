@@ -12,6 +12,7 @@ const list: [string, ServerDescriptor][] = [
   ['prosody', servers.prosody],
   ['ejabberd24', servers.ejabberd24],
   ['ejabberd26', servers.ejabberd26],
+  ['prosody012', servers.prosody012],
 ]
 
 describe.each(list)('%s', (_name, s) => {
@@ -33,7 +34,12 @@ describe.each(list)('%s', (_name, s) => {
     expect(fs.existsSync(s.caFile)).toBe(true)
     expect(fs.existsSync(s.logFile)).toBe(true)
     expect(s.kind).toBe(
-      {prosody: 'prosody', ejabberd24: 'ejabberd-24.12', ejabberd26: 'ejabberd-26.07'}[_name],
+      {
+        prosody: 'prosody',
+        ejabberd24: 'ejabberd-24.12',
+        ejabberd26: 'ejabberd-26.07',
+        prosody012: 'prosody-0.12',
+      }[_name],
     )
   })
 

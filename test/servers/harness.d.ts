@@ -16,7 +16,7 @@ export interface StartOptions {
   pki?: Pki
   /** default 30 s (Prosody) / 60 s (ejabberd) */
   startTimeoutMs?: number
-  /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm.lua exists);
+  /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm/ exists);
    * ejabberd: install server/ejabberd with module_install (default true) */
   xmppadmModule?: boolean
   /** ejabberd: keep everything in SQLite (default_db: sql) instead of Mnesia */
@@ -31,6 +31,8 @@ export interface StartOptions {
   prosodyExtraConfig?: string
   /** Prosody: plugin_paths entry (default <repo>/server/prosody) */
   prosodyPluginDir?: string
+  /** Prosody: the upload.localhost http_file_share component (default true) */
+  prosodyUploads?: boolean
 }
 
 export interface RunningServer extends ServerDescriptor {
@@ -39,13 +41,18 @@ export interface RunningServer extends ServerDescriptor {
 }
 
 export declare function startProsody(opts?: StartOptions): Promise<RunningServer>
+export declare function startProsody012(opts?: StartOptions): Promise<RunningServer>
 export declare function startEjabberd24(opts?: StartOptions): Promise<RunningServer>
 export declare function startEjabberd26(opts?: StartOptions): Promise<RunningServer>
-export declare function startAll(
-  opts?: StartOptions,
-): Promise<{prosody: RunningServer; ejabberd24: RunningServer; ejabberd26: RunningServer}>
+export declare function startAll(opts?: StartOptions): Promise<{
+  prosody: RunningServer
+  ejabberd24: RunningServer
+  ejabberd26: RunningServer
+  prosody012: RunningServer
+}>
 export declare function stopAll(servers?: Record<string, RunningServer> | RunningServer[]): Promise<void>
 export declare function describe(s: RunningServer): ServerDescriptor
 export declare function createPki(dir?: string): Promise<Pki>
 export declare function ejabberd26Root(): string
+export declare function prosody012Root(): string
 export declare function testCacheDir(): string

@@ -1,12 +1,12 @@
-// Real-server test harness: private Prosody 13, ejabberd 24.12 and ejabberd 26.07 instances on
-// 127.0.0.1, on free ports picked at run time. See test/servers/README.md.
-import {startProsody} from './prosody.js'
+// Real-server test harness: private Prosody 13, Prosody 0.12, ejabberd 24.12 and ejabberd 26.07
+// instances on 127.0.0.1, on free ports picked at run time. See test/servers/README.md.
+import {startProsody, startProsody012, prosody012Root} from './prosody.js'
 import {startEjabberd24, startEjabberd26, ejabberd26Root, testCacheDir} from './ejabberd.js'
 import {createPki} from './pki.js'
 import {stopAllLive} from './util.js'
 
 /**
- * @typedef {'prosody' | 'ejabberd-24.12' | 'ejabberd-26.07'} ServerKind
+ * @typedef {'prosody' | 'prosody-0.12' | 'ejabberd-24.12' | 'ejabberd-26.07'} ServerKind
  *
  * @typedef {object} StartOptions
  * @property {import('./pki.js').Pki} [pki]   use this PKI instead of the per-run shared one
@@ -19,6 +19,7 @@ import {stopAllLive} from './util.js'
  * @property {number} [distPort]              ejabberd: distribution port (default: a free one)
  * @property {string} [distInterface]         ejabberd: distribution interface (default 127.0.0.1)
  * @property {string} [cookie]                ejabberd: Erlang cookie (default: random)
+ * @property {boolean} [prosodyUploads]       Prosody: the upload.localhost http_file_share component (default true)
  *
  * @typedef {object} Account
  * @property {string} jid
@@ -57,20 +58,30 @@ import {stopAllLive} from './util.js'
  * }} RunningServer
  */
 
-export {startProsody, startEjabberd24, startEjabberd26, createPki, ejabberd26Root, testCacheDir}
+export {
+  startProsody,
+  startProsody012,
+  startEjabberd24,
+  startEjabberd26,
+  createPki,
+  ejabberd26Root,
+  prosody012Root,
+  testCacheDir,
+}
 
 /**
- * Starts all three servers in parallel (sharing one test PKI). The ejabberd servers get mod_xmppadm
+ * Starts all the servers in parallel (sharing one test PKI). The ejabberd servers get mod_xmppadm
  * (installed as an operator would); 26.07 keeps its data in SQLite, 24.12 in Mnesia.
  * If one fails, the others are stopped and the error is thrown.
  * @param {StartOptions} [opts]
- * @returns {Promise<{prosody: RunningServer, ejabberd24: RunningServer, ejabberd26: RunningServer}>}
+ * @returns {Promise<{prosody: RunningServer, ejabberd24: RunningServer, ejabberd26: RunningServer, prosody012: RunningServer}>}
  */
 export async function startAll(opts = {}) {
   const results = await Promise.allSettled([
     startProsody(opts),
     startEjabberd24(opts),
     startEjabberd26({sqlite: true, ...opts}),
+    startProsody012(opts),
   ])
   const failures = results.filter((r) => r.status === 'rejected')
   if (failures.length) {
@@ -80,10 +91,10 @@ export async function startAll(opts = {}) {
     const msgs = failures.map((f) => String(/** @type {PromiseRejectedResult} */ (f).reason?.message ?? f))
     throw new Error(`starting the test servers failed:\n${msgs.join('\n\n')}`)
   }
-  const [prosody, ejabberd24, ejabberd26] = results.map(
+  const [prosody, ejabberd24, ejabberd26, prosody012] = results.map(
     (r) => /** @type {PromiseFulfilledResult<RunningServer>} */ (r).value,
   )
-  return {prosody, ejabberd24, ejabberd26}
+  return {prosody, ejabberd24, ejabberd26, prosody012}
 }
 
 /**

@@ -4,6 +4,8 @@
 #
 #   - bookworm-backports apt source (deb822) if missing
 #   - prosody + ejabberd from bookworm-backports; openssl, debootstrap, hyperfine
+#   - Prosody 0.12 (bookworm main's package, which conflicts with the installed 13) unpacked
+#     with dpkg -x into ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/prosody-0.12
 #   - stops/disables the packaged system services (the harness runs its own instances)
 #   - ejabberd 26.07 in a debootstrap trixie chroot (trixie-backports), built once into
 #     ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/ejabberd-26.07, with erlang-p1-sqlite3
@@ -109,6 +111,54 @@ else
 			update-rc.d "$s" disable >/dev/null 2>&1 || true
 		fi
 	done
+fi
+
+# ----------------------------------- Prosody 0.12 from bookworm main, unpacked (cached)
+# bookworm main's prosody (0.12.x) cannot be installed next to the backports one (13), so its .deb
+# is unpacked into a directory of its own; its launch scripts get their CFG_* paths pointed there.
+# It needs nothing the installed 13 does not already depend on (same Depends list: lua5.4 and
+# the lua5.4 libraries).
+P012="$CACHE/prosody-0.12"
+P012_MARKER="$P012/.xmppadm-ready"
+if [ -f "$P012_MARKER" ] && [ -x "$P012/usr/bin/prosody" ]; then
+	say "prosody 0.12 ok: $P012 ($(cat "$P012_MARKER"))"
+else
+	mkdir -p "$CACHE"
+	p012_version() { apt-cache madison prosody 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); if ($2 ~ /^0\.12\./) print $2}' | sort -V | tail -n 1; }
+	P012_VER=$(p012_version)
+	if [ -z "$P012_VER" ]; then
+		say "apt-get update (looking for bookworm main's prosody 0.12)"
+		apt-get update -q >> "$CACHE/apt-host.log" 2>&1 || die "apt-get update failed (log: $CACHE/apt-host.log)"
+		P012_VER=$(p012_version)
+	fi
+	[ -n "$P012_VER" ] || die "apt knows no prosody 0.12.x (bookworm main); is bookworm main in the apt sources?"
+	P012_BUILD="$CACHE/prosody-0.12.partial"
+	rm -rf "$P012_BUILD" "$P012"
+	mkdir -p "$P012_BUILD/deb"
+	say "apt-get download prosody=$P012_VER -> $P012"
+	# (in a directory apt's sandbox user may write to, so apt does not warn about it)
+	chown _apt "$P012_BUILD/deb" 2>/dev/null || true
+	(cd "$P012_BUILD/deb" && apt-get download -q "prosody=$P012_VER") >> "$CACHE/apt-host.log" 2>&1 \
+		|| die "apt-get download prosody=$P012_VER failed (log: $CACHE/apt-host.log)"
+	dpkg -x "$P012_BUILD"/deb/prosody_*.deb "$P012_BUILD"
+	rm -rf "$P012_BUILD/deb"
+	for script in prosody prosodyctl; do
+		sed -i \
+			-e "s|^CFG_SOURCEDIR=.*|CFG_SOURCEDIR='$P012/usr/lib/prosody';|" \
+			-e "s|^CFG_CONFIGDIR=.*|CFG_CONFIGDIR='$P012/etc/prosody';|" \
+			-e "s|^CFG_PLUGINDIR=.*|CFG_PLUGINDIR='$P012/usr/lib/prosody/modules/';|" \
+			-e "s|^CFG_DATADIR=.*|CFG_DATADIR='$P012/var/lib/prosody';|" \
+			"$P012_BUILD/usr/bin/$script"
+		grep -q "^CFG_SOURCEDIR='$P012/" "$P012_BUILD/usr/bin/$script" || die "could not repoint $script's CFG_* paths"
+	done
+	mkdir -p "$P012_BUILD/var/lib/prosody" "$P012_BUILD/etc/prosody/conf.d" "$P012_BUILD/etc/prosody/certs"
+	# the packaged config includes conf.d and wants /var/log; this one just checks that it runs
+	printf 'data_path = "%s/var/lib/prosody"\nlog = {}\n' "$P012" > "$P012_BUILD/etc/prosody/xmppadm-check.cfg.lua"
+	mv "$P012_BUILD" "$P012"
+	"$P012/usr/bin/prosodyctl" --config "$P012/etc/prosody/xmppadm-check.cfg.lua" about > "$CACHE/prosody-0.12-about.log" 2>&1 \
+		|| { tail -n 20 "$CACHE/prosody-0.12-about.log" >&2; rm -rf "$P012"; die "the unpacked prosody 0.12 does not run"; }
+	echo "prosody $P012_VER unpacked $(date -u +%FT%TZ)" > "$P012_MARKER"
+	say "prosody 0.12 unpacked: $P012 (prosody $P012_VER, $(du -sh "$P012" | cut -f1))"
 fi
 
 # ------------------------------------------------ ejabberd 26.07 trixie chroot (cached)

@@ -1,4 +1,6 @@
-// A private Prosody 13 instance for tests: own config, data and log in a temp dir, loopback only.
+// A private Prosody instance for tests: own config, data and log in a temp dir, loopback only.
+// Two versions: 13 (installed from bookworm-backports) and 0.12 (bookworm main's package, unpacked
+// by install.sh into the test cache).
 import {spawn} from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -25,10 +27,31 @@ import {
 
 const DOMAIN = 'localhost'
 const UPLOAD_DOMAIN = 'upload.localhost'
-const PROSODY = process.env.XMPPADM_PROSODY_BIN || 'prosody'
-const PROSODYCTL = process.env.XMPPADM_PROSODYCTL_BIN || 'prosodyctl'
 
-/** Where the project's own Prosody modules live (mod_xmppadm.lua). */
+/** Where install.sh unpacks bookworm main's Prosody 0.12. */
+export function prosody012Root() {
+  return path.join(process.env.XMPPADM_TEST_CACHE || '/var/cache/xmppadm-test', 'prosody-0.12')
+}
+
+/**
+ * The Prosody versions the harness runs: descriptor kind, the launch scripts, and what their
+ * config needs to differ in.
+ * @type {Record<'prosody' | 'prosody-0.12', {prosody: () => string, prosodyctl: () => string, noModules: string[]}>}
+ */
+const FLAVOURS = {
+  prosody: {
+    prosody: () => process.env.XMPPADM_PROSODY_BIN || 'prosody',
+    prosodyctl: () => process.env.XMPPADM_PROSODYCTL_BIN || 'prosodyctl',
+    noModules: [],
+  },
+  'prosody-0.12': {
+    prosody: () => path.join(prosody012Root(), 'usr', 'bin', 'prosody'),
+    prosodyctl: () => path.join(prosody012Root(), 'usr', 'bin', 'prosodyctl'),
+    noModules: ['account_activity'], // new in 13
+  },
+}
+
+/** Where the project's own Prosody modules live (mod_xmppadm/). */
 export const PROSODY_PLUGIN_DIR = path.join(REPO_ROOT, 'server', 'prosody')
 
 /** @param {string} dir */
@@ -43,10 +66,10 @@ const lua = (/** @type {string} */ s) => JSON.stringify(s) // a valid Lua string
 
 /**
  * @param {{dir: string, c2sPort: number, directTlsPort: number, httpPort: number, certFile: string, keyFile: string,
- *          pluginDir: string, withXmppadm: boolean, extraConfig?: string}} o
+ *          pluginDir: string, withXmppadm: boolean, extraConfig?: string, noModules: string[], uploads: boolean}} o
  */
 function configText(o) {
-  const modules = [
+  const allModules = [
     'roster',
     'saslauth',
     'tls',
@@ -74,6 +97,7 @@ function configText(o) {
     // http_file_share runs on the upload.localhost component only (see below): loaded on the
     // VirtualHost too, both would serve the same URL and localhost's slots would not work
   ]
+  const modules = allModules.filter((m) => !o.noModules.includes(m))
   if (o.withXmppadm) modules.push('xmppadm')
   return `-- Written by xmppadm's test harness (test/servers/prosody.js). Loopback only.
 local base = ${lua(o.dir)}
@@ -126,17 +150,43 @@ http_file_share_size_limit = 10 * 1024 * 1024
 ${o.extraConfig ?? ''}
 
 VirtualHost "${DOMAIN}"
-
+${
+  o.uploads
+    ? `
 Component "${UPLOAD_DOMAIN}" "http_file_share"
 `
+    : ''
+}`
 }
 
 /**
- * Starts a private Prosody.
+ * Starts a private Prosody 13.
  * @param {StartOptions} [opts]
  * @returns {Promise<RunningServer>}
  */
-export async function startProsody(opts = {}) {
+export function startProsody(opts = {}) {
+  return startProsodyKind('prosody', opts)
+}
+
+/**
+ * Starts a private Prosody 0.12 (unpacked by install.sh into the test cache).
+ * @param {StartOptions} [opts]
+ * @returns {Promise<RunningServer>}
+ */
+export function startProsody012(opts = {}) {
+  return startProsodyKind('prosody-0.12', opts)
+}
+
+/**
+ * @param {keyof typeof FLAVOURS} kind
+ * @param {StartOptions} opts
+ * @returns {Promise<RunningServer>}
+ */
+async function startProsodyKind(kind, opts) {
+  const flavour = FLAVOURS[kind]
+  if (!fs.existsSync(flavour.prosody()) && kind !== 'prosody') {
+    throw new Error(`${flavour.prosody()} is missing: run test/servers/install.sh (npm run setup) as root`)
+  }
   const attempts = 3
   /** @type {StartOptions} */
   let o = opts
@@ -144,7 +194,7 @@ export async function startProsody(opts = {}) {
   let fallbackErrors = []
   for (let i = 1; ; i++) {
     try {
-      const server = await startOnce(o)
+      const server = await startOnce(kind, o)
       if (fallbackErrors.length) {
         server.xmppadmModule = 'failed'
         server.xmppadmModuleErrors = fallbackErrors
@@ -171,12 +221,16 @@ export async function startProsody(opts = {}) {
 class PortInUse extends Error {}
 
 /**
+ * @param {keyof typeof FLAVOURS} kind
  * @param {StartOptions} opts
  * @returns {Promise<RunningServer>}
  */
-async function startOnce(opts) {
+async function startOnce(kind, opts) {
   const t0 = Date.now()
-  const dir = makeTempDir('xmppadm-prosody')
+  const flavour = FLAVOURS[kind]
+  const PROSODY = flavour.prosody()
+  const PROSODYCTL = flavour.prosodyctl()
+  const dir = makeTempDir(kind === 'prosody' ? 'xmppadm-prosody' : 'xmppadm-prosody012')
   fs.mkdirSync(path.join(dir, 'data'), {mode: 0o750})
   fs.mkdirSync(path.join(dir, 'certs'), {mode: 0o750}) // (empty) keeps certmanager quiet
   const shared = opts.pki ? null : await acquireSharedPki()
@@ -199,6 +253,8 @@ async function startOnce(opts) {
       pluginDir,
       withXmppadm,
       extraConfig: opts.prosodyExtraConfig,
+      noModules: flavour.noModules,
+      uploads: opts.prosodyUploads ?? true,
     }),
   )
 
@@ -282,7 +338,7 @@ async function startOnce(opts) {
   if (withXmppadm && modErrors.length) xmppadmModule = 'failed'
 
   return {
-    kind: /** @type {const} */ ('prosody'),
+    kind,
     host: LOOPBACK,
     port: c2sPort,
     directTlsPort,

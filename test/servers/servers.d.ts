@@ -1,5 +1,5 @@
 // Types for servers.js (plain JS so that it also runs under bare node).
-export type ServerKind = 'prosody' | 'ejabberd-24.12' | 'ejabberd-26.07'
+export type ServerKind = 'prosody' | 'prosody-0.12' | 'ejabberd-24.12' | 'ejabberd-26.07'
 
 export interface Account {
   jid: string
@@ -47,7 +47,7 @@ export interface ServerDescriptor {
   /** ejabberd 26.07: the chroot, and `dir` as seen inside it */
   chroot?: string
   innerDir?: string
-  /** whether mod_xmppadm was enabled and loaded (Prosody: server/prosody/mod_xmppadm.lua;
+  /** whether mod_xmppadm was enabled and loaded (Prosody: server/prosody/mod_xmppadm/;
    * ejabberd: server/ejabberd, installed with ejabberdctl module_install) */
   xmppadmModule?: 'absent' | 'enabled' | 'failed'
   xmppadmModuleErrors?: string[]
@@ -59,6 +59,8 @@ export interface Servers {
   prosody: ServerDescriptor
   ejabberd24: ServerDescriptor
   ejabberd26: ServerDescriptor
+  /** Prosody 0.12 (bookworm main), with mod_xmppadm like `prosody` */
+  prosody012: ServerDescriptor
 }
 
 export declare const SERVERS_ENV: 'XMPPADM_TEST_SERVERS'

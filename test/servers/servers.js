@@ -5,7 +5,7 @@ import * as fs from 'node:fs'
 import {randomHex, run} from './util.js'
 
 /** @typedef {import('./harness.js').ServerDescriptor} ServerDescriptor */
-/** @typedef {{prosody: ServerDescriptor, ejabberd24: ServerDescriptor, ejabberd26: ServerDescriptor}} Servers */
+/** @typedef {{prosody: ServerDescriptor, ejabberd24: ServerDescriptor, ejabberd26: ServerDescriptor, prosody012: ServerDescriptor}} Servers */
 
 export const SERVERS_ENV = 'XMPPADM_TEST_SERVERS'
 
@@ -23,13 +23,13 @@ export function loadServers() {
   }
   /** @type {Servers} */
   const servers = JSON.parse(fs.readFileSync(file, 'utf8'))
-  for (const k of /** @type {const} */ (['prosody', 'ejabberd24', 'ejabberd26'])) {
+  for (const k of /** @type {const} */ (['prosody', 'ejabberd24', 'ejabberd26', 'prosody012'])) {
     if (!servers[k]?.port) throw new Error(`${file}: no ${k} server in it`)
   }
   return servers
 }
 
-/** All three descriptors as a list, e.g. for `describe.each`. */
+/** Prosody 13 and the two ejabberds as a list, e.g. for `describe.each` (Prosody 0.12: `loadServers().prosody012`). */
 export function serverList() {
   const s = loadServers()
   return [s.prosody, s.ejabberd24, s.ejabberd26]

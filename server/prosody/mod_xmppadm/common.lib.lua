@@ -1,0 +1,154 @@
+-- Shared by mod_xmppadm's parts: Prosody's libraries under either version's names, the
+-- contract's failures and values (server/CONTRACT.md 1), and the one util.adhoc handler shape
+-- every command has. Stateless: each part loads it with module:require "common".
+
+-- 13 names its libraries prosody.util.* (and still accepts util.*); 0.12 knows only util.*.
+local function lib(name)
+	local ok, loaded = pcall(require, "prosody." .. name);
+	if ok then return loaded; end
+	return require(name);
+end
+
+local dataforms = lib "util.dataforms";
+local datetime = lib "util.datetime".datetime;
+local async = lib "util.async";
+
+local xmlns_adm = "urn:xmppadm:admin:1";
+local MAX_SECONDS = 1e10; -- ~317 years; larger "durations" are surely mistakes
+local t_sort, t_concat = table.sort, table.concat;
+
+local M = { lib = lib, xmlns = xmlns_adm };
+
+--- Failures ----------------------------------------------------------------
+-- Handlers throw { type, condition, text }; M.handler answers it as an IQ error.
+
+function M.fail(err_type, condition, text)
+	error({ type = err_type, condition = condition, text = text }, 0);
+end
+
+function M.bad_request(fmt, ...)
+	M.fail("modify", "bad-request", fmt:format(...));
+end
+
+-- Passes storage results through; a storage error becomes wait/internal-server-error.
+function M.check(what, ok, err, ...)
+	if ok == nil and err ~= nil then
+		M.fail("wait", "internal-server-error", ("%s: %s"):format(what, tostring(err)));
+	end
+	return ok, err, ...;
+end
+
+--- Forms and values ----------------------------------------------------------
+
+-- A util.dataforms layout whose first field is the contract's hidden FORM_TYPE.
+function M.form(title, fields)
+	local layout = { title = title, { name = "FORM_TYPE", type = "hidden", value = xmlns_adm } };
+	for _, field in ipairs(fields) do layout[#layout + 1] = field; end
+	return dataforms.new(layout);
+end
+
+-- The submitted fields, or bad-request naming every bad field.
+local function read_form(layout, x)
+	if x.attr.type and x.attr.type ~= "submit" then
+		M.bad_request("the data form must be of type 'submit', not '%s'", x.attr.type);
+	end
+	local form_type = dataforms.get_type(x);
+	if form_type and form_type ~= "" and form_type ~= xmlns_adm then
+		M.bad_request("FORM_TYPE must be %s, not %s", xmlns_adm, form_type);
+	end
+	local fields, errors = layout:data(x);
+	if errors then
+		local list = {};
+		for name, err in pairs(errors) do list[#list + 1] = name .. ": " .. err; end
+		t_sort(list);
+		M.bad_request("%s", t_concat(list, "; "));
+	end
+	return fields;
+end
+
+-- util.dataforms joins text-multi values with "\n"; split them back, trimmed.
+function M.lines(s)
+	local list = {};
+	for line in (s or ""):gmatch("[^\n]+") do
+		line = line:match("^%s*(.-)%s*$");
+		if line ~= "" then list[#list + 1] = line; end
+	end
+	return list;
+end
+
+-- An integer number of seconds >= min, or nil when absent or empty.
+function M.seconds(fields, name, min)
+	local v = fields[name];
+	if v == nil or v == "" then return nil; end
+	local n = v:match("^%s*%d+%s*$") and tonumber(v);
+	if not n or n < min or n > MAX_SECONDS then
+		M.bad_request("%s: must be an integer number of seconds >= %d, got '%s'", name, min, v);
+	end
+	return math.floor(n);
+end
+
+function M.required_seconds(fields, name)
+	return M.seconds(fields, name, 1) or M.bad_request("%s: Required value missing", name);
+end
+
+function M.iso(t) return t and datetime(t) or ""; end
+function M.int(n) return ("%d"):format(n); end
+
+-- How many items of an archive store match a query.
+function M.count_items(store, username, query)
+	local n = 0;
+	for _ in M.check("Could not read archive", store:find(username, query)) do n = n + 1; end
+	return n;
+end
+
+function M.sorted_keys(t, filter)
+	local keys = {};
+	for k in pairs(t) do
+		if type(k) == "string" and (not filter or filter(k)) then keys[#keys + 1] = k; end
+	end
+	t_sort(keys);
+	return keys;
+end
+
+-- Long work lets the server serve everyone else in between: a command runs in the requesting
+-- session's async runner, which may yield (both versions).
+function M.pause()
+	if async.ready() then async.sleep(0); end
+end
+
+--- The command shape ----------------------------------------------------------
+-- A util.adhoc handler that gives the contract's single stage: execute without a form (or
+-- prev) shows the form, a submit (or complete/next, with or without a form) runs `run`, cancel
+-- cancels, any other action is bad-request. `run(fields, data)` returns util.adhoc's reply
+-- table without the status (`result`, `other`); failures it throws become IQ errors through
+-- util.adhoc's `status = "error"` (the same on 0.12 and 13). No session state is kept.
+
+local function on_error(err)
+	if type(err) == "table" and err.condition then return err; end
+	module:log("error", "Command failed: %s", debug.traceback(tostring(err), 2));
+	return { type = "wait", condition = "internal-server-error", text = "Internal error: " .. tostring(err) };
+end
+
+local empty_submit = lib "util.stanza".stanza("x", { xmlns = "jabber:x:data", type = "submit" });
+
+function M.handler(layout, run)
+	local has_input = #layout > 1; -- more than FORM_TYPE
+	return function (_, data)
+		local action, x = data.action, data.form;
+		if action == "cancel" or (x and x.attr.type == "cancel") then
+			return { status = "canceled" };
+		elseif action ~= "execute" and action ~= "complete" and action ~= "next" and action ~= "prev" then
+			return { status = "error", error = { type = "modify", condition = "bad-request", text = "Unknown action: " .. action } };
+		elseif (not x and has_input and action == "execute") or action == "prev" then
+			return { status = "executing", actions = { "complete", default = "complete" }, form = layout };
+		end
+		local ok, reply = xpcall(function ()
+			return run(read_form(layout, x or empty_submit), data);
+		end, on_error);
+		if not ok then return { status = "error", error = reply }; end
+		reply.status = "completed";
+		return reply;
+	end;
+end
+
+return M;
