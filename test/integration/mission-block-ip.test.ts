@@ -5,10 +5,11 @@
 // Addresses used here (blocks are per server; nothing else in the suite blocks them): 127.0.0.2,
 // .5, .6, .8, .10, .11, 127.0.1.0/24. Everything blocked is unblocked in afterAll. The ejabberd
 // fall-backs without the module (unban_ip) are in fallback-ejabberd.test.ts.
+import http from 'node:http'
 import {afterAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
-import {RawClient, WITH_MODULE, canLogin, cliJson, newAccount, sleep} from '../helpers/mission.js'
+import {RawClient, WITH_MODULE, canLogin, cliJson, isProsody, newAccount, sleep} from '../helpers/mission.js'
 
 const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
 const BLOCKED_TEXT = 'Connections from your IP address are blocked'
@@ -255,3 +256,48 @@ describe.each(WITH_MODULE)('block exemptions on %s', (_kind, server) => {
     expect(back.exitCode, back.stderr).toBe(0)
   })
 })
+
+/** Opens a BOSH session (XEP-0124/0206) from `localAddress`; returns the server's first <body/>. */
+function boshStart(server: {httpPort?: number; domain: string}, localAddress: string): Promise<string> {
+  const body =
+    `<body rid='${1000 + Math.floor(Math.random() * 1e6)}' to='${server.domain}' xml:lang='en' wait='5' hold='1' ` +
+    `ver='1.6' xmpp:version='1.0' xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'/>`
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {host: '127.0.0.1', port: server.httpPort, path: '/bosh', method: 'POST', localAddress},
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => (text += d))
+        res.on('end', () => resolve(text))
+      },
+    )
+    req.on('error', reject)
+    req.setHeader('content-type', 'text/xml; charset=utf-8')
+    req.end(body)
+  })
+}
+
+// ejabberd serves BOSH (mod_bosh) in the test configuration: its sessions run through ejabberd_c2s
+// too, and a block refuses them when their stream starts.
+describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))(
+  'block-ip over BOSH on %s',
+  (_kind, server) => {
+    afterAll(async () => {
+      await cliOn(server, ['block-ip', 'remove', '127.0.0.12'])
+    })
+
+    it('a BOSH session from a blocked address is refused with policy-violation; another address gets a session', async () => {
+      expectOkEnvelope(await cliJson(server, ['block-ip', '127.0.0.12']))
+      const [refused, other] = await Promise.all([
+        boshStart(server, '127.0.0.12'),
+        boshStart(server, '127.0.0.13'),
+      ])
+      expect(refused).toMatch(/type=['"]terminate['"]/)
+      expect(refused).toMatch(/policy-violation/)
+      expect(refused).toContain(BLOCKED_TEXT)
+      expect(other).toMatch(/sid=['"][^'"]+['"]/)
+      expect(other).not.toMatch(/policy-violation/)
+    })
+  },
+)

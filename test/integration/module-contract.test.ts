@@ -4,7 +4,7 @@
 import {describe, expect, it} from 'vitest'
 import {cliOn} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
-import {WITH_MODULE, cliJson, isProsody} from '../helpers/mission.js'
+import {WITH_MODULE, cliJson, isProsody, runControlOk} from '../helpers/mission.js'
 
 const NS = 'urn:xmppadm:admin:1'
 const node = (name: string) => `${NS}#${name}`
@@ -95,3 +95,30 @@ describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))('#about on %s', 
     )
   })
 })
+
+describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))(
+  'ejabberd API commands on %s',
+  (_kind, server) => {
+    it('ejabberdctl xmppadm_block_ip / _list_blocked_ips / _unblock_ip / _debug_log act like the nodes', async () => {
+      const blocked = await runControlOk(server, [
+        'xmppadm_block_ip',
+        server.domain,
+        '192.0.2.77',
+        '60',
+        'api',
+      ])
+      expect(blocked).toMatch(/Blocked 192\.0\.2\.77\/32/)
+      const list = expectOkEnvelope(await cliJson(server, ['block-ip', 'list']))
+      expect(list.blocked).toContainEqual(expect.objectContaining({address: '192.0.2.77/32', reason: 'api'}))
+      expect(await runControlOk(server, ['xmppadm_list_blocked_ips', server.domain])).toMatch(
+        /192\.0\.2\.77\/32/,
+      )
+      expect(await runControlOk(server, ['xmppadm_unblock_ip', server.domain, '192.0.2.77'])).toMatch(
+        /Unblocked/,
+      )
+      const after = expectOkEnvelope(await cliJson(server, ['block-ip', 'list']))
+      expect(after.blocked.map((b: any) => b.address)).not.toContain('192.0.2.77/32')
+      expect(await runControlOk(server, ['xmppadm_debug_log', 'status', '0'])).toMatch(/^(on|off)/)
+    })
+  },
+)

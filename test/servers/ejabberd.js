@@ -106,6 +106,7 @@ listen:
     request_handlers:
       /upload: mod_http_upload
       /api: mod_http_api
+      /bosh: mod_bosh
 
 ## no federation: no s2s listener, no outgoing s2s
 s2s_access: none
@@ -188,6 +189,7 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
   mod_announce:
     access: announce
   mod_blocking: {}
+  mod_bosh: {}
   mod_caps: {}
   mod_configure: {}
   mod_disco: {}
