@@ -136,4 +136,16 @@ describe('ejabberd 24.12 cluster: debug logging on every node', () => {
       active: false,
     })
   })
+
+  it('a restart of a node ends its debug logging and wipes its file (the server stops cleanly meanwhile)', async () => {
+    expectOkEnvelope(await cliJson(node1, ['debug-log', 'on']))
+    await eventually('the debug file on node 2', () => existsSync(fileOf(node2)))
+    // (a stop that waited on the application controller from the logging process once hung here)
+    await runControlOk(node2, ['restart'])
+    await eventually('node 2 serving again after the restart', () => ready(node2view), 60_000, 250)
+    expect(existsSync(fileOf(node2))).toBe(false)
+    expect(expectOkEnvelope(await cliJson(node2view, ['debug-log', 'status']))).toMatchObject({active: false})
+    expectOkEnvelope(await cliJson(node1, ['debug-log', 'off']))
+    expect(existsSync(fileOf(node1))).toBe(false)
+  })
 })

@@ -3,7 +3,7 @@
 // chosen loopback source address (XMPPADM_BIND_ADDRESS; all of 127.0.0.0/8 is local on Linux) and a
 // raw client holds sessions open from such addresses.
 // Addresses used here (blocks are per server; nothing else in the suite blocks them): 127.0.0.2,
-// .5, .6, .8, .10, .11, 127.0.1.0/24. Everything blocked is unblocked in afterAll. The ejabberd
+// .5, .6, .8, .10 to .14, 127.0.1.0/24. Everything blocked is unblocked in afterAll. The ejabberd
 // fall-backs without the module (unban_ip) are in fallback-ejabberd.test.ts.
 import http from 'node:http'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -104,6 +104,19 @@ describe.each(WITH_MODULE)('block-ip on %s (mod_xmppadm)', (_kind, server) => {
       await cliOn(server, ['block-ip', 'remove', '127.0.0.10'])
     }
     expect(await canLogin(server, a, {localAddress: '127.0.0.10'})).toBe(true)
+  })
+
+  it('an admin who blocks their own address gets the result first, then the session ends', async () => {
+    const r = await cliOn(server, ['block-ip', '127.0.0.14', '--json'], from('127.0.0.14'))
+    try {
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(expectOkEnvelope(r.json)).toMatchObject({blocked: ['127.0.0.14/32'], sessionsClosed: 1})
+      const again = await cliOn(server, ['commands'], from('127.0.0.14'))
+      expect(again.exitCode).toBe(77)
+      expect(again.stderr).toContain(BLOCKED_TEXT)
+    } finally {
+      await cliOn(server, ['block-ip', 'remove', '127.0.0.14'])
+    }
   })
 
   it('blocks a range (normalised to the network): any address in it is refused; remove needs the exact range', async () => {

@@ -273,9 +273,10 @@ close_local(Host, Ranges, Exempt) ->
 			    Addr ->
 				Hit = lists:any(fun(R) -> in_range(Addr, R) end, Ranges)
 				    andalso not lists:any(fun(R) -> in_range(Addr, R) end, Exempt),
-				case Hit andalso is_process_alive(Pid) of
-				    true -> [Pid | Acc];
-				    false -> Acc
+				case is_process_alive(Pid) of
+				    true when Hit -> [Pid | Acc];
+				    true -> Acc;
+				    false -> ets:delete(?STREAMS, Pid), Acc % ended without c2s_closed
 				end
 			end;
 		   (_, Acc) -> Acc

@@ -49,16 +49,26 @@ off() -> gen_server:call(?MODULE, off).
 %% -> {Active, Expires}
 status() -> gen_server:call(?MODULE, status).
 
-%% Next to ejabberd's own log.
+%% Next to ejabberd's own log. Found out once, when this process starts:
+%% ejabberd_logger:get_log_path/0 asks the application controller, which is
+%% busy (and waiting for us) while ejabberd stops.
 -spec file() -> binary().
 file() ->
-    unicode:characters_to_binary(
-      filename:join(filename:dirname(ejabberd_logger:get_log_path()), "xmppadm-debug.log")).
+    case persistent_term:get({?MODULE, file}, undefined) of
+	undefined ->
+	    File = unicode:characters_to_binary(
+		     filename:join(filename:dirname(ejabberd_logger:get_log_path()),
+				   "xmppadm-debug.log")),
+	    persistent_term:put({?MODULE, file}, File),
+	    File;
+	File -> File
+    end.
 
 %%%===================================================================
 init(_) ->
     process_flag(trap_exit, true),
     mod_xmppadm_block:init_tables(),
+    _ = file(),
     wipe(), % left over from a crash or a kill while active
     {ok, #state{}}.
 
