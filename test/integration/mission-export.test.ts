@@ -8,6 +8,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack, scratch, uniqueUser} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {
+  RawClient,
   WITH_MODULE,
   eventually,
   isProsody,
@@ -17,7 +18,7 @@ import {
   setRosterAndVcard,
   type TestAccount,
 } from '../helpers/mission.js'
-import {offlineBodies} from '../helpers/stores.js'
+import {offlineBodies, uploadFile} from '../helpers/stores.js'
 
 const PIE = 'urn:xmpp:pie:0'
 const ADM = 'urn:xmppadm:admin:1'
@@ -231,5 +232,58 @@ describe.each(WITH_MODULE)('export-user on %s: paged transfer', (kind, server) =
       .filter((t: string) => t.startsWith('page-test'))
     expect(archived.length).toBe(60)
     expect(new Set(archived).size).toBe(30)
+  })
+})
+
+describe.each(WITH_MODULE)('export-user on %s: the other sections', (kind, server) => {
+  let carol: TestAccount
+  beforeAll(async () => {
+    ;[carol] = await newAccounts(server, 1, 'expall')
+    const c = await RawClient.login(server, carol)
+    try {
+      await c.iqOk(
+        `<iq type='set' id='ID'><query xmlns='jabber:iq:private'><prefs xmlns='urn:xmppadm:test:prefs'><colour>teal</colour></prefs></query></iq>`,
+      )
+      await c.iqOk(
+        `<iq type='set' id='ID'><block xmlns='urn:xmpp:blocking'><item jid='spammer@example.org'/></block></iq>`,
+      )
+      await c.iqOk(
+        `<iq type='set' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='http://jabber.org/protocol/nick'><item id='current'><nick xmlns='http://jabber.org/protocol/nick'>Caro</nick></item></publish></pubsub></iq>`,
+      )
+    } finally {
+      await c.close()
+    }
+    await uploadFile(server, carol, 'for-the-export.txt', 'an uploaded file\n')
+  })
+
+  it('private XML, blocklist, PEP node with its item, the upload and last activity', async () => {
+    const r = await cliOn(server, ['export-user', carol.jid, '-o', '-'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const user = userOf(r.stdout, carol.local)
+
+    const priv = user.getChild('query', 'jabber:iq:private')
+    expect(priv?.getChild('prefs', 'urn:xmppadm:test:prefs')?.getChildText('colour')).toBe('teal')
+
+    const blocked = user.getChild('blocklist', 'urn:xmpp:blocking')
+    expect(blocked?.getChildren('item').map((i: any) => i.attrs.jid)).toEqual(['spammer@example.org'])
+
+    const nodes = findAll(user, 'configure').map((c: any) => c.attrs.node)
+    expect(nodes).toContain('http://jabber.org/protocol/nick')
+    const items = findAll(user, 'items').find((i: any) => i.attrs.node === 'http://jabber.org/protocol/nick')
+    expect(items?.getChild('item')?.attrs.id).toBe('current')
+    expect(findAll(items, 'nick')[0]?.getText()).toBe('Caro')
+
+    const uploads = user.getChildren('upload', ADM)
+    expect(uploads).toHaveLength(1)
+    expect(uploads[0].attrs).toMatchObject({size: '17'})
+    expect(uploads[0].attrs.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*for-the-export\.txt$/)
+    expect(uploads[0].attrs.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+    const got = await fetch(uploads[0].attrs.url)
+    expect(await got.text()).toBe('an uploaded file\n')
+
+    // Prosody 0.12 has no record of an account that never logged out (no account_activity store)
+    const last = user.getChild('query', 'jabber:iq:last')
+    if (kind === 'prosody-0.12') expect(last).toBeUndefined()
+    else expect(last?.attrs.seconds).toMatch(/^\d+$/)
   })
 })
