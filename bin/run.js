@@ -18,7 +18,15 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   const help = args.some((a) => a === '--help' || a === '-h')
   const done = !help && !process.env.XMPPADM_FULL_CLI && (await (await import('../dist/lite.js')).run(args))
   if (!done) {
-    const {execute} = await import('@oclif/core')
-    await execute({dir: import.meta.url, args})
+    const {run, flush, handle, Errors} = await import('@oclif/core')
+    try {
+      await run(args, import.meta.url)
+      await flush()
+    } catch (error) {
+      // A command's own error is printed already (it exits through ExitError); anything else
+      // (unknown command, a plugin's parse error) gets xmppadm's one-line message and exit code.
+      if (error instanceof Errors.ExitError) await handle(error)
+      else await (await import('../dist/top-level.js')).reportTopLevel(error, args, import.meta.url)
+    }
   }
 }

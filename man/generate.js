@@ -41,6 +41,23 @@ const globalFlagNames = new Set([
   'no-input',
 ])
 
+/**
+ * Paragraphs as roff. A run of literal lines (indented by two spaces in a description, or "$ "
+ * items in sections.json) is one no-fill block, so a multi-line example keeps its lines together
+ * instead of a blank line after each.
+ */
+function paragraphs(items, isLiteral, literalText) {
+  let s = ''
+  for (let i = 0; i < items.length;) {
+    if (isLiteral(items[i])) {
+      const block = []
+      while (i < items.length && isLiteral(items[i])) block.push(esc(literalText(items[i++])))
+      s += `.PP\n.RS 4\n.nf\n${block.join('\n')}\n.fi\n.RE\n`
+    } else s += `.PP\n${esc(items[i++])}\n`
+  }
+  return s
+}
+
 function flagLine(f) {
   const short = f.char ? `\\fB\\-${f.char}\\fR, ` : ''
   const value = f.type === 'option' ? ` \\fI${(f.name.split('-').pop() ?? 'value').toUpperCase()}\\fR` : ''
@@ -74,7 +91,12 @@ function commandPage(c) {
   if (c.aliases?.length)
     s += `.PP\nAlias: ${c.aliases.map((a) => `\\fB${bin} ${esc(spaced(a))}\\fR`).join(', ')}\n`
   s += `.SH DESCRIPTION\n${esc(c.summary)}\n`
-  if (c.description) s += `.PP\n${esc(c.description).split('\n').join('\n.PP\n')}\n`
+  if (c.description)
+    s += paragraphs(
+      c.description.split('\n'),
+      (l) => l.startsWith('  '),
+      (l) => l.slice(2),
+    )
   const args = Object.values(c.args ?? {})
   if (args.length)
     s += `.SH ARGUMENTS\n${args.map((a) => `.TP\n\\fI${a.name.toUpperCase()}\\fR\n${esc(a.description)}\n`).join('')}`
@@ -93,7 +115,11 @@ function mainPage() {
   s += `.SH COMMANDS\n${cmds.map((c) => `.TP\n\\fB${esc(spaced(c.id))}\\fR\n${esc(c.summary)} See \\fB${pageName(c.id)}\\fR(1).\n`).join('')}`
   s += `.SH OPTIONS\nThese options are accepted by every command.\n${globals.map(flagLine).join('')}`
   for (const [title, paras] of Object.entries(sections.extra))
-    s += `.SH ${title}\n${paras.map((p) => (p.startsWith('$ ') ? `.PP\n.RS 4\n.nf\n${esc(p.slice(2))}\n.fi\n.RE\n` : `.PP\n${esc(p)}\n`)).join('')}`
+    s += `.SH ${title}\n${paragraphs(
+      paras,
+      (p) => p.startsWith('$ '),
+      (p) => p.slice(2),
+    )}`
   s += `.SH EXIT STATUS\n${exitCodeTable.map(([code, name, text]) => `.TP\n\\fB${code}\\fR (${name})\n${esc(text)}\n`).join('')}`
   s += `.SH SEE ALSO\n${cmds.map((c) => `\\fB${pageName(c.id)}\\fR(1)`).join(', ')}\n`
   return s

@@ -1,5 +1,6 @@
 // Every xmppadm command extends this: the connection flags, --json, one error-to-exit-code path,
 // and the admin session (opened on demand, closed at the end).
+import {X509Certificate} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {resolvePassword} from './config/credentials.js'
@@ -8,6 +9,7 @@ import {ExitCode, XmppadmError, configError, usageError} from './errors.js'
 import {Spinner} from './output/spinner.js'
 import {Ui} from './output/ui.js'
 import {redact, redactValue} from './secrets.js'
+import {describeParseError, flagSource} from './usage.js'
 import type {Session} from './xmpp/session.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -76,7 +78,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
     quiet: Flags.boolean({
       char: 'q',
-      summary: 'Print nothing on success (errors still go to stderr).',
+      summary:
+        'No messages: no progress, summaries or lines saying what was done. What you asked to see (lists, tables, exports, dry runs) still prints, and so do errors.',
       helpGroup: OUTPUT,
     }),
     'no-color': Flags.boolean({
@@ -108,6 +111,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       enableJsonFlag: this.ctor.enableJsonFlag,
       args: this.ctor.args,
       strict: this.ctor.strict,
+    }).catch((error: unknown) => {
+      // oclif's messages lose the flag or argument on the way: say which, and what is wrong.
+      throw (
+        describeParseError(error, {
+          id: this.id,
+          argv: this.argv,
+          flags: {...(super.ctor as typeof BaseCommand).baseFlags, ...this.ctor.flags},
+          args: this.ctor.args,
+        }) ?? error
+      )
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
@@ -161,18 +174,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         true,
       )
     const caFile = this.flags['ca-file'] ?? profile?.caFile
-    let ca: string | undefined
-    if (caFile) {
-      try {
-        ca = readFileSync(caFile, 'utf8')
-      } catch (error) {
-        throw new XmppadmError(
-          'noInput',
-          'no-input',
-          `cannot read CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    const ca = caFile ? readCaFile(caFile) : undefined
+    // Checked before a password prompt: a typo here should not cost typing the password first.
+    const serverSpec = this.flags.server ?? profile?.server
+    const {parseServer} = await import('./xmpp/endpoints.js')
+    const endpoint = serverSpec
+      ? parseServer(
+          serverSpec,
+          this.flags.server === undefined
+            ? `${profile!.path}: server`
+            : flagSource('server', this.argv, BaseCommand.baseFlags.server),
         )
-      }
-    }
+      : undefined
     const password = await resolvePassword({
       passwordFile: this.flags['password-file'],
       envPassword: process.env.XMPPADM_PASSWORD,
@@ -183,8 +196,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? async () => (await import('./output/prompts.js')).promptPassword(`Password for ${jid}`)
         : undefined,
     })
-    const serverSpec = this.flags.server ?? profile?.server
-    const {parseServer} = await import('./xmpp/endpoints.js')
     const {Session} = await import('./xmpp/session.js')
     const trace = this.flags.debug
       ? (dir: 'in' | 'out', text: string) =>
@@ -193,7 +204,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.sessionOptions = {
       jid,
       password,
-      endpoint: serverSpec ? parseServer(serverSpec) : undefined,
+      endpoint,
       ca,
       insecure,
       allowPlain: Boolean(this.flags['allow-plain'] || profile?.allowPlain),
@@ -294,9 +305,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         `refusing to ${what} without --yes (no prompts: not on a terminal, or --no-input or CI set)`,
         'add --yes, or --dry-run to see what would happen',
       )
+    await this.confirmOnTerminal(`Really ${what}?`)
+  }
+
+  /** On a terminal, a person must say yes (a "no" ends the command: exit 64, nothing done). */
+  protected async confirmOnTerminal(question: string): Promise<void> {
+    if (!this.ui.interactive) return
     const {confirm} = await import('./output/prompts.js')
-    if (!(await confirm(`Really ${what}?`)))
-      throw new XmppadmError('usage', 'declined', 'nothing done: not confirmed')
+    if (!(await confirm(question)))
+      throw new XmppadmError('usage', 'declined', 'nothing done: not confirmed (declined at the prompt)')
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
@@ -319,18 +336,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override toErrorJson(err: unknown): unknown {
-    const e = normaliseError(err)
-    return redactValue({
-      ok: false,
-      error: {
-        code: e.exitCode,
-        reason: e.reason,
-        message: e.message,
-        hint: e.hint,
-        ...(e.details ? {details: e.details} : {}),
-      },
-      warnings: this.ui?.warnings.length ? this.ui.warnings : undefined,
-    })
+    return errorEnvelope(normaliseError(err), this.ui?.warnings)
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<never> {
@@ -345,11 +351,59 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
+/**
+ * The PEM certificates of a --ca-file. A file with none would make every server look untrusted
+ * ("not issued by a trusted CA"), pointing at the server instead of the file: refuse it here.
+ */
+function readCaFile(path: string): string {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new XmppadmError(
+      'noInput',
+      'no-input',
+      `cannot read CA file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []
+  if (!blocks.length)
+    throw configError(
+      `CA file ${path} holds no certificate`,
+      'it must hold PEM certificates ("-----BEGIN CERTIFICATE-----"): the CA that signed the server certificate',
+    )
+  blocks.forEach((pem, i) => {
+    try {
+      new X509Certificate(pem)
+    } catch (error) {
+      throw configError(`CA file ${path}: certificate ${i + 1} is damaged (${(error as Error).message})`)
+    }
+  })
+  return text
+}
+
+/** The --json document of a failure (redacted). */
+export function errorEnvelope(e: XmppadmError, warnings?: string[]): unknown {
+  return redactValue({
+    ok: false,
+    error: {
+      code: e.exitCode,
+      reason: e.reason,
+      message: e.message,
+      hint: e.hint,
+      ...(e.details ? {details: e.details} : {}),
+    },
+    warnings: warnings?.length ? warnings : undefined,
+  })
+}
+
 /** Any thrown value as an XmppadmError: oclif parse errors become usage errors, the rest internal. */
 export function normaliseError(err: unknown): XmppadmError {
   if (err instanceof XmppadmError) return err
   const anyErr = err as {oclif?: {exit?: number}; message?: string; code?: string; name?: string}
-  if (anyErr?.oclif?.exit !== undefined || (err as Error)?.constructor?.name?.endsWith('ParseError')) {
+  const parse = describeParseError(err)
+  if (parse) return parse
+  if (anyErr?.oclif?.exit !== undefined) {
     const first = String(anyErr.message ?? 'invalid usage').split('\n')[0]
     return usageError(first, 'see --help')
   }

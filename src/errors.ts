@@ -18,6 +18,8 @@ export const ExitCode = {
   config: 78,
   auth: 79,
   tls: 80,
+  blocked: 81,
+  nothingApplied: 82,
 } as const
 
 export type ExitCodeName = keyof typeof ExitCode
@@ -32,11 +34,15 @@ export const exitCodeTable: Array<[number, string, string]> = [
   [0, 'ok', 'done: the command did what was asked'],
   [1, 'internal', 'a bug in xmppadm (please report it)'],
   [2, 'partial', 'partly done: some items of a bulk run failed (see the summary and the failed-lines file)'],
-  [64, 'usage', 'bad command line: unknown flag, missing argument, invalid value'],
+  [
+    64,
+    'usage',
+    'bad command line: unknown command or flag, missing argument, invalid value; or a confirmation declined (nothing done)',
+  ],
   [
     65,
     'data',
-    'the server or xmppadm rejected the data: invalid JID/address/duration, account exists, bad form value',
+    'the server or xmppadm rejected the data: invalid JID/address/duration, a block too broad or covering this connection, account exists, bad form value',
   ],
   [66, 'no-input', 'an input file (password file, fields file, bulk file) cannot be read'],
   [67, 'no-user', 'no such user'],
@@ -52,7 +58,17 @@ export const exitCodeTable: Array<[number, string, string]> = [
   [77, 'forbidden', 'logged in, but the account may not do this (not an admin)'],
   [78, 'config', 'misconfigured: bad profile, missing JID or password source, unsafe file permissions'],
   [79, 'auth', 'login failed: wrong JID or password, or no acceptable SASL mechanism'],
-  [80, 'tls', 'TLS failed: certificate not trusted or for another name, TLS below 1.2, no STARTTLS'],
+  [
+    80,
+    'tls',
+    'TLS failed: certificate not trusted or for another name, TLS below 1.2, no STARTTLS, no TLS on a direct-TLS port',
+  ],
+  [
+    81,
+    'blocked',
+    'the server refuses connections from this address (blocked by block-ip, or banned by ejabberd mod_fail2ban)',
+  ],
+  [82, 'nothing-applied', 'nothing was applied: every rule of the policy was skipped (--skip-unavailable)'],
   [130, 'interrupted', 'stopped by Ctrl-C (SIGINT) or SIGTERM before the work in flight ended'],
 ]
 

@@ -1,7 +1,7 @@
 // Input lines for bulk work, streamed (memory stays flat in the size of the file).
 import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
-import {XmppadmError} from '../errors.js'
+import {XmppadmError, exitCodeName} from '../errors.js'
 
 export interface InputLine {
   /** 1-based line number in the source. */
@@ -46,6 +46,37 @@ export function atLine<T>(line: InputLine, parse: (text: string) => T): T {
   } catch (error) {
     throw Object.assign(error as Error, {message: `line ${line.no}: ${(error as Error).message}`})
   }
+}
+
+/** How a bulk item is named in messages: a line of the file, or a command-line argument. */
+export const itemLabel = (fromFile: boolean) => (fromFile ? 'line' : 'argument')
+
+/**
+ * Parses every value given as a command-line argument, all of them before anything is sent; one
+ * error names each bad one ("argument 2: …; argument 4: …").
+ */
+export function parseArguments<T>(values: readonly string[], parse: (text: string) => T): T[] {
+  const parsed: T[] = []
+  const bad: Array<{argument: number; value: string; error: XmppadmError}> = []
+  values.forEach((value, i) => {
+    try {
+      parsed.push(parse(value))
+    } catch (error) {
+      if (!(error instanceof XmppadmError)) throw error
+      bad.push({argument: i + 1, value, error})
+    }
+  })
+  if (!bad.length) return parsed
+  const first = bad[0].error
+  throw new XmppadmError(
+    exitCodeName(first.exitCode),
+    first.reason,
+    bad.map((b) => `argument ${b.argument}: ${b.error.message}`).join('; '),
+    {
+      hint: first.hint,
+      details: {invalid: bad.map((b) => ({argument: b.argument, value: b.value, message: b.error.message}))},
+    },
+  )
 }
 
 /** A bulk line "jid" or "jid,password" (the password may itself contain commas). */

@@ -15,7 +15,7 @@ export default class Capabilities extends BaseCommand<typeof Capabilities> {
   async run() {
     const ctx = await this.opContext()
     const rows = capabilities(ctx, await moduleReasons(ctx))
-    if (!this.jsonEnabled() && !this.flags.quiet) {
+    if (!this.jsonEnabled()) {
       const server = [ctx.software.name, ctx.software.version].filter(Boolean).join(' ') || 'unknown software'
       this.ui.info(`${ctx.to}: ${server}, ${ctx.nodes.size} commands`)
       const table = rows.map((r) => [
@@ -24,7 +24,7 @@ export default class Capabilities extends BaseCommand<typeof Capabilities> {
         r.available ? `${r.via}: ${r.node}` : '',
         r.available ? (r.partial ?? '') : (r.hint ?? ''),
       ])
-      this.ui.out(await renderTable(['operation', 'available', 'via', 'notes'], table, this.ui.color))
+      this.ui.data(await renderTable(['operation', 'available', 'via', 'notes'], table, this.ui.color))
     }
     return {to: ctx.to, server: ctx.software, commandCount: ctx.nodes.size, operations: rows}
   }

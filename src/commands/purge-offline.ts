@@ -24,13 +24,15 @@ mod_xmppadm (Prosody or ejabberd): exact age, this virtual host, count reported,
     const ctx = await this.opContext()
     const r = await purgeOffline(ctx, seconds, this.flags['dry-run'])
     for (const n of r.notes) this.ui.warn(n)
-    this.ui.out(
+    const line =
       r.count === null
         ? r.dryRun
-          ? 'nothing done'
+          ? 'cannot tell how many would be deleted (the server cannot count); nothing done'
           : 'purged (the server does not say how many)'
-        : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''}`,
-    )
+        : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''}`
+    // A dry run's answer is the data asked for; a real run's line is a message (--quiet: none).
+    if (r.dryRun) this.ui.data(line)
+    else this.ui.out(line)
     return r
   }
 }

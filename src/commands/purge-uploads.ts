@@ -19,7 +19,9 @@ export default class PurgeUploads extends BaseCommand<typeof PurgeUploads> {
     const seconds = parseDuration(this.flags['older-than'], '--older-than')
     const ctx = await this.opContext()
     const r = await purgeUploads(ctx, seconds, this.flags['dry-run'])
-    this.ui.out(`${r.dryRun ? 'would delete' : 'deleted'} ${r.count} file(s), ${r.bytes} bytes`)
+    const line = `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} file(s), ${r.bytes} bytes`
+    if (r.dryRun) this.ui.data(line)
+    else this.ui.out(line)
     return r
   }
 }

@@ -1,8 +1,9 @@
-// Named profiles: $XDG_CONFIG_HOME/xmppadm/<name>.conf, "key = value" lines, # comments.
+// Named profiles: $XDG_CONFIG_HOME/xmppadm/<name>.conf, "key = value" lines (key-values.ts).
 import {readFileSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {configError} from '../errors.js'
+import {readKeyValues} from './key-values.js'
 
 export interface Profile {
   name: string
@@ -66,14 +67,7 @@ export function loadProfile(
     throw configError(`cannot read profile ${path}: ${(error as Error).message}`)
   }
   const profile: Profile = {name, path}
-  text.split('\n').forEach((line, i) => {
-    const t = line.trim()
-    if (!t || t.startsWith('#') || t.startsWith(';')) return
-    const eq = t.indexOf('=')
-    if (eq < 0) throw configError(`${path}:${i + 1}: expected key = value`)
-    const key = t.slice(0, eq).trim().toLowerCase().replace(/-/g, '_')
-    let value = t.slice(eq + 1).trim()
-    if (/^".*"$|^'.*'$/.test(value)) value = value.slice(1, -1)
+  for (const {key, value, line} of readKeyValues(text, path)) {
     switch (key as (typeof KEYS)[number]) {
       case 'jid':
         profile.jid = value
@@ -98,7 +92,7 @@ export function loadProfile(
         break
       case 'timeout': {
         const n = Number(value)
-        if (!(n > 0)) throw configError(`${path}:${i + 1}: timeout must be a positive number of seconds`)
+        if (!(n > 0)) throw configError(`${path}:${line}: timeout must be a positive number of seconds`)
         profile.timeout = n
         break
       }
@@ -109,9 +103,9 @@ export function loadProfile(
         profile.insecure = parseBool(value, key, path)
         break
       default:
-        throw configError(`${path}:${i + 1}: unknown key ${JSON.stringify(key)} (known: ${KEYS.join(', ')})`)
+        throw configError(`${path}:${line}: unknown key ${JSON.stringify(key)} (known: ${KEYS.join(', ')})`)
     }
-  })
+  }
   if (profile.password !== undefined) {
     // A password in a file that others can read is as good as published.
     const mode = statSync(path).mode & 0o777

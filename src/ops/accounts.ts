@@ -5,9 +5,9 @@ import {registerSecret} from '../secrets.js'
 import {formValues} from '../protocol/dataform.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
-import {requireStrategy} from './catalogue.js'
+import {pickStrategy, requireStrategy} from './catalogue.js'
 import {type OpContext, invoke} from './context.js'
-import {XEP0133, admin, api} from './nodes.js'
+import {XEP0133, XMPPADM_NS, admin, api, mod} from './nodes.js'
 
 /** 24 random bytes, base64url: 192 bits, no characters a shell or a form would mangle. */
 export function generatePassword(): string {
@@ -120,4 +120,32 @@ export async function deleteAccounts(ctx: OpContext, jids: string[]): Promise<De
 /** Deletes one account: true if it was deleted, false if there was none. */
 export async function deleteAccount(ctx: OpContext, jid: string): Promise<boolean> {
   return (await deleteAccounts(ctx, [jid])).deleted.includes(jid)
+}
+
+/**
+ * Whether an account exists, asked the way the server offers (the catalogue's "account-exists"):
+ * true, false, or undefined when this server offers no way to tell.
+ */
+export async function accountExists(ctx: OpContext, jid: string): Promise<boolean | undefined> {
+  checkHost(ctx, jid)
+  const s = pickStrategy(ctx, 'account-exists')
+  if (!s) return undefined
+  try {
+    if (s.via === 'ejabberd API')
+      return String(formValues((await invoke(ctx, api('check_account'), splitJid(jid))).form!).res) === '0'
+    if (s.via === 'mod_xmppadm')
+      await invoke(ctx, mod('export-user'), {
+        FORM_TYPE: XMPPADM_NS,
+        accountjid: jid,
+        section: 'last',
+        max: '1',
+      })
+    else await invoke(ctx, admin('user-stats'), {FORM_TYPE: XEP0133, accountjid: jid})
+    return true
+  } catch (error) {
+    // The module: item-not-found; Prosody's user-stats: an error note "User does not exist" (67).
+    if (error instanceof XmppadmError && (error.reason === 'item-not-found' || error.exitCode === 67))
+      return false
+    throw error
+  }
 }

@@ -21,8 +21,9 @@ export async function blockIps(
   return {
     blocked: asList(v.blocked),
     sessionsClosed: Number(v['sessions-closed'] ?? 0),
-    // configured exemptions these blocks cover: they stay reachable (server/CONTRACT.md)
-    exempt: asList(v.exempt),
+    // Configured exemptions the new blocks cover (they stay reachable); undefined when the module
+    // does not say (contract revision 1 has no such field).
+    exempt: 'exempt' in v ? asList(v.exempt) : undefined,
   }
 }
 

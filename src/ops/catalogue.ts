@@ -8,6 +8,7 @@ import {cancelCommand, commandStep} from '../protocol/adhoc.js'
 import {formRows} from '../protocol/dataform.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {type Family, type OpContext, invoke, unavailable} from './context.js'
+import {API_EXPORT_PARTIAL} from './export-coverage.js'
 import {XMPPADM_NS, admin, api, mod} from './nodes.js'
 
 export type OperationId =
@@ -20,6 +21,7 @@ export type OperationId =
   | 'purge-uploads'
   | 'export-user'
   | 'debug-log'
+  | 'account-exists'
 
 export interface Strategy {
   /** Nodes that must all be offered. */
@@ -27,12 +29,16 @@ export interface Strategy {
   via: 'XEP-0133' | 'ejabberd API' | 'mod_xmppadm'
   /** Set when this way can do only part of the operation. */
   partial?: string
+  /** Only on these server families (a node another family offers too, but answers differently). */
+  families?: Family[]
 }
 
 interface OperationSpec {
   summary: string
   strategies: Strategy[]
   enable: Record<Family, string>
+  /** A step of other operations (a dry run's check), not an operation of its own: not in capabilities. */
+  internal?: boolean
 }
 
 // Replaced by moduleHint() (it knows the server's version and where this package is).
@@ -133,8 +139,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
       {
         nodes: [api('check_account'), api('get_roster'), api('get_last')],
         via: 'ejabberd API',
-        partial:
-          'roster, vCard, private XML, message counts and last activity only: ejabberd offers no remote access to offline or archived message contents',
+        partial: API_EXPORT_PARTIAL,
       },
     ],
     enable: {
@@ -157,6 +162,22 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
       prosody: MODULE_HINT,
       ejabberd: `${EJABBERD_MODULE_HINT}; or, without a file of its own to wipe, ${ADHOC_API} (api-commands/set_loglevel)`,
       other: `a server offering ${mod('debug-log')}`,
+    },
+  },
+  'account-exists': {
+    summary: 'tell whether an account exists',
+    internal: true,
+    strategies: [
+      {nodes: [api('check_account')], via: 'ejabberd API'},
+      // item-not-found for a user that does not exist (server/CONTRACT.md 7)
+      {nodes: [mod('export-user')], via: 'mod_xmppadm'},
+      // Prosody answers "User does not exist"; ejabberd 24.12 answers zeros for anyone.
+      {nodes: [admin('user-stats')], via: 'XEP-0133', families: ['prosody']},
+    ],
+    enable: {
+      prosody: 'load mod_admin_adhoc (XEP-0133 user-stats)',
+      ejabberd: `${ADHOC_API} (api-commands/check_account)`,
+      other: 'a server offering a way to look an account up',
     },
   },
 }
@@ -220,7 +241,10 @@ function enableHint(ctx: OpContext, op: OperationId, reasons = new Map<string, s
 }
 
 export function pickStrategy(ctx: OpContext, op: OperationId): Strategy | undefined {
-  return OPERATIONS[op].strategies.find((s) => s.nodes.every((n) => ctx.nodes.has(n)))
+  return OPERATIONS[op].strategies.find(
+    (s) =>
+      s.nodes.every((n) => ctx.nodes.has(n)) && (!s.families || s.families.includes(ctx.software.family)),
+  )
 }
 
 /**
@@ -290,10 +314,12 @@ export interface CapabilityRow {
 
 /** `reasons`: from moduleReasons(), for the hints of what the loaded module cannot offer. */
 export function capabilities(ctx: OpContext, reasons?: Map<string, string>): CapabilityRow[] {
-  return (Object.keys(OPERATIONS) as OperationId[]).map((op) => {
-    const s = pickStrategy(ctx, op)
-    return s
-      ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
-      : {operation: op, available: false, hint: enableHint(ctx, op, reasons)}
-  })
+  return (Object.keys(OPERATIONS) as OperationId[])
+    .filter((op) => !OPERATIONS[op].internal)
+    .map((op) => {
+      const s = pickStrategy(ctx, op)
+      return s
+        ? {operation: op, available: true, via: s.via, node: s.nodes[0], partial: s.partial}
+        : {operation: op, available: false, hint: enableHint(ctx, op, reasons)}
+    })
 }

@@ -8,21 +8,10 @@ import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
 import {requireStrategy} from './catalogue.js'
 import {type OpContext, invoke} from './context.js'
+import {API_EXPORT, API_MISSING_REASON, SECTIONS, type Section} from './export-coverage.js'
 import {XMPPADM_NS, api, mod} from './nodes.js'
 
-export const SECTIONS = [
-  'account',
-  'roster',
-  'vcard',
-  'private',
-  'offline',
-  'mam',
-  'blocklist',
-  'pep',
-  'uploads',
-  'last',
-] as const
-export type Section = (typeof SECTIONS)[number]
+export {SECTIONS, type Section} from './export-coverage.js'
 
 const NS_PIE = 'urn:xmpp:pie:0'
 
@@ -153,11 +142,13 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
   const last = String(formValues((await invoke(ctx, api('get_last'), who)).form!).last_activity ?? '')
   user.append(xml('last', {xmlns: XMPPADM_NS}, last))
   counts.last = last ? 1 : 0
-  for (const [section, cmd] of [
-    ['offline', 'get_offline_count'],
-    ['mam', 'get_mam_count'],
-  ] as const) {
-    if (!ctx.nodes.has(api(cmd))) continue
+  const countNode: Partial<Record<Section, string>> = {offline: 'get_offline_count', mam: 'get_mam_count'}
+  for (const section of API_EXPORT.counted) {
+    const cmd = countNode[section]!
+    if (!ctx.nodes.has(api(cmd))) {
+      missing.push({section, reason: API_MISSING_REASON})
+      continue
+    }
     const n = Number(formValues((await invoke(ctx, api(cmd), who)).form!).value ?? 0)
     counts[section] = n
     missing.push({
@@ -165,8 +156,7 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
       reason: `ejabberd offers only a count over ad-hoc (${n}); message contents are not exported`,
     })
   }
-  for (const section of ['account', 'private', 'blocklist', 'pep', 'uploads'] as const)
-    missing.push({section, reason: 'ejabberd offers no remote command to read it'})
+  for (const section of API_EXPORT.missing) missing.push({section, reason: API_MISSING_REASON})
   for (const m of missing) user.append(xml('missing', {xmlns: XMPPADM_NS, section: m.section}, m.reason))
   return {jid, user, complete: false, missing, counts, via: 'ejabberd API'}
 }

@@ -2,41 +2,59 @@
 import net from 'node:net'
 import {dataError} from '../errors.js'
 
-const UNIT: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86400, w: 604800}
-
-/** "7d", "36h", "1h30m", "90s", "2w": a positive whole number of seconds. */
-export function parseDuration(input: string, what = 'duration'): number {
-  const s = input.trim().toLowerCase()
-  if (!/^(\d+[smhdw])+$/.test(s)) {
-    throw dataError(
-      `${what} ${JSON.stringify(input)} is not a duration`,
-      'use a positive number with a unit: 90s, 30m, 12h, 7d, 2w, or combined like 1d12h',
-    )
-  }
-  let total = 0
-  for (const [, n, u] of s.matchAll(/(\d+)([smhdw])/g)) total += Number(n) * UNIT[u]
-  if (!Number.isSafeInteger(total) || total > 100 * 365 * 86400)
-    throw dataError(`${what} ${JSON.stringify(input)} is too long (at most 100 years)`)
-  if (!(total > 0)) throw dataError(`${what} ${JSON.stringify(input)} must be more than zero`)
-  return total
+/**
+ * Units as systemd reads them (systemd.time(7)), case-sensitive: "M" is a month, "m" a minute.
+ * A month is a twelfth of a year of 365.25 days (30.44 days), as in systemd.
+ */
+const UNITS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  second: 1,
+  seconds: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  minutes: 60,
+  h: 3600,
+  hr: 3600,
+  hour: 3600,
+  hours: 3600,
+  d: 86400,
+  day: 86400,
+  days: 86400,
+  w: 604800,
+  week: 604800,
+  weeks: 604800,
+  M: 2629800,
+  month: 2629800,
+  months: 2629800,
+  y: 31557600,
+  year: 31557600,
+  years: 31557600,
 }
 
-export function formatDuration(seconds: number): string {
-  const parts: string[] = []
-  let rest = seconds
-  for (const [u, n] of [
-    ['w', 604800],
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-    ['s', 1],
-  ] as const) {
-    if (rest >= n) {
-      parts.push(`${Math.floor(rest / n)}${u}`)
-      rest %= n
+const UNIT_HELP =
+  'units (case matters): s/sec, m/min, h/hour, d/day, w/week, M/month, y/year, long forms too (days, months); e.g. 90s, 30min, 12h, 7d, 2w, 1M, 1y, 1d12h'
+
+/** "7d", "36h", "1h 30min", "1M" (a month), "2weeks": a positive whole number of seconds. */
+export function parseDuration(input: string, what = 'duration'): number {
+  const s = input.trim()
+  const named = `${what} ${JSON.stringify(input)}`
+  if (!/^(\d+ ?[A-Za-z]+ *)+$/.test(s))
+    throw dataError(`${named} is not a duration`, `use a whole number with a unit; ${UNIT_HELP}`)
+  let total = 0
+  for (const [, n, unit] of s.matchAll(/(\d+) ?([A-Za-z]+)/g)) {
+    if (!Object.hasOwn(UNITS, unit)) {
+      const lower = unit.toLowerCase()
+      const caseHint = Object.hasOwn(UNITS, lower) ? ` (did you mean "${lower}"?)` : ''
+      throw dataError(`${named}: unknown unit "${unit}"${caseHint}`, UNIT_HELP)
     }
+    total += Number(n) * UNITS[unit]
   }
-  return parts.join('') || '0s'
+  if (!Number.isSafeInteger(total) || total > 100 * 365 * 86400)
+    throw dataError(`${named} is too long (at most 100 years)`)
+  if (!(total > 0)) throw dataError(`${named} must be more than zero`)
+  return total
 }
 
 /** An address or CIDR range, normalised to "address/prefix". */

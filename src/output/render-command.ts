@@ -1,7 +1,7 @@
 // A command response as readable text (stdout) and as its JSON shape.
 import type {CommandResponse} from '../protocol/adhoc.js'
 import {formToJson} from '../protocol/dataform.js'
-import {renderTable} from './table.js'
+import {plainTables, renderTable} from './table.js'
 
 export function commandResponseJson(resp: CommandResponse) {
   return {
@@ -14,8 +14,9 @@ export function commandResponseJson(resp: CommandResponse) {
   }
 }
 
+/** A cell: several values joined with ", " (--json has them one by one). */
 const show = (v: unknown): string =>
-  v === null || v === undefined ? '' : Array.isArray(v) ? v.join('\n') : String(v)
+  v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v)
 
 export async function renderCommandResponse(resp: CommandResponse, color: boolean): Promise<string> {
   const lines: string[] = []
@@ -26,9 +27,17 @@ export async function renderCommandResponse(resp: CommandResponse, color: boolea
     for (const i of form.instructions) lines.push(i)
     const fields = form.fields.filter((f) => f.type !== 'hidden' && f.var !== 'FORM_TYPE')
     if (fields.length) {
+      // Tab-separated, a field with several values is one line per value, the field repeated, so
+      // that `cut -f2` and awk see each value whole; on a terminal they share one cell.
       const rows = fields
         .filter((f) => f.type !== 'fixed' || f.values.some(Boolean))
-        .map((f) => [f.label ?? f.var ?? '', show(f.type === 'fixed' ? f.values.join(' ') : f.values)])
+        .flatMap((f) => {
+          const name = f.label ?? f.var ?? ''
+          if (f.type === 'fixed') return [[name, f.values.join(' ')]]
+          return plainTables() && f.values.length > 1
+            ? f.values.map((v) => [name, v])
+            : [[name, show(f.values)]]
+        })
       lines.push(await renderTable(['field', 'value'], rows, color))
     }
     if (form.reported) {

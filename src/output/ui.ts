@@ -1,5 +1,7 @@
 // Where text goes. Data: stdout. Messages, colour, prompts and progress: stderr, and only
 // decorated when stderr is a TTY, NO_COLOR is unset, TERM is not dumb and --no-color is absent.
+// --quiet silences messages (progress, summaries, lines saying what was done), never the data
+// a command was asked to show, errors or security warnings.
 import {Chalk, type ChalkInstance} from 'chalk'
 import {redact} from '../secrets.js'
 
@@ -58,9 +60,21 @@ export class Ui {
     process.stdout.write(`${text}\n`)
   }
 
-  /** Data for stdout (never in --json mode; commands return JSON instead). */
+  /**
+   * A line about work done, on stdout ("deleted alice@…", "blocked 192.0.2.1/32"): a message, so
+   * --quiet silences it (cron mails only failures). Never in --json mode (the result carries it).
+   */
   out(text: string): void {
     if (this.settings.json || this.settings.quiet) return
+    process.stdout.write(`${redact(text)}\n`)
+  }
+
+  /**
+   * The data a command was asked to show (a list, a table, a node's fields, a dry run's answer):
+   * on stdout even with --quiet, which silences messages, never what was asked for.
+   */
+  data(text: string): void {
+    if (this.settings.json) return
     process.stdout.write(`${redact(text)}\n`)
   }
 }

@@ -4,6 +4,7 @@ import {type Element} from '@xmpp/xml'
 import {XmppadmError, dataError} from '../errors.js'
 import {SECRET_VAR, registerSecret} from '../secrets.js'
 import type {Session} from '../xmpp/session.js'
+import {StanzaError} from '../xmpp/stanza-error.js'
 import {
   type CommandAction,
   type CommandResponse,
@@ -34,6 +35,8 @@ export interface RunOptions {
 export interface RunResult {
   response: CommandResponse
   stages: number
+  /** Given fields never sent: the command completed on execute, before any form (it takes no input). */
+  unused: string[]
 }
 
 function isPrivate(f: FormField): boolean {
@@ -74,7 +77,8 @@ export async function fillForm(
     if (isPrivate(field)) for (const v of norm) registerSecret(v)
     out.set(field.var, norm)
   }
-  // Values for vars the form does not name are passed through: some servers accept more than they show.
+  // Values for vars this form does not name are passed through (a later stage's form may name them;
+  // runCommand refuses, before the last stage, those no form named).
   for (const [name, vals] of given) {
     if (!known.has(name)) {
       if (SECRET_VAR.test(name)) for (const v of vals) registerSecret(v)
@@ -100,8 +104,10 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
   if (opts.oneShot) {
     resp = await commandStep(session, {...base, action: 'execute', form: buildSubmit(undefined, given)})
   } else {
-    resp = await commandStep(session, {...base, action: 'execute'})
+    resp = await firstExecute(session, base)
   }
+  /** Every field var the server's forms named so far: given values must fit one of them. */
+  const formVars = new Set<string>()
   let stages = 1
   const onAbort = () => {
     if (resp?.status === 'executing') void cancelCommand(session, opts.to, opts.node, resp.sessionid)
@@ -127,6 +133,9 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
       if (resp.form) {
         let values: Map<string, string[]>
         try {
+          for (const f of resp.form.fields) if (f.var) formVars.add(f.var)
+          // The last stage: a value for a field no form had would be dropped or misread by the server.
+          if (nextAction(resp) === 'complete') checkKnownFields(opts.node, given, formVars, resp.form)
           values = await fillForm(resp.form, given, opts.ask)
         } catch (error) {
           await cancelCommand(session, opts.to, opts.node, resp.sessionid)
@@ -147,7 +156,66 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
     const failure = commandFailure(resp)
     if (failure) throw failure
   }
-  return {response: resp, stages}
+  const sent = opts.oneShot || stages > 1
+  return {response: resp, stages, unused: sent ? [] : [...given.keys()]}
+}
+
+/**
+ * The bare execute that starts a session. An unknown node fails here, in one way per server
+ * (Prosody: service-unavailable; ejabberd: item-not-found "No hook has processed this command",
+ * which on a submit means a missing user instead): one error, exit 69.
+ */
+async function firstExecute(
+  session: Session,
+  base: {to: string; node: string; timeoutMs?: number},
+): Promise<CommandResponse> {
+  try {
+    return await commandStep(session, {...base, action: 'execute'})
+  } catch (error) {
+    if (error instanceof StanzaError && ['item-not-found', 'service-unavailable'].includes(error.reason))
+      throw new XmppadmError(
+        'unavailable',
+        'no-such-node',
+        `${base.to} has no command ${base.node} (${error.reason}${error.stanzaError.text ? `: ${error.stanzaError.text}` : ''})`,
+        {hint: 'see: xmppadm commands (an account that is not an admin sees fewer)'},
+      )
+    throw error
+  }
+}
+
+/**
+ * A node's input form without running it: execute, read the form, cancel. A command that takes no
+ * input completes on execute (it ran): `form` is then undefined and `ran` true.
+ */
+export async function fetchForm(
+  session: Session,
+  to: string,
+  node: string,
+): Promise<{form?: DataForm; ran: boolean}> {
+  const resp = await firstExecute(session, {to, node})
+  if (resp.status !== 'executing') return {form: undefined, ran: resp.status === 'completed'}
+  await cancelCommand(session, to, node, resp.sessionid)
+  return {form: resp.form, ran: false}
+}
+
+/** Given values for vars that no form of the session named: refused before the last submit. */
+function checkKnownFields(
+  node: string,
+  given: Map<string, string[]>,
+  known: Set<string>,
+  form: DataForm,
+): void {
+  const unknown = [...given.keys()].filter((name) => !known.has(name))
+  if (!unknown.length) return
+  const vars = form.fields
+    .filter((f) => f.var && f.type !== 'hidden' && f.type !== 'fixed')
+    .map((f) => f.var!)
+  throw new XmppadmError(
+    'usage',
+    'unknown-field',
+    `${node} has no field ${unknown.map((n) => JSON.stringify(n)).join(', ')} (its fields: ${vars.join(', ') || 'none'})`,
+    {hint: `check the names: xmppadm command info ${node} --fields`},
+  )
 }
 
 export function parseFieldArgs(args: string[]): Map<string, string[]> {

@@ -65,6 +65,7 @@ export function describeTlsError(
   err: NodeJS.ErrnoException,
   where: string,
   servername: string,
+  directTls = false,
 ): XmppadmError {
   const code = err.code ?? ''
   if (CERT_MESSAGES[code]) {
@@ -74,6 +75,19 @@ export function describeTlsError(
       'bad-certificate',
       `TLS to ${where} refused: ${CERT_MESSAGES[code]}${extra}`,
       {details: {tlsCode: code}},
+    )
+  }
+  // A server that answers a TLS ClientHello with plain text (an XMPP stream header) is not
+  // speaking TLS on that port at all: a STARTTLS port reached with xmpps://.
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' && directTls) {
+    return new XmppadmError(
+      'tls',
+      'not-tls',
+      `TLS to ${where} failed: the server did not answer TLS there (a STARTTLS port?)`,
+      {
+        hint: "drop xmpps:// to use STARTTLS on this port, or use the server's direct-TLS port (often 5223)",
+        details: {tlsCode: code},
+      },
     )
   }
   if (/protocol.version|unsupported.protocol|version.too.low|wrong.version/i.test(`${code} ${err.message}`)) {
@@ -115,13 +129,25 @@ export function describeSocketError(err: NodeJS.ErrnoException, where: string): 
   }
 }
 
-function streamErrorOf(el: Element, where: string): XmppadmError {
+/** How to get back in after a block: from an exempt address, or by the server's own tools. */
+export const BLOCKED_HINT =
+  'lift it from an address the server exempts (loopback on the server itself, by default): xmppadm block-ip list, then block-ip remove RANGE; an ejabberd mod_fail2ban ban: ejabberdctl unban_ip ADDRESS (README "Recovering from a block")'
+
+function streamErrorOf(el: Element, where: string, authenticated: boolean): XmppadmError {
   let condition = 'undefined-condition'
   let text = ''
   for (const c of el.getChildElements()) {
     if (c.name === 'text') text = c.getText()
     else if (c.attrs.xmlns === NS_STREAM_ERR) condition = c.name
   }
+  // Refused before login: the server will not talk to this address at all (a block, a ban).
+  if (condition === 'policy-violation' && !authenticated)
+    return new XmppadmError(
+      'blocked',
+      'blocked',
+      `the server at ${where} refuses connections from this address (blocked)${text ? `: ${text}` : ''}`,
+      {hint: BLOCKED_HINT},
+    )
   const exit =
     condition === 'policy-violation' || condition === 'not-authorized'
       ? 'forbidden'
@@ -153,6 +179,10 @@ export class Connection {
   /** Once set, every incoming stanza goes here instead of the queue. */
   private router?: (el: Element) => void
   private readonly closeListeners: Array<(err: Error) => void> = []
+  /** Set once SASL succeeded: a policy-violation before it means "this address is refused". */
+  authenticated = false
+  /** The address this end of the connection uses (what the server sees, absent NAT). */
+  localAddress?: string
 
   constructor(private readonly opts: ConnectionOptions) {
     this.where = `${opts.endpoint.host}:${opts.endpoint.port}`
@@ -193,6 +223,7 @@ export class Connection {
         {host: endpoint.host, port: endpoint.port, localAddress: this.opts.localAddress},
         () => {
           clearTimeout(timer)
+          this.localAddress = sock.localAddress
           resolve()
         },
       )
@@ -292,7 +323,7 @@ export class Connection {
     this.streamBytes = 0
     this.opts.trace?.('in', traceElement(el))
     if (el.getName() === 'error' && (el.getNS() === NS_STREAM || el.name === 'stream:error')) {
-      this.fail(streamErrorOf(el, this.where))
+      this.fail(streamErrorOf(el, this.where, this.authenticated))
       return
     }
     if (this.router) {
@@ -415,7 +446,7 @@ export class Connection {
         reject(
           SOCKET_CODES.has(err.code ?? '')
             ? describeSocketError(err, this.where)
-            : describeTlsError(err, this.where, this.opts.tls.servername),
+            : describeTlsError(err, this.where, this.opts.tls.servername, alpn !== undefined),
         )
       })
       this.attach(secure)

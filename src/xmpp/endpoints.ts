@@ -1,10 +1,12 @@
 // Where to connect: --server host[:port] (xmpps:// for direct TLS), else DNS SRV of the domain
 // (RFC 6120 §3.2 and XEP-0368), else the domain itself on 5222.
 import {promises as dns} from 'node:dns'
+import net from 'node:net'
 import {usageError} from '../errors.js'
 import type {Endpoint} from './connection.js'
 
-export function parseServer(spec: string): Endpoint {
+/** `source` names where the spec came from in errors: "--server", "XMPPADM_SERVER", a profile line. */
+export function parseServer(spec: string, source = '--server'): Endpoint {
   let s = spec.trim()
   let directTls = false
   const scheme = /^(xmpps?|tls|tcp):\/\//i.exec(s)
@@ -12,24 +14,25 @@ export function parseServer(spec: string): Endpoint {
     directTls = /^(xmpps|tls)$/i.test(scheme[1])
     s = s.slice(scheme[0].length)
   }
-  let host = s
-  let port: number | undefined
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s)
-  if (v6) {
-    host = v6[1]
-    port = v6[2] ? Number(v6[2]) : undefined
-  } else if (/^[^:]+:\d+$/.test(s)) {
-    const i = s.lastIndexOf(':')
-    host = s.slice(0, i)
-    port = Number(s.slice(i + 1))
-  }
-  if (!host || (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))) {
-    throw usageError(
-      `invalid --server ${JSON.stringify(spec)}`,
+  const bad = (why: string) =>
+    usageError(
+      `${source} ${JSON.stringify(spec)}: ${why}`,
       'expected host, host:port, [ipv6]:port or xmpps://host:port',
     )
+  let host = s
+  let port: string | undefined
+  const v6 = /^\[([^\]]+)\](?::([^:]*))?$/.exec(s)
+  if (v6) [host, port] = [v6[1], v6[2]]
+  else if (s.includes(':') && !net.isIPv6(s)) {
+    // One colon separates host and port; more than one without brackets is a malformed IPv6 address.
+    const i = s.lastIndexOf(':')
+    if (s.indexOf(':') !== i) throw bad('an IPv6 address with a port needs brackets: [2001:db8::1]:5222')
+    ;[host, port] = [s.slice(0, i), s.slice(i + 1)]
   }
-  return {host, port: port ?? (directTls ? 5223 : 5222), directTls}
+  if (!host || /[\s/]/.test(host)) throw bad('no host name')
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535))
+    throw bad(`the port ${JSON.stringify(port)} is not a number from 1 to 65535`)
+  return {host, port: port !== undefined ? Number(port) : directTls ? 5223 : 5222, directTls}
 }
 
 export function orderSrv(

@@ -86,6 +86,11 @@ export class Session {
     return this.conn.tlsSocket
   }
 
+  /** The address this session connects from (what the server sees, unless a NAT is in between). */
+  get localAddress(): string | undefined {
+    return this.conn.localAddress
+  }
+
   static async open(opts: SessionOptions): Promise<Session> {
     const jid = parseJid(opts.jid, 'admin JID')
     if (!jid.local)
@@ -281,6 +286,7 @@ async function login(
     if (answer.name !== 'success') throw saslFailure(answer, jid)
     scram.verify(Buffer.from(answer.getText(), 'base64'))
   }
+  conn.authenticated = true
   features = await conn.openStream(jid.domain)
   if (!features.getChild('bind', NS_BIND))
     throw new XmppadmError('protocol', 'no-bind', `${conn.where} offers no resource binding`)

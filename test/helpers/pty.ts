@@ -30,6 +30,8 @@ export interface PtyOptions {
   stdoutFile?: string
   /** Redirect the CLI's stderr to this file (stdin stays the terminal). */
   stderrFile?: string
+  /** A shell command piped into the CLI's stdin (stdout and stderr stay the terminal's). */
+  stdinCommand?: string
   /** The whole run, in ms (default 60 s); then the terminal is hung up. */
   timeout?: number
 }
@@ -90,7 +92,7 @@ export class PtySession {
   constructor(args: string[], opts: PtyOptions = {}) {
     const cmd = [
       `stty cols ${opts.cols ?? 120} rows ${opts.rows ?? 40} 2>/dev/null`,
-      `exec node ${[BIN, ...args].map(sq).join(' ')}${opts.stdoutFile ? ` > ${sq(opts.stdoutFile)}` : ''}${opts.stderrFile ? ` 2> ${sq(opts.stderrFile)}` : ''}`,
+      `${opts.stdinCommand ? `${opts.stdinCommand} | ` : ''}exec node ${[BIN, ...args].map(sq).join(' ')}${opts.stdoutFile ? ` > ${sq(opts.stdoutFile)}` : ''}${opts.stderrFile ? ` 2> ${sq(opts.stderrFile)}` : ''}`,
     ].join('; ')
     // -q: no start/done lines; -e: exit with the child's code; -f: flush at once; no typescript file.
     this.child = spawn('script', ['-qefc', cmd, '/dev/null'], {

@@ -76,7 +76,7 @@ describe('ejabberd 24.12 cluster: blocks hold on every node', () => {
     const r = expectOkEnvelope(await cliJson(node1, ['block-ip', '127.0.0.20', '--reason', 'cluster']))
     expect(r.blocked).toEqual(['127.0.0.20/32'])
     const refused = await cliOn(node2view, ['commands'], from('127.0.0.20'))
-    expect(refused.exitCode, refused.stderr).toBe(77)
+    expect(refused.exitCode, refused.stderr).toBe(81)
     expect(refused.stderr).toContain(BLOCKED_TEXT)
     const list = expectOkEnvelope(await cliJson(node2view, ['block-ip', 'list']))
     expect(list.blocked).toEqual([expect.objectContaining({address: '127.0.0.20/32', reason: 'cluster'})])
@@ -104,7 +104,7 @@ describe('ejabberd 24.12 cluster: blocks hold on every node', () => {
     await eventually('node 1 serving again after the restart', () => ready(node1), 60_000, 250)
     await eventually(
       'node 1 refusing 127.0.0.21 after the restart',
-      async () => (await cliOn(node1, ['commands'], from('127.0.0.21'))).exitCode === 77,
+      async () => (await cliOn(node1, ['commands'], from('127.0.0.21'))).exitCode === 81,
       30_000,
       500,
     )

@@ -30,21 +30,25 @@ describe.each(WITH_MODULE)('block-ip on %s (mod_xmppadm)', (_kind, server) => {
     await cliOn(server, ['block-ip', 'remove', ...used])
   })
 
-  it('blocks an address: a connection from it is refused with policy-violation (77), another address still works', async () => {
+  it('blocks an address: a connection from it is refused as blocked (81), another address still works', async () => {
     const r = await cliJson(server, ['block-ip', '127.0.0.5', '--reason', 'mission test'])
-    expect(expectOkEnvelope(r)).toEqual({
+    const {exempt, ...rest} = expectOkEnvelope(r)
+    expect(rest).toEqual({
       blocked: ['127.0.0.5/32'],
       expiresInSeconds: null,
       reason: 'mission test',
       sessionsClosed: 0,
     })
+    // issue 16: the exempt addresses the block covers; null from a module that does not say
+    expect([null, []]).toContainEqual(exempt)
 
     const [refused, other] = await Promise.all([
       cliOn(server, ['commands'], from('127.0.0.5')),
       cliOn(server, ['commands', '--quiet'], from('127.0.0.6')),
     ])
-    expect(refused.exitCode).toBe(77)
-    expect(refused.stderr).toMatch(/policy-violation/)
+    // issue 16: its own exit code and message (was 77, "not an admin")
+    expect(refused.exitCode).toBe(81)
+    expect(refused.stderr).toMatch(/refuses connections from this address \(blocked\)/)
     expect(refused.stderr).toContain(BLOCKED_TEXT)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
     expectNoStack(refused)
@@ -107,12 +111,16 @@ describe.each(WITH_MODULE)('block-ip on %s (mod_xmppadm)', (_kind, server) => {
   })
 
   it('an admin who blocks their own address gets the result first, then the session ends', async () => {
-    const r = await cliOn(server, ['block-ip', '127.0.0.14', '--json'], from('127.0.0.14'))
+    const r = await cliOn(
+      server,
+      ['block-ip', '127.0.0.14', '--include-own-address', '--json'],
+      from('127.0.0.14'),
+    )
     try {
       expect(r.exitCode, r.stderr).toBe(0)
       expect(expectOkEnvelope(r.json)).toMatchObject({blocked: ['127.0.0.14/32'], sessionsClosed: 1})
       const again = await cliOn(server, ['commands'], from('127.0.0.14'))
-      expect(again.exitCode).toBe(77)
+      expect(again.exitCode).toBe(81)
       expect(again.stderr).toContain(BLOCKED_TEXT)
     } finally {
       await cliOn(server, ['block-ip', 'remove', '127.0.0.14'])
@@ -123,12 +131,12 @@ describe.each(WITH_MODULE)('block-ip on %s (mod_xmppadm)', (_kind, server) => {
     const r = expectOkEnvelope(await cliJson(server, ['block-ip', '127.0.1.9/24']))
     expect(r.blocked).toEqual(['127.0.1.0/24'])
     const refused = await cliOn(server, ['commands'], from('127.0.1.7'))
-    expect(refused.exitCode).toBe(77)
+    expect(refused.exitCode).toBe(81)
     expect(refused.stderr).toContain(BLOCKED_TEXT)
     // unblocking one address inside the range does not lift the range
     const partial = expectOkEnvelope(await cliJson(server, ['block-ip', 'remove', '127.0.1.7']))
     expect(partial).toMatchObject({removed: [], notFound: ['127.0.1.7/32']})
-    expect((await cliOn(server, ['commands'], from('127.0.1.200'))).exitCode).toBe(77)
+    expect((await cliOn(server, ['commands'], from('127.0.1.200'))).exitCode).toBe(81)
     const removed = expectOkEnvelope(await cliJson(server, ['block-ip', 'remove', '127.0.1.0/24']))
     expect(removed.removed).toEqual(['127.0.1.0/24'])
     const back = await cliOn(server, ['commands', '--quiet'], from('127.0.1.7'))
@@ -252,15 +260,24 @@ describe.each(WITH_MODULE)('block exemptions on %s', (_kind, server) => {
   })
 
   it('a block covering 127.0.0.1 leaves it reachable, says so (warning, exempt), and refuses 127.0.0.2', async () => {
-    const r = await cliOn(server, ['block-ip', '127.0.0.0/30', '--expires', '5m', '--json'])
+    // it covers this connection's own address too: allowed explicitly
+    const r = await cliOn(server, [
+      'block-ip',
+      '127.0.0.0/30',
+      '--expires',
+      '5m',
+      '--include-own-address',
+      '--json',
+    ])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(expectOkEnvelope(r.json)).toMatchObject({blocked: ['127.0.0.0/30'], sessionsClosed: 0})
-    expect(r.json.warnings.join('\n')).toMatch(/127\.0\.0\.1\/32 stays reachable/)
+    expect(expectOkEnvelope(r.json).exempt).toEqual(['127.0.0.1/32'])
+    expect(r.json.warnings.join('\n')).toMatch(/exempt from blocks .* still reachable: 127\.0\.0\.1\/32/)
     const [refused, exempt] = await Promise.all([
       cliOn(server, ['commands'], from('127.0.0.2')),
       cliOn(server, ['commands', '--quiet'], from('127.0.0.1')),
     ])
-    expect(refused.exitCode).toBe(77)
+    expect(refused.exitCode).toBe(81)
     expect(refused.stderr).toContain(BLOCKED_TEXT)
     expect(exempt.exitCode, exempt.stderr).toBe(0)
     const removed = expectOkEnvelope(await cliJson(server, ['block-ip', 'remove', '127.0.0.0/30']))

@@ -159,7 +159,7 @@ describe.each([
         cliOn(server, ['commands'], {env: {XMPPADM_BIND_ADDRESS: '127.0.0.2'}}),
       ])
       expect(inside.exitCode, inside.stderr).toBe(0)
-      expect(refused.exitCode).toBe(77)
+      expect(refused.exitCode).toBe(81) // issue 16: a blocked connection has its own exit code
       expect(refused.stderr).toContain('Connections from your IP address are blocked')
       await live.iqOk(`<iq type='get' id='ID' to='${server.domain}'><ping xmlns='urn:xmpp:ping'/></iq>`)
       // a block elsewhere overlaps no exempt address

@@ -177,7 +177,8 @@ describe('bulk block-ip', () => {
       expect(r.exitCode, r.stderr.slice(-1500)).toBe(2)
       const doc = oneJson(r)
       expect(doc.ok).toBe(false)
-      expect(doc.result.summary).toEqual({blocked: 1198, failed: 2, notAttempted: 0})
+      // issue 16: the documented "interrupted" key is always there (null: the run was not stopped)
+      expect(doc.result.summary).toEqual({blocked: 1198, failed: 2, notAttempted: 0, interrupted: null})
       expect(doc.result.blocked).toHaveLength(1198)
       expect(
         doc.result.failed.map((f: {line: number; address: string; code: number}) => [

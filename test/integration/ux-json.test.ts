@@ -256,7 +256,8 @@ describe('--json on Prosody: the documented result of each command', () => {
     expect(dry.dryRun).toBe(true)
     expect(dry.wouldDelete).toEqual([a.jid])
     expect(dry.deleted).toEqual([])
-    expectShape(dry, {...DELETE, wouldDelete: 'array'}, 'account delete --dry-run')
+    // issue 16: the dry run asks the server, and says which do not exist or cannot be told
+    expectShape(dry, {...DELETE, wouldDelete: 'array', cannotTell: 'array'}, 'account delete --dry-run')
   })
 
   it('account delete, with a missing account (not an error)', async () => {
@@ -370,12 +371,16 @@ describe('--json on Prosody: the documented result of each command', () => {
     writeFileSync(policy, '# ux test\noffline = 3650d\nuploads = 3650d\n')
     const dry = await ok(['policy', 'apply', policy, '--dry-run'])
     expect(dry.dryRun).toBe(true)
+    // issue 16: a dry run never claims "done"
+    expect(dry.rules.map((r: any) => r.status)).toEqual(['would-apply', 'would-apply'])
     const res = await ok(['policy', 'apply', policy])
     expect(res.file).toBe(policy)
     expectEachShape(
       res.rules,
       {
         rule: 'string',
+        value: 'string',
+        olderThanSeconds: 'number?',
         status: 'string',
         count: 'number|null?',
         bytes: 'number|null?',
@@ -385,6 +390,11 @@ describe('--json on Prosody: the documented result of each command', () => {
       'rules',
     )
     expect(res.rules.map((r: any) => r.status)).toEqual(['done', 'done'])
+    // issue 16: the stable key, the value as written, and the age in seconds
+    expect(res.rules.map((r: any) => [r.rule, r.value, r.olderThanSeconds])).toEqual([
+      ['offline', '3650d', 3650 * 86400],
+      ['uploads', '3650d', 3650 * 86400],
+    ])
     expectShape(res, {file: 'string', dryRun: 'boolean', rules: 'array'}, 'policy apply')
     expect(res.dryRun).toBe(false)
   })

@@ -145,7 +145,7 @@ describe('on a terminal (pty)', () => {
     expect(await canLogIn(server, jid2, generated)).toBe(true)
   })
 
-  it('a bulk create shows a progress line with a rate, then the summary', async () => {
+  it('a bulk create from a file shows done/total, percentage, rate and time left, then the summary', async () => {
     const prefix = uniqueUser('uxprog')
     const file = join(ptyScratch, `${prefix}.txt`)
     writeFileSync(
@@ -159,13 +159,34 @@ describe('on a terminal (pty)', () => {
       stdoutFile: out,
     })
     expect(r.exitCode, r.screen).toBe(0)
-    expect(r.raw).toMatch(/\r[^\n]*\d+ \d+\/s/) // redrawn in place: count and rate
+    // redrawn in place; issue 16: the file was counted first, so the total and time left show
+    expect(r.raw).toMatch(/\rcreating \[[#.]{24}\] \d+\/300 \d+% \d+\/s ETA \d+(m\d\d)?s/)
+    expect(r.raw).toMatch(/\rcreating \[#{24}\] 300\/300 100% /)
     expect(r.screen).toMatch(/created 300, skipped 0, failed 0/)
     expect(readFileSync(out, 'utf8')).toBe('') // progress and summary never on stdout
     expect((await prosodyUsers(server, prefix)).length).toBe(300)
   })
 
-  it('bulk delete and bulk block-ip show the same progress line (count, rate), then their summary', async () => {
+  it('from a pipe, where no total is known: the count and the rate', async () => {
+    const prefix = uniqueUser('uxprogpipe')
+    const file = join(ptyScratch, `${prefix}.txt`)
+    writeFileSync(
+      file,
+      Array.from({length: 200}, (_, i) => `${prefix}n${i}@${server.domain},pw-${prefix}-${i}`).join('\n') +
+        '\n',
+    )
+    const r = await runPty(['account', 'create', '--from-file', '-'], {
+      env: serverEnv(server),
+      stdoutFile: outFile(),
+      stdinCommand: `cat ${file}`,
+    })
+    expect(r.exitCode, r.screen).toBe(0)
+    expect(r.raw).toMatch(/\rcreating \d+ \d+\/s/)
+    expect(r.raw).not.toMatch(/\/200|ETA/)
+    expect(r.screen).toMatch(/created 200, skipped 0, failed 0/)
+  })
+
+  it('bulk delete and bulk block-ip show the same progress line (done/total, rate), then their summary', async () => {
     const prefix = uniqueUser('uxprogdel')
     const jids = Array.from({length: 300}, (_, i) => `${prefix}n${i}@${server.domain}`)
     const create = join(ptyScratch, `${prefix}-new.txt`)
@@ -185,7 +206,7 @@ describe('on a terminal (pty)', () => {
       stdoutFile: outFile(),
     })
     expect(del.exitCode, del.screen).toBe(0)
-    expect(del.raw).toMatch(/\rdeleting [^\n]*\d+ \d+\/s/)
+    expect(del.raw).toMatch(/\rdeleting \[[#.]{24}\] \d+\/300 \d+% \d+\/s ETA/)
     expect(del.screen).toMatch(/deleted 300, not found 0/)
     expect((await prosodyUsers(server, prefix)).length).toBe(0)
 
@@ -197,7 +218,7 @@ describe('on a terminal (pty)', () => {
       stdoutFile: outFile(),
     })
     expect(block.exitCode, block.screen).toBe(0)
-    expect(block.raw).toMatch(/\rblocking [^\n]*\d+ \d+\/s/)
+    expect(block.raw).toMatch(/\rblocking \[[#.]{24}\] \d+\/1200 \d+% \d+\/s ETA/)
     expect(block.screen).toMatch(/blocked 1200, failed 0/)
     expect(
       (await runPty(['block-ip', 'remove', '--from-file', addresses, '--quiet'], {env: serverEnv(server)}))
@@ -217,7 +238,7 @@ describe('on a terminal (pty)', () => {
       env: serverEnv(server),
       stdoutFile: outFile(),
     })
-    await t.waitFor(/creating \d{3,} \d+\/s/) // at least 100 done
+    await t.waitFor(/creating \[[#.]+\] \d{3,}\/1500 /) // at least 100 done
     t.type('\u0003')
     const r = await t.exited
     expect(r.exitCode, r.screen).toBe(2)
@@ -253,7 +274,7 @@ describe('on a terminal (pty)', () => {
     expect(r.exitCode, r.screen).toBe(0)
     expect(r.screen).toMatch(/created 150, skipped 0, failed 0/)
     expect(r.raw, `${how}: no progress line; the terminal showed ${JSON.stringify(r.raw)}`).toMatch(
-      /\d+ \d+\/s/,
+      /\d+\/150 \d+% \d+\/s/,
     )
     expect(hasEscapes(r.raw.replace(/\u001b\[K/g, '')), `${how}: colour escapes`).toBe(false)
   })

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {parseAccountJid, parseJid} from '../../src/xmpp/jid.js'
 import {buildSubmit, normaliseValues, parseForm} from '../../src/protocol/dataform.js'
 import {fillForm, parseFieldArgs} from '../../src/protocol/runner.js'
+import {describeTlsError} from '../../src/xmpp/connection.js'
 import {parseServer} from '../../src/xmpp/endpoints.js'
 import {parseXml} from '../fixtures/captures.js'
 
@@ -38,6 +39,47 @@ describe('--server', () => {
     })
     expect(parseServer('[::1]:5999')).toEqual({host: '::1', port: 5999, directTls: false})
     expect(() => parseServer('host:99999')).toThrow()
+  })
+
+  it('a port that is not a number is a usage error naming where the setting came from (issue 16)', () => {
+    for (const [spec, why] of [
+      ['127.0.0.1:notaport', 'the port "notaport" is not a number from 1 to 65535'],
+      ['xmpp.example.org:', 'the port "" is not a number from 1 to 65535'],
+      ['[::1]:x', 'the port "x" is not a number from 1 to 65535'],
+      ['2001:db8::1:52x', 'an IPv6 address with a port needs brackets: [2001:db8::1]:5222'],
+      ['xmpps://', 'no host name'],
+    ]) {
+      let error: unknown
+      try {
+        parseServer(spec, 'XMPPADM_SERVER')
+      } catch (e) {
+        error = e
+      }
+      expect(error, spec).toMatchObject({
+        exitCode: 64,
+        message: `XMPPADM_SERVER ${JSON.stringify(spec)}: ${why}`,
+      })
+    }
+    expect(parseServer('::1')).toEqual({host: '::1', port: 5222, directTls: false})
+    expect(parseServer('xmpps://[2001:db8::1]')).toEqual({host: '2001:db8::1', port: 5223, directTls: true})
+  })
+})
+
+describe('TLS errors point the right way (issue 16)', () => {
+  const wrongVersion = Object.assign(new Error('ssl3_get_record:wrong version number'), {
+    code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+  })
+  it('plain text in answer to a direct-TLS handshake: not TLS there, use STARTTLS or the direct-TLS port', () => {
+    const e = describeTlsError(wrongVersion, 'h:5222', 'example.org', true)
+    expect(e).toMatchObject({exitCode: 80, reason: 'not-tls'})
+    expect(e.message).toBe('TLS to h:5222 failed: the server did not answer TLS there (a STARTTLS port?)')
+    expect(e.hint).toMatch(/drop xmpps:\/\/ to use STARTTLS.*direct-TLS port/)
+  })
+  it('an old TLS version is still said to be one', () => {
+    const old = Object.assign(new Error('tlsv1 alert protocol version'), {
+      code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+    })
+    expect(describeTlsError(old, 'h:5223', 'example.org', true).message).toMatch(/TLS 1\.2 or newer/)
   })
 })
 

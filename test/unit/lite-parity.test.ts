@@ -62,6 +62,7 @@ const lines: Line[] = [
     argv: ['block-ip', '203.0.113.7', '198.51.100.0/24', '--expires', '7d', '--reason', 'spam wave'],
     lite: true,
   },
+  {argv: ['block-ip', '0.0.0.0/0', '--allow-broad', '--include-own-address'], lite: true},
   {argv: ['block-ip', 'list', '--json'], lite: true},
   {argv: ['block-ip', 'list', 'extra']},
   {argv: ['block-ip', 'remove', '203.0.113.7', '2001:db8::/32'], lite: true},
@@ -78,6 +79,7 @@ const lines: Line[] = [
   {argv: ['run', 'http://jabber.org/protocol/admin#add-user', '--one-shot'], lite: true},
   {argv: ['command', 'run', 'n', '--field', 'a=1', '--field', 'b=2']},
   {argv: ['command', 'run']},
+  {argv: ['command', 'info', 'n', '--fields', '--json'], lite: true},
   {argv: ['commands', '--json'], lite: true},
   {argv: ['command', 'list'], lite: true},
   {argv: ['command:list', '--json'], lite: true},
@@ -168,6 +170,10 @@ describe('runs end the same way on both paths', () => {
     {argv: ['purge-offline', '--older-than', '7d']},
     {argv: ['account', 'create', '--json'], env: refused},
     {argv: ['account', 'delete', 'x@localhost'], env: refused},
+    // issue 16: refused before connecting, the same way on both paths
+    {argv: ['block-ip', '0.0.0.0/0', '--json'], env: refused},
+    {argv: ['purge-offline', '--older-than', '7D'], env: refused},
+    {argv: ['commands', '--server', '127.0.0.1:notaport'], env: refused},
   ]
   for (const line of runs) {
     it(line.argv.join(' '), async () => {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {type InputLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
-import {Progress} from '../../bulk/progress.js'
+import {type InputLine, fromArray, itemLabel, readLines, splitLine} from '../../bulk/lines.js'
+import {Progress, countItems} from '../../bulk/progress.js'
 import {type BulkSummary, runBulk} from '../../bulk/runner.js'
 import {Resilient} from '../../bulk/resilient.js'
 import {readSecretFile} from '../../config/credentials.js'
@@ -86,6 +86,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
       undefined,
       'creating ',
     )
+    if (progress.enabled) progress.setTotal(await countItems(flags['from-file']!))
     this.graceful = true
     const created: Array<{jid: string; password?: Revealed}> = []
     const failures: Array<{
@@ -171,7 +172,10 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
             })
             failedLines.push(r.line.text)
             if (!this.jsonEnabled() && !single)
-              this.ui.error(`line ${r.line.no}: ${r.error!.message}`, r.error!.hint)
+              this.ui.error(
+                `${itemLabel(Boolean(flags['from-file']))} ${r.line.no}: ${r.error!.message}`,
+                r.error!.hint,
+              )
           }
           forgetSecret(done)
           if (r.outcome === 'skipped') skipped.push(r.value!.jid)
@@ -237,7 +241,7 @@ An existing account is an error that names it (exit 65), or "skipped" with --ski
         skipped: summary.skipped,
         failed: summary.failed,
         notAttempted: summary.notAttempted.length,
-        interrupted: summary.interrupted,
+        interrupted: summary.interrupted ?? null,
         ...r.recheck,
         unchecked: r.unchecked.length,
       },

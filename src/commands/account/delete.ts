@@ -1,25 +1,38 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {type InputLine, atLine, fromArray, readLines, splitLine} from '../../bulk/lines.js'
+import {
+  type InputLine,
+  atLine,
+  fromArray,
+  itemLabel,
+  parseArguments,
+  readLines,
+  splitLine,
+} from '../../bulk/lines.js'
 import {Progress} from '../../bulk/progress.js'
 import {bulkExit, bulkFlags, bulkRunOptions, writeFailedLines} from '../../bulk/report.js'
 import {Resilient} from '../../bulk/resilient.js'
 import {runBulk} from '../../bulk/runner.js'
 import {usageError} from '../../errors.js'
-import {deleteAccount} from '../../ops/accounts.js'
+import {accountExists, deleteAccount} from '../../ops/accounts.js'
 import {requireStrategy} from '../../ops/catalogue.js'
+import type {OpContext} from '../../ops/context.js'
 import {parseAccountJid, parseJid} from '../../xmpp/jid.js'
 
 export default class AccountDelete extends BaseCommand<typeof AccountDelete> {
   static override summary = 'Delete accounts and the data the server keeps for them.'
   static override description = `Removes each account; the server's own removal hooks delete its roster, vCard, offline messages, archive and (with mod_xmppadm on Prosody) its uploads.
-Asks for confirmation on a terminal; without one it needs --yes. --dry-run shows what would be deleted. Accounts that do not exist are reported as "not found", which is not an error: deleting is idempotent.
+Asks for confirmation on a terminal (answering no: exit 64, nothing done); without one it needs --yes. --dry-run asks the server about each account and prints "would delete JID", "not found: JID", or "cannot tell: JID" where the server offers no way to look accounts up (ejabberd 24.12 without mod_adhoc_api). Accounts that do not exist are reported as "not found", which is not an error: deleting is idempotent.
 Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank lines skipped; anything after a comma is ignored, so a create file works too). A file is read twice, streamed: first every line is checked, and a bad one refuses the whole run before anything is deleted; stdin can be read only once, so there a bad line fails on its own. Several deletions run at once on one connection (--concurrency); failed and unattempted lines go to the --failed-file. A lost connection: the run reconnects (--retries) and retries what was in flight; it first deletes again the accounts deleted in the 10 s before the loss, which a dying server may have forgotten.`
   static override strict = false
   static override args = {jid: Args.string({description: 'Account JIDs to delete', ignoreStdin: true})}
   static override flags = {
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (needed when not on a terminal).'}),
-    'dry-run': Flags.boolean({char: 'n', summary: 'Show what would be deleted; change nothing.'}),
+    'dry-run': Flags.boolean({
+      char: 'n',
+      summary:
+        'Ask the server which accounts exist: "would delete", "not found", or "cannot tell" where it cannot say; change nothing.',
+    }),
     ...bulkFlags,
   }
   static override examples = [
@@ -55,13 +68,17 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
     const stopInput = new AbortController()
     const lines = (): AsyncIterable<InputLine> =>
       file ? readLines(file, {until: stopInput.signal}) : fromArray(args)
-    const jidOf = (line: InputLine): string =>
-      atLine(line, (text) => parseAccountJid(splitLine(text)[0], domain))
+    const parse = (text: string) => parseAccountJid(splitLine(text)[0], domain)
+    const jidOf = (line: InputLine): string => (file ? atLine(line, parse) : parse(line.text))
 
-    // Check every line first (a file is read again for the work, streamed: memory stays flat).
+    // Check every line first (a file is read again for the work, streamed: memory stays flat);
+    // every bad argument is named at once.
     let count: number | undefined
     let first: string | undefined
-    if (file !== '-') {
+    if (!file) {
+      first = parseArguments(args, parse)[0]
+      count = args.length
+    } else if (file !== '-') {
       count = 0
       for await (const line of lines()) {
         const jid = jidOf(line)
@@ -71,15 +88,12 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
       if (count === 0) throw usageError(`no accounts in ${file}`)
     }
     const json = this.jsonEnabled()
-    if (flags['dry-run']) {
-      const wouldDelete: string[] = []
-      for await (const line of lines()) {
-        const jid = jidOf(line)
-        this.ui.out(`would delete ${jid}`)
-        if (json) wouldDelete.push(jid)
-      }
-      return {dryRun: true, wouldDelete, deleted: [], notFound: [], notAttempted: []}
-    }
+    if (flags['dry-run'])
+      return this.dryRun(ctx, lines(), jidOf, {
+        concurrency: flags.concurrency,
+        stopInput,
+        label: itemLabel(Boolean(file)),
+      })
     await this.confirmDestructive(
       count === 1
         ? `delete ${first} and all its data`
@@ -147,7 +161,8 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
               hint: r.error!.hint,
             })
             failedLines.push(r.line.text)
-            if (!json && !single) this.ui.error(`line ${r.line.no}: ${r.error!.message}`, r.error!.hint)
+            if (!json && !single)
+              this.ui.error(`${itemLabel(Boolean(file))} ${r.line.no}: ${r.error!.message}`, r.error!.hint)
           }
         },
       },
@@ -179,7 +194,7 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
         notFound: summary.skipped,
         failed: summary.failed,
         notAttempted: notAttempted.length,
-        interrupted: summary.interrupted,
+        interrupted: summary.interrupted ?? null,
         rechecked: resilient.counts.rechecked,
         deletedAgain: resilient.counts.redone,
         unchecked: unchecked.length,
@@ -187,4 +202,64 @@ Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank li
       failedFile,
     }
   }
+
+  /**
+   * What a deletion would do, account by account, asked of the server: "would delete" (it exists),
+   * "not found", or "cannot tell" where the server offers no way to look an account up.
+   */
+  private async dryRun(
+    ctx: OpContext,
+    lines: AsyncIterable<InputLine>,
+    jidOf: (line: InputLine) => string,
+    o: {concurrency: number; stopInput: AbortController; label: string},
+  ) {
+    const json = this.jsonEnabled()
+    const found: Record<'wouldDelete' | 'notFound' | 'cannotTell', string[]> = {
+      wouldDelete: [],
+      notFound: [],
+      cannotTell: [],
+    }
+    const counts = {wouldDelete: 0, notFound: 0, cannotTell: 0}
+    const failures: FailureRow[] = []
+    const summary = await runBulk<{jid: string; exists: boolean | undefined}>(
+      lines,
+      async (line) => {
+        const jid = jidOf(line)
+        return {outcome: 'done', value: {jid, exists: await accountExists(ctx, jid)}}
+      },
+      {
+        ...bulkRunOptions({concurrency: o.concurrency, signal: this.abort.signal, stopInput: o.stopInput}),
+        onResult: (r) => {
+          if (r.outcome === 'failed') {
+            failures.push({code: r.error!.exitCode, reason: r.error!.reason, message: r.error!.message})
+            if (!json) this.ui.error(`${o.label} ${r.line.no}: ${r.error!.message}`, r.error!.hint)
+            return
+          }
+          const {jid, exists} = r.value!
+          const key = exists === undefined ? 'cannotTell' : exists ? 'wouldDelete' : 'notFound'
+          counts[key]++
+          if (json) found[key].push(jid)
+          // The dry run's answer is the data asked for: printed even with --quiet.
+          this.ui.data(
+            exists === undefined
+              ? `cannot tell: ${jid}`
+              : exists
+                ? `would delete ${jid}`
+                : `not found: ${jid}`,
+          )
+        },
+      },
+    )
+    if (counts.cannotTell)
+      this.ui.warn(
+        `this server offers no way to look an account up (${ctx.software.name ?? ctx.to}): for ${counts.cannotTell} account(s) the dry run cannot tell whether they exist`,
+      )
+    this.ui.info(
+      `would delete ${counts.wouldDelete}, not found ${counts.notFound}${counts.cannotTell ? `, cannot tell ${counts.cannotTell}` : ''}`,
+    )
+    bulkExit(this, summary, failures)
+    return {dryRun: true, ...found, deleted: [], notAttempted: summary.notAttempted.map((l) => l.text)}
+  }
 }
+
+type FailureRow = {code: number; reason: string; message: string; hint?: string}

@@ -12,8 +12,8 @@ export default class BlockIpList extends BaseCommand<typeof BlockIpList> {
   async run() {
     const ctx = await this.opContext()
     const blocked = await listBlockedIps(ctx)
-    if (!this.jsonEnabled() && !this.flags.quiet) {
-      this.ui.out(
+    if (!this.jsonEnabled()) {
+      this.ui.data(
         await renderTable(
           ['address', 'expires', 'reason', 'created'],
           blocked.map((b) => [b.address, b.expires ?? 'never', b.reason ?? '', b.created ?? '']),

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {atLine, readLines} from '../../bulk/lines.js'
+import {atLine, parseArguments, readLines} from '../../bulk/lines.js'
 import {usageError} from '../../errors.js'
 import {unblockIps} from '../../ops/block-ip.js'
 import {parseIpRange} from '../../ops/values.js'
@@ -32,7 +32,7 @@ export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
     const ranges: string[] = []
     if (flags['from-file']) {
       for await (const line of readLines(flags['from-file'])) ranges.push(atLine(line, parseIpRange))
-    } else ranges.push(...inputs.map(parseIpRange))
+    } else ranges.push(...parseArguments(inputs, parseIpRange))
     if (!ranges.length) throw usageError('no address given', 'name addresses or ranges, or use --from-file')
     const ctx = await this.opContext()
     const removed: string[] = []

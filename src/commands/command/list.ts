@@ -22,8 +22,8 @@ export default class CommandList extends BaseCommand<typeof CommandList> {
     const session = await this.connect()
     const to = await this.target()
     const commands = await listCommands(session, to)
-    if (!this.jsonEnabled() && !this.flags.quiet) {
-      this.ui.out(
+    if (!this.jsonEnabled()) {
+      this.ui.data(
         await renderTable(
           ['node', 'name'],
           commands.map((c) => [c.node, c.name ?? '']),

@@ -8,7 +8,7 @@ export default class DebugLogStatus extends BaseCommand<typeof DebugLogStatus> {
   async run() {
     const ctx = await this.opContext()
     const state = await debugLogStatus(ctx)
-    this.ui.out(
+    this.ui.data(
       `debug logging ${state.active ? 'on' : 'off'}${state.level ? ` (level ${state.level})` : ''}${state.expires ? `, until ${state.expires}` : ''}`,
     )
     return state

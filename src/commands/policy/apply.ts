@@ -2,18 +2,26 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {XmppadmError, exitCodeName} from '../../errors.js'
 import {debugLogOff, debugLogStatus} from '../../ops/debug-log.js'
-import {loadPolicy} from '../../ops/policy.js'
+import {type Rule, type RuleKey, loadPolicy} from '../../ops/policy.js'
 import {purgeOffline, purgeUploads} from '../../ops/purge.js'
-import {formatDuration} from '../../ops/values.js'
+
+type Status = 'done' | 'would-apply' | 'cannot-tell' | 'unchanged' | 'unavailable' | 'failed'
 
 interface RuleResult {
-  rule: string
-  status: 'done' | 'unavailable' | 'failed' | 'unchanged'
+  /** The rule's stable key: offline, uploads, debug_log. */
+  rule: RuleKey
+  /** Its value as written in the file. */
+  value: string
+  olderThanSeconds?: number
+  status: Status
   count?: number | null
   bytes?: number | null
   message?: string
   code?: number
 }
+
+/** What a rule did (or, in a dry run, would do), in words after "offline = 7d: ". */
+type Outcome = Pick<RuleResult, 'status' | 'count' | 'bytes'> & {text: string}
 
 export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
   static override summary =
@@ -22,18 +30,20 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
   offline = 7d      # delete offline messages older than 7 days
   uploads = 14d     # delete uploaded files older than 14 days
   debug_log = off   # switch debug logging off (and wipe its log) if it is on
-Every rule runs even if another fails. Exit 0 when all rules were applied, 2 when some were (the JSON result says which), otherwise the code of the failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable.`
+Each rule at most once (a repeated rule is an error naming both lines); durations as for --older-than (1M is a month, 1m a minute). Every rule runs even if another fails. Exit 0 when all rules were applied, 2 when some were (the JSON result says which), otherwise the code of the failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable; when that skips every rule, nothing is enforced and the exit is 82.
+--dry-run says what each rule would do: "would delete N", or "cannot tell" where the server cannot count (ejabberd); nothing changes.`
   static override args = {
     file: Args.string({description: 'Policy file (- for stdin)', ignoreStdin: true, required: true}),
   }
   static override flags = {
     'dry-run': Flags.boolean({
       char: 'n',
-      summary: 'Count what the purges would delete; change nothing.',
+      summary: 'Say what each rule would do (counts where the server can tell); change nothing.',
       default: false,
     }),
     'skip-unavailable': Flags.boolean({
-      summary: 'A rule this server cannot do is skipped with a warning, not a failure.',
+      summary:
+        'A rule this server cannot do is skipped with a warning, not a failure (exit 82 if every rule is skipped).',
     }),
   }
   static override examples = [
@@ -46,69 +56,94 @@ Every rule runs even if another fails. Exit 0 when all rules were applied, 2 whe
   async run() {
     const policy = loadPolicy(this.args.file)
     const ctx = await this.opContext()
+    const dry = this.flags['dry-run']
+    const skip = this.flags['skip-unavailable']
     const results: RuleResult[] = []
-    const attempt = async (rule: string, fn: () => Promise<Omit<RuleResult, 'rule'>>) => {
+    // A dry run's answer is the data asked for; a real run's lines are messages (--quiet: none).
+    const say = (text: string) => (dry ? this.ui.data(text) : this.ui.out(text))
+    const attempt = async (rule: Rule | undefined, fn: (rule: Rule) => Promise<Outcome>) => {
+      if (!rule) return
+      const base = {
+        rule: rule.key,
+        value: rule.value,
+        ...(rule.olderThanSeconds === undefined ? {} : {olderThanSeconds: rule.olderThanSeconds}),
+      }
+      const name = `${rule.key} = ${rule.value}`
       try {
-        const r = {rule, ...(await fn())}
-        results.push(r)
-        this.ui.out(
-          `${rule}: ${r.status}${r.count !== undefined && r.count !== null ? ` (${r.count}${r.bytes !== undefined && r.bytes !== null ? `, ${r.bytes} bytes` : ''})` : ''}`,
-        )
+        const {text, ...outcome} = await fn(rule)
+        results.push({...base, ...outcome})
+        say(`${name}: ${text}`)
       } catch (error) {
         const e =
           error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String(error))
-        const skipped = e.exitCode === 69 && this.flags['skip-unavailable']
         results.push({
-          rule,
+          ...base,
           status: e.exitCode === 69 ? 'unavailable' : 'failed',
           message: e.message,
           code: e.exitCode,
         })
-        if (skipped) this.ui.warn(`${rule}: skipped: ${e.message}`)
-        else this.ui.error(`${rule}: ${e.message}`, e.hint)
+        if (e.exitCode === 69 && skip) this.ui.warn(`${name}: skipped: ${e.message}`)
+        else this.ui.error(`${name}: ${e.message}`, e.hint)
       }
     }
-    const dry = this.flags['dry-run']
-    if (policy.offlineSec !== undefined) {
-      await attempt(`offline older than ${formatDuration(policy.offlineSec)}`, async () => {
-        const r = await purgeOffline(ctx, policy.offlineSec!, dry)
-        for (const n of r.notes) this.ui.warn(n)
-        return {status: 'done', count: r.count}
-      })
-    }
-    if (policy.uploadsSec !== undefined) {
-      await attempt(`uploads older than ${formatDuration(policy.uploadsSec)}`, async () => {
-        const r = await purgeUploads(ctx, policy.uploadsSec!, dry)
-        return {status: 'done', count: r.count, bytes: r.bytes}
-      })
-    }
-    if (policy.debugLog) {
-      await attempt('debug logging off', async () => {
-        const state = await debugLogStatus(ctx)
-        if (!state.active) return {status: 'unchanged'}
-        if (!dry) await debugLogOff(ctx)
-        return {status: 'done'}
-      })
-    }
-    const failed = results.filter(
-      (r) => r.status === 'failed' || (r.status === 'unavailable' && !this.flags['skip-unavailable']),
-    )
-    if (failed.length) {
-      const applied = results.length - failed.length
-      if (applied === 0 && failed.every((f) => f.code === failed[0].code)) {
-        this.outcome = new XmppadmError(
-          exitCodeName(failed[0].code!),
-          'policy-failed',
-          `no rule could be applied: ${failed[0].message}`,
-        )
-      } else {
-        this.outcome = new XmppadmError(
-          'partial',
-          'partial',
-          `${failed.length} of ${results.length} rules failed`,
-        )
+    await attempt(policy.offline, async (rule) => {
+      const r = await purgeOffline(ctx, rule.olderThanSeconds!, dry)
+      for (const n of r.notes) this.ui.warn(n)
+      if (r.count === null)
+        return dry
+          ? {
+              status: 'cannot-tell',
+              count: null,
+              text: 'cannot tell how many would go (the server cannot count)',
+            }
+          : {status: 'done', count: null, text: 'done (the server does not say how many)'}
+      return {
+        status: dry ? 'would-apply' : 'done',
+        count: r.count,
+        text: `${dry ? 'would delete' : 'deleted'} ${r.count} offline message(s)`,
       }
-    }
+    })
+    await attempt(policy.uploads, async (rule) => {
+      const r = await purgeUploads(ctx, rule.olderThanSeconds!, dry)
+      return {
+        status: dry ? 'would-apply' : 'done',
+        count: r.count,
+        bytes: r.bytes,
+        text: `${dry ? 'would delete' : 'deleted'} ${r.count} file(s), ${r.bytes} bytes`,
+      }
+    })
+    await attempt(policy.debug_log, async () => {
+      const state = await debugLogStatus(ctx)
+      if (!state.active) return {status: 'unchanged', text: 'already off'}
+      if (dry) return {status: 'would-apply', text: 'would switch debug logging off'}
+      await debugLogOff(ctx)
+      return {status: 'done', text: 'switched debug logging off'}
+    })
+    this.outcome = this.judge(results)
     return {file: this.args.file, dryRun: dry, rules: results}
+  }
+
+  /** The run's exit: 0, 2 (partly), the shared failure's code, or 82 when every rule was skipped. */
+  private judge(results: RuleResult[]): XmppadmError | undefined {
+    const skip = this.flags['skip-unavailable']
+    if (skip && results.every((r) => r.status === 'unavailable')) {
+      const e = new XmppadmError(
+        'nothingApplied',
+        'nothing-applied',
+        `nothing was applied: this server can do none of the ${results.length} rule(s), all skipped`,
+        {hint: 'see what would enable them: xmppadm capabilities'},
+      )
+      this.ui.error(e.message, e.hint)
+      return e
+    }
+    const failed = results.filter((r) => r.status === 'failed' || (r.status === 'unavailable' && !skip))
+    if (!failed.length) return undefined
+    if (failed.length === results.length && failed.every((f) => f.code === failed[0].code))
+      return new XmppadmError(
+        exitCodeName(failed[0].code!),
+        'policy-failed',
+        `no rule could be applied: ${failed[0].message}`,
+      )
+    return new XmppadmError('partial', 'partial', `${failed.length} of ${results.length} rules failed`)
   }
 }
