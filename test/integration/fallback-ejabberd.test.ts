@@ -3,10 +3,10 @@
 // set_loglevel) and what 24.12 cannot do at all. Each operation the module would bring names it and
 // how to install it. This file starts its own ejabberd 24.12 and 26.07 without the module (the
 // shared test servers have it), in Mnesia as an unchanged installation would.
-import {mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cliOn, expectNoStack, scratch, uniqueUser} from '../helpers/cli.js'
+import {type CliResult, cliOn, expectNoStack, scratch, uniqueUser} from '../helpers/cli.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {
   canLogin,
@@ -14,6 +14,7 @@ import {
   ejabberdApi,
   ejabberdOfflineCount,
   eventually,
+  newAccount,
   newAccounts,
   parseXml,
   runControlOk,
@@ -45,6 +46,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([plain24?.stop(), plain26?.stop()])
 }, 60_000)
+
+/** One line on stderr, no stack. */
+function oneLine(r: CliResult): string {
+  expectNoStack(r)
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1)
+  return r.stderr.trim()
+}
 
 /** The <user/> of a XEP-0227 document, after checking the document's frame. */
 function userOf(xmlText: string, local: string): any {
@@ -476,5 +484,72 @@ describe('debug-log on ejabberd 24.12', () => {
       expectErrorEnvelope(r.json, 69)
       expect(r.json.error.hint).toMatch(/set_loglevel/)
     }
+  })
+})
+
+// Issue 16's truthful dry runs where ejabberd cannot tell (moved here from ux-safe-truthful when the
+// shared ejabberd servers got mod_xmppadm).
+describe('dry runs where ejabberd cannot tell', () => {
+  it('account delete --dry-run on ejabberd 24.12, which cannot look accounts up: "cannot tell"', async () => {
+    const a = await newAccount(plain24, 'dryc')
+    const r = await cliOn(plain24, ['account', 'delete', a.jid, '--dry-run'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toBe(`cannot tell: ${a.jid}`)
+    expect(r.stderr).toMatch(/warning: this server offers no way to look an account up/)
+    const json = expectOkEnvelope(await cliJson(plain24, ['account', 'delete', a.jid, '--dry-run']))
+    expect(json).toMatchObject({wouldDelete: [], notFound: [], cannotTell: [a.jid]})
+    expect(await canLogin(plain24, a)).toBe(true)
+  })
+
+  it('policy apply --dry-run on ejabberd 26.07: "cannot tell" for offline messages, uploads unavailable; never "done"', async () => {
+    const policy = join(scratch, `${uniqueUser('dry')}.policy`)
+    writeFileSync(policy, 'offline = 3650d  # ten years\nuploads = 3650d\ndebug_log = off\n')
+    const e = await cliJson(plain26, ['policy', 'apply', policy, '--dry-run', '--skip-unavailable'], 0, state)
+    const rules = expectOkEnvelope(e).rules
+    expect(rules.map((r: any) => [r.rule, r.status])).toEqual([
+      ['offline', 'cannot-tell'],
+      ['uploads', 'unavailable'],
+      ['debug_log', expect.stringMatching(/^(unchanged|would-apply)$/)],
+    ])
+    expect(rules[0]).toMatchObject({value: '3650d', olderThanSeconds: 3650 * 86400, count: null})
+  })
+
+  it('policy apply --skip-unavailable where every rule is skipped: exit 82, said even with --quiet', async () => {
+    const policy = join(scratch, `${uniqueUser('none')}.policy`)
+    writeFileSync(policy, 'offline = 7d\nuploads = 14d\n')
+    const [quiet, json] = await Promise.all([
+      cliOn(plain24, ['policy', 'apply', policy, '--skip-unavailable', '--quiet']),
+      cliOn(plain24, ['policy', 'apply', policy, '--skip-unavailable', '--json']),
+    ])
+    expect(quiet.exitCode).toBe(82)
+    expect(quiet.stdout).toBe('')
+    expect(oneLine(quiet)).toMatch(/^error: nothing was applied: this server can do none of the 2 rule\(s\)/)
+    expect(json.exitCode).toBe(82)
+    expect(json.json).toMatchObject({ok: false, error: {code: 82, reason: 'nothing-applied'}})
+    expect(json.json.result.rules.map((r: any) => r.status)).toEqual(['unavailable', 'unavailable'])
+  })
+})
+
+describe('capabilities and export-user agree on ejabberd 26.07 without the module', () => {
+  const NAMES: Record<string, string> = {
+    account: 'account facts',
+    private: 'private XML',
+    blocklist: 'blocklist',
+    pep: 'PEP data',
+    uploads: 'uploads',
+    offline: 'offline messages',
+    mam: 'archive',
+  }
+  it('no section the export cannot read is listed as exported', async () => {
+    const a = await newAccount(plain26, 'capx')
+    const [caps, exp] = await Promise.all([
+      cliJson(plain26, ['capabilities']),
+      cliJson(plain26, ['export-user', a.jid, '-o', join(scratch, `${a.local}.xml`)]),
+    ])
+    const partial: string = caps.result.operations.find((o: any) => o.operation === 'export-user').partial
+    const exported = partial.split(' only')[0]
+    expect(exported).toBe('roster, vCard and last activity')
+    for (const m of exp.result.missing) expect(exported, m.section).not.toContain(NAMES[m.section])
+    for (const m of exp.result.missing) expect(partial, m.section).toContain(NAMES[m.section])
   })
 })
