@@ -24,22 +24,9 @@ const cmds = Object.values(manifest.commands)
   .sort((a, b) => a.id.localeCompare(b.id))
 const spaced = (id) => id.replace(/:/g, ' ')
 const pageName = (id) => `${bin}-${id.replace(/:/g, '-')}`
-const globalFlagNames = new Set([
-  'json',
-  'profile',
-  'jid',
-  'server',
-  'to',
-  'password-file',
-  'ca-file',
-  'insecure',
-  'allow-plain',
-  'timeout',
-  'debug',
-  'quiet',
-  'no-color',
-  'no-input',
-])
+// The flags every command takes: src/cli/flags.ts, and oclif's --json.
+const {globalFlags} = await import(new URL('dist/cli/flags.js', root).href)
+const globalFlagNames = new Set(['json', ...Object.keys(globalFlags)])
 
 /**
  * Paragraphs as roff. A run of literal lines (indented by two spaces in a description, or "$ "
