@@ -24,16 +24,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
+  /** Every argument given (a command with `strict = false` takes any number). */
+  protected argList: string[] = []
   // Until flags are parsed, errors still need a Ui.
-  protected ui = new Ui({json: false, quiet: false, noColor: false, noInput: true})
-  protected readonly interrupts = new Interrupts()
+  ui = new Ui({json: false, quiet: false, noColor: false, noInput: true})
+  readonly interrupts = new Interrupts()
   private connection?: Promise<Connector>
 
   public override async init(): Promise<void> {
     await super.init()
     this.ui = new Ui({json: this.jsonEnabled(), quiet: false, noColor: false, noInput: false})
     const input = {...parseInput(this.ctor), baseFlags: BaseCommand.baseFlags}
-    const {args, flags} = await this.parse(input).catch((error: unknown) => {
+    const {args, argv, flags} = await this.parse(input).catch((error: unknown) => {
       // oclif's messages lose the flag or argument on the way: say which, and what is wrong.
       const flagDefs = {...input.baseFlags, ...input.flags}
       throw (
@@ -42,10 +44,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    this.argList = argv as string[]
     if (process.env.XMPPADM_PARSE_ONLY) {
-      process.stderr.write(
-        `${JSON.stringify({via: this.config ? 'oclif' : 'lite', args, argv: (await this.parse(input)).argv, flags})}\n`,
-      )
+      process.stderr.write(`${JSON.stringify({via: this.config ? 'oclif' : 'lite', args, argv, flags})}\n`)
       this.exit(0)
     }
     this.ui = new Ui({

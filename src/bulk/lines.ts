@@ -125,3 +125,25 @@ export async function* batches<T>(
   }
   if (batch.length) yield batch
 }
+
+/**
+ * Every item checked before anything is sent: each argument (all bad ones named at once), or every
+ * line of a file, read ahead and streamed (a bad line refuses the whole run). Stdin can be read only
+ * once: its lines are checked as they are done. Returns how many there are and the first, if known.
+ */
+export async function checkItems<T>(
+  args: readonly string[],
+  file: string | undefined,
+  parse: (text: string) => T,
+): Promise<{count?: number; first?: T}> {
+  if (!file) return {count: args.length, first: parseArguments(args, parse)[0]}
+  if (file === '-') return {}
+  let count = 0
+  let first: T | undefined
+  for await (const line of readLines(file)) {
+    const item = atLine(line, parse)
+    first ??= item
+    count++
+  }
+  return {count, first}
+}

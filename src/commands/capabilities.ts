@@ -1,5 +1,6 @@
 import {BaseCommand} from '../base-command.js'
-import {capabilities, moduleReasons} from '../ops/catalogue.js'
+import {capabilities} from '../ops/catalogue.js'
+import {moduleReasons} from '../ops/server-module.js'
 import {renderTable} from '../output/table.js'
 
 export default class Capabilities extends BaseCommand<typeof Capabilities> {

@@ -48,7 +48,8 @@ With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03
     const jid = parseAccountJid(args.jid, parseJid(ctx.to).domain)
     const path = toStdout ? undefined : (flags.output ?? `${jid}.${flags.format === 'json' ? 'json' : 'xml'}`)
     if (path && !flags.force) assertAbsent(path)
-    const exp = await exportUser(ctx, jid, {
+    const exp = await exportUser(ctx, {
+      jid,
       includeCredentials: flags['include-credentials'],
       pageSize: flags['page-size'],
     })

@@ -1,7 +1,6 @@
 // What an operation needs to run: a session to send IQs on, the JID offering commands, the nodes
 // it offers, and which server software it is (for hints).
 import {xml} from '@xmpp/xml'
-import {XmppadmError} from '../errors.js'
 import {type CommandResponse, listCommands} from '../protocol/adhoc.js'
 import {type RunOptions, runCommand} from '../protocol/runner.js'
 import type {IqSession} from '../xmpp/iq-session.js'
@@ -84,11 +83,4 @@ export async function invoke(
     ...opts,
   })
   return response
-}
-
-export function unavailable(what: string, ctx: OpContext, hint: string): XmppadmError {
-  const server = ctx.software.name ? `${ctx.software.name} ${ctx.software.version ?? ''}`.trim() : ctx.to
-  return new XmppadmError('unavailable', 'operation-unavailable', `${server} offers no way to ${what}`, {
-    hint,
-  })
 }
