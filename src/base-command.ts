@@ -45,10 +45,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     this.argList = argv as string[]
-    if (process.env.XMPPADM_PARSE_ONLY) {
-      process.stderr.write(`${JSON.stringify({via: this.config ? 'oclif' : 'lite', args, argv, flags})}\n`)
-      this.exit(0)
-    }
     this.ui = new Ui({
       json: this.jsonEnabled(),
       quiet: Boolean(this.flags.quiet),

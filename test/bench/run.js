@@ -39,6 +39,7 @@ import {
   sleep,
   table,
 } from './lib.js'
+import {buildOclifRoute} from './oclif-route.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..', '..')
@@ -163,10 +164,11 @@ async function prepareBuild() {
       [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
       {cwd: root},
     )
-    // Revisions with the lite bundle (bin/run.js loads dist/lite.js) need it built too.
+    // Revisions with the lite bundle (bin/run.js loads dist/lite.js) need it built too, after the
+    // manifest (its command table comes from there).
+    await runOk('oclif manifest', path.join(REPO, 'node_modules/.bin/oclif'), ['manifest'], {cwd: root})
     const bundled = fs.existsSync(path.join(root, 'src/lite/bundle.mjs'))
     if (bundled) await runOk('esbuild bundle', process.execPath, ['src/lite/bundle.mjs'], {cwd: root})
-    await runOk('oclif manifest', path.join(REPO, 'node_modules/.bin/oclif'), ['manifest'], {cwd: root})
     await validateBuild(root)
     return {
       root,
@@ -274,6 +276,7 @@ async function phaseStartup(root) {
   }
   const pw = path.join(TMP, 'dummy.pw')
   fs.writeFileSync(pw, 'dummy-password\n', {mode: 0o600})
+  const oclifBin = await buildOclifRoute(root, REPO)
   const parts = [
     {name: 'node -e 0', cmd: `${process.execPath} -e 0`},
     {
@@ -310,6 +313,19 @@ async function phaseStartup(root) {
     {
       name: 'xmppadm account create, up to connect (refused)',
       cmd: `${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`,
+    },
+    // oclif's own fast route, side by side (test/bench/oclif-route.js; src/lite/main.ts says why)
+    {
+      name: 'xmppadm account create, standard oclif route (explicit commands + esbuild bundle with @oclif/core), up to connect (refused)',
+      cmd: `${process.execPath} ${oclifBin} account create nobody@localhost --user-password-file ${pw}`,
+    },
+    {
+      name: 'xmppadm commands, up to connect (refused)',
+      cmd: `${process.execPath} ${bin} commands`,
+    },
+    {
+      name: 'xmppadm commands, standard oclif route, up to connect (refused)',
+      cmd: `${process.execPath} ${oclifBin} commands`,
     },
   ]
   const env = {
