@@ -4,6 +4,7 @@
 import {type Element, xml} from '@xmpp/xml'
 import {XmppadmError} from '../errors.js'
 import {formValues} from '../protocol/dataform.js'
+import {NS_ROSTER, isRoster, rosterItems} from '../protocol/roster.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
 import {type OpContext, invoke} from './context.js'
@@ -103,7 +104,7 @@ async function viaModule(
 }
 
 function rosterFromApi(lines: string[]): Element {
-  const query = xml('query', {xmlns: 'jabber:iq:roster'})
+  const query = xml('query', {xmlns: NS_ROSTER})
   for (const line of lines) {
     const [jid, name, subscription, ask, group] = line.split(' : ').map((s) => s.trim())
     if (!jid) continue
@@ -218,7 +219,7 @@ export function toXep0227(exp: UserExport): string {
 export function toJsonExport(exp: UserExport) {
   const children = exp.user.getChildElements()
   const xmlOf = (pred: (e: Element) => boolean) => children.filter(pred).map((e) => e.toString())
-  const roster = children.find((e) => e.name === 'query' && e.attrs.xmlns === 'jabber:iq:roster')
+  const roster = children.find(isRoster)
   return {
     format: 'xmppadm-export/1',
     jid: exp.jid,
@@ -226,11 +227,12 @@ export function toJsonExport(exp: UserExport) {
     complete: exp.complete,
     missing: exp.missing,
     counts: exp.counts,
-    roster: (roster?.getChildren('item') ?? []).map((i) => ({
-      jid: i.attrs.jid,
-      name: i.attrs.name ?? null,
-      subscription: i.attrs.subscription ?? 'none',
-      groups: i.getChildren('group').map((g) => g.getText()),
+    // as exported since format 1: without "ask"
+    roster: (roster ? rosterItems(roster) : []).map(({jid, name, subscription, groups}) => ({
+      jid,
+      name,
+      subscription,
+      groups,
     })),
     elements: xmlOf((e) => !(e.name === 'missing' && e.attrs.xmlns === XMPPADM_NS)),
   }

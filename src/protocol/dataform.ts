@@ -45,7 +45,14 @@ export interface DataForm {
   /** Table forms: column definitions and rows. */
   reported?: FormField[]
   items: FormField[][]
+  /**
+   * Other elements the form carries next to its fields: XEP-0133's get-user-roster puts the roster
+   * (<query xmlns='jabber:iq:roster'/>) here.
+   */
+  payload: Element[]
 }
+
+const FORM_PARTS = new Set(['title', 'instructions', 'field', 'reported', 'item'])
 
 function parseField(el: Element): FormField {
   const rawType = el.attrs.type
@@ -75,6 +82,7 @@ export function parseForm(x: Element): DataForm {
     fields: x.getChildren('field').map(parseField),
     reported: reportedEl ? reportedEl.getChildren('field').map(parseField) : undefined,
     items: x.getChildren('item').map((item) => item.getChildren('field').map(parseField)),
+    payload: x.getChildElements().filter((c) => !FORM_PARTS.has(c.name)),
   }
 }
 
