@@ -1,7 +1,7 @@
 // Input lines for bulk work, streamed (memory stays flat in the size of the file).
 import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
-import {XmppadmError, exitCodeName} from '../errors.js'
+import {XmppadmError, cannotRead, exitCodeName} from '../errors.js'
 
 export interface InputLine {
   /** 1-based line number in the source. */
@@ -19,9 +19,7 @@ export async function* readLines(path: string, opts: {until?: AbortSignal} = {})
   const opened = new Promise<void>((resolve, reject) => {
     if (path === '-') resolve()
     stream.once('open', () => resolve())
-    stream.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new XmppadmError('noInput', 'no-input', `cannot read ${path}: ${err.code ?? err.message}`)),
-    )
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(cannotRead(path, err)))
   })
   await opened
   const rl = createInterface({input: stream, crlfDelay: Infinity})

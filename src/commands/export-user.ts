@@ -1,8 +1,8 @@
-import {closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
+import {openSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {XmppadmError, usageError} from '../errors.js'
+import {writePrivateFile} from '../files.js'
 import {exportUser, toJsonExport, toXep0227} from '../ops/export-user.js'
 import {parseAccountJid, parseJid} from '../xmpp/jid.js'
 
@@ -54,7 +54,8 @@ With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03
       pageSize: flags['page-size'],
     })
     const text = flags.format === 'json' ? `${JSON.stringify(toJsonExport(exp), null, 2)}\n` : toXep0227(exp)
-    if (path) writeAtomically(path, text, flags.force)
+    // Still absent at the end (an export takes a while), unless --force.
+    if (path) writePrivateFile(path, text, {beforeRename: flags.force ? undefined : () => assertAbsent(path)})
     else process.stdout.write(text)
     for (const m of exp.missing) this.ui.warn(`not exported: ${m.section}: ${m.reason}`)
     if (path)
@@ -83,35 +84,4 @@ function assertAbsent(path: string): void {
   throw new XmppadmError('cantCreate', 'exists', `${path} exists; not overwriting it`, {
     hint: 'use --force, or another -o file',
   })
-}
-
-/** Temp file in the same directory, fsync, rename: readers never see half a file. */
-function writeAtomically(path: string, text: string, force: boolean): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  let fd: number
-  try {
-    fd = openSync(tmp, 'wx', 0o600)
-  } catch (error) {
-    throw new XmppadmError(
-      'cantCreate',
-      'cant-create',
-      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
-  }
-  try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-    closeSync(fd)
-    if (!force) assertAbsent(path)
-    renameSync(tmp, path)
-  } catch (error) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // already gone
-    }
-    throw error instanceof XmppadmError
-      ? error
-      : new XmppadmError('cantCreate', 'cant-create', `cannot write ${path}: ${(error as Error).message}`)
-  }
 }

@@ -2,7 +2,7 @@
 // a profile's password command, or a prompt on a TTY.
 import {execFile} from 'node:child_process'
 import {readFileSync, statSync} from 'node:fs'
-import {XmppadmError, configError, usageError} from '../errors.js'
+import {XmppadmError, cannotRead, configError, usageError} from '../errors.js'
 import type {Ui} from '../output/ui.js'
 import {registerSecret} from '../secrets.js'
 
@@ -32,11 +32,7 @@ export function readSecretFile(path: string, what: string): string {
     }
   } catch (error) {
     if (error instanceof XmppadmError) throw error
-    throw new XmppadmError(
-      'noInput',
-      'no-input',
-      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw cannotRead(`${what} ${path}`, error)
   }
   // The first line is the secret; a trailing newline is never part of it.
   const value = text.split(/\r?\n/)[0]

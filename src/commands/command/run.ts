@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {XmppadmError} from '../../errors.js'
+import {XmppadmError, cannotRead} from '../../errors.js'
 import {commandResponseJson, renderCommandResponse} from '../../output/render-command.js'
 import {fieldsFromJson, parseFieldArgs, runCommand} from '../../protocol/runner.js'
 
@@ -63,11 +63,7 @@ A command that reports failure (an IQ error, an error note, an "error" result fi
       } catch (error) {
         if (error instanceof SyntaxError)
           throw new XmppadmError('data', 'bad-json', `${file}: not valid JSON: ${error.message}`)
-        throw new XmppadmError(
-          'noInput',
-          'no-input',
-          `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        )
+        throw cannotRead(file, error)
       }
       for (const [k, v] of fieldsFromJson(doc, file)) values.set(k, [...(values.get(k) ?? []), ...v])
     }
