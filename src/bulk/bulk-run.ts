@@ -18,7 +18,7 @@ export type LineOutcome<V> =
 
 /** What re-checking after a lost connection needs (connect/recovery.ts), and how to report it. */
 export interface RecoveryPlan<A> extends Omit<RecoveryOptions<A>, 'retries' | 'ui'> {
-  /** The failed file's line for an item acknowledged before a loss and never re-checked (default: its name). */
+  /** The failed file's line for an item acknowledged before a loss and not re-checked (default: its name). */
   text?(item: A): string
   /** How to re-run the failed file so that those count once: "with --skip-existing". */
   rerun?: string
@@ -77,7 +77,7 @@ export interface BulkReport {
   notAttempted: string[]
   recheck: {rechecked: number; redone: number; unchecked: number}
   failedFile?: string
-  /** Partly done (2), or stopped with nothing done (75): the run's exit status; undefined when all is done. */
+  /** Partly done (2), or stopped with nothing done (75): the exit status; undefined when all is done. */
   error?: XmppadmError
 }
 

@@ -69,7 +69,8 @@ export async function resolvePassword(src: PasswordSources): Promise<string> {
   if (!value) {
     throw configError(
       'no password given',
-      'use --password-file FILE (or -), XMPPADM_PASSWORD_FILE, XMPPADM_PASSWORD, or password_file/password_command in a profile',
+      'use --password-file FILE (or -), XMPPADM_PASSWORD_FILE, XMPPADM_PASSWORD, or ' +
+        'password_file/password_command in a profile',
     )
   }
   registerSecret(value)

@@ -61,7 +61,8 @@ export async function resolveConnection(
   const insecure = Boolean(flags.insecure || profile?.insecure)
   if (insecure)
     ui.warn(
-      '--insecure: the server certificate is NOT verified; anyone on the path can read and change this session',
+      '--insecure: the server certificate is NOT verified; anyone on the path can read and change this ' +
+        'session',
       true,
     )
   const caFile = flags['ca-file'] ?? profile?.caFile

@@ -39,7 +39,9 @@ await build({
   external: ['cli-table3', '@inquirer/prompts'],
   // Bundled CommonJS (ltx) requires Node built-ins.
   banner: {
-    js: "import {createRequire as __xmppadmRequire} from 'node:module'; const require = __xmppadmRequire(import.meta.url);",
+    js:
+      "import {createRequire as __xmppadmRequire} from 'node:module'; const require = " +
+      '__xmppadmRequire(import.meta.url);',
   },
   legalComments: 'none',
   logLevel: 'warning',

@@ -79,7 +79,8 @@ export const accountCreate: Operation<{jid: string; password: string}, void> = {
           // ejabberd: conflict. Prosody: an error note, which after xmppadm's own checks (this
           // host, a valid JID, the same password twice) can only mean that the account exists.
           if (failedWith(error, 'conflict', 'error-note')) throw accountExistsError(jid)
-          // ejabberd answers every bad input to add-user with item-not-found ("No hook has processed this command").
+          // ejabberd answers every bad input to add-user with item-not-found ("No hook has processed this
+          // command").
           if (failedWith(error, 'item-not-found'))
             throw new XmppadmError(
               'data',

@@ -46,7 +46,8 @@ export function loadPolicy(path: string): Policy {
     const before = policy[key]
     if (before)
       throw configError(
-        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} = ${before.value}, ${written} = ${value})`,
+        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} ` +
+          `= ${before.value}, ${written} = ${value})`,
         'keep one of them',
       )
     if (key === 'debug_log') {

@@ -66,7 +66,8 @@ export const purgeOfflineOp: Operation<PurgeRequest, Purged> = {
         // ejabberd counts whole days. Rounding up deletes less than asked, never more.
         const days = Math.ceil(seconds / 86400)
         const notes = [
-          `ejabberd purges by whole days: messages older than ${days} day(s), on every virtual host of the server`,
+          `ejabberd purges by whole days: messages older than ${days} day(s), on every virtual host ` +
+            `of the server`,
         ]
         if (seconds % 86400) notes.push(`${seconds} s rounded up to ${days} day(s)`)
         const done = {dryRun, olderThanSeconds: days * 86400, count: null}

@@ -53,7 +53,7 @@ export function prosodyModuleHint(ctx: OpContext): string {
   )
 }
 
-/** The ejabberd module, installed as ejabberd's contributed modules are (README "Server module for ejabberd"). */
+/** How to install the ejabberd module, as ejabberd's contributed modules are (README, its section). */
 export const EJABBERD_MODULE_HINT =
   'install mod_xmppadm: copy server/ejabberd of the xmppadm package to ' +
   '$CONTRIB_MODULES_PATH/sources/xmppadm/mod_xmppadm (default ~/.ejabberd-modules of the user ejabberd ' +

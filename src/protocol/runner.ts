@@ -177,7 +177,8 @@ async function firstExecute(
       throw new XmppError(
         'command',
         'no-such-node',
-        `${base.to} has no command ${base.node} (${error.reason}${error.stanzaError.text ? `: ${error.stanzaError.text}` : ''})`,
+        `${base.to} has no command ${base.node} ` +
+          `(${error.reason}${error.stanzaError.text ? `: ${error.stanzaError.text}` : ''})`,
         {
           condition: 'no-such-node',
           hint: 'see: xmppadm commands (an account that is not an admin sees fewer)',
@@ -217,7 +218,8 @@ function checkKnownFields(
   throw new XmppadmError(
     'usage',
     'unknown-field',
-    `${node} has no field ${unknown.map((n) => JSON.stringify(n)).join(', ')} (its fields: ${vars.join(', ') || 'none'})`,
+    `${node} has no field ${unknown.map((n) => JSON.stringify(n)).join(', ')} (its fields: ` +
+      `${vars.join(', ') || 'none'})`,
     {hint: `check the names: xmppadm command info ${node} --fields`},
   )
 }

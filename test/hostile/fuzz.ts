@@ -135,7 +135,8 @@ export function onlyXmppadmErrors<T>(
     const error = knownError(thrown)
     if (!error) {
       throw new Error(
-        `non-XmppadmError for input ${JSON.stringify(input)?.slice(0, 400)}: ${(thrown as Error)?.name}: ${(thrown as Error)?.message}`,
+        `non-XmppadmError for input ${JSON.stringify(input)?.slice(0, 400)}: ` +
+          `${(thrown as Error)?.name}: ${(thrown as Error)?.message}`,
       )
     }
     if (!error.message.trim())

@@ -47,7 +47,7 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
     expectNoStack(none)
   })
 
-  it('creates an account through the generic runner; it can log in; a second create fails; delete works', async () => {
+  it('creates an account (generic runner); it logs in; a second create fails; delete works', async () => {
     const user = uniqueUser('gen')
     const jid = `${user}@${server.domain}`
     const password = `pw-${user}-Secret`
@@ -246,7 +246,7 @@ describe('servers that are not there or never speak', () => {
 })
 
 describe.each(PROSODIES)('command run on %s: what a result carries next to its fields', (_name, prosody) => {
-  it('get-user-roster: the roster in the result form, as a table, and in --json as XML and parsed', async () => {
+  it('get-user-roster: the roster in the result form, as a table, in --json as XML and parsed', async () => {
     const alice = await newAccount(prosody, 'roster')
     const bob = `bob@${prosody.domain}`
     await setRosterAndVcard(

@@ -144,7 +144,7 @@ describe.each([
     expect(purge).toMatchObject({count: 0, bytes: 0})
   })
 
-  it('blocks never apply to the exempt loopback: #block-ip names it, 127.0.0.1 stays in, 127.0.0.2 is refused', async () => {
+  it('blocks spare the exempt loopback: #block-ip names it, 127.0.0.1 in, 127.0.0.2 out', async () => {
     const live = await RawClient.login(server, server.user, {localAddress: '127.0.0.1'})
     try {
       const r = await runNode(server, 'block-ip', ['addresses=127.0.0.0/30'])

@@ -70,7 +70,7 @@ describe('TLS errors point the right way (issue 16)', () => {
   const wrongVersion = Object.assign(new Error('ssl3_get_record:wrong version number'), {
     code: 'ERR_SSL_WRONG_VERSION_NUMBER',
   })
-  it('plain text in answer to a direct-TLS handshake: not TLS there, use STARTTLS or the direct-TLS port', () => {
+  it('plain text in answer to direct TLS: not TLS there, use STARTTLS or the direct-TLS port', () => {
     const e = fromWire(describeTlsError(wrongVersion, 'h:5222', 'example.org', true))
     expect(e).toMatchObject({exitCode: 80, reason: 'not-tls'})
     expect(e.message).toBe('TLS to h:5222 failed: the server did not answer TLS there (a STARTTLS port?)')
@@ -90,7 +90,8 @@ describe('forms', () => {
     <field var='FORM_TYPE' type='hidden'><value>urn:t</value></field>
     <field var='who' type='jid-multi'><required/></field>
     <field var='flag' type='boolean'/>
-    <field var='level' type='list-single'><option><value>a</value></option><option><value>b</value></option></field>
+    <field var='level' type='list-single'><option><value>a</value></option>
+      <option><value>b</value></option></field>
     <field var='untyped'><value>d</value></field>
     <field var='user' type='text-single'><required/></field>
     <field var='user' type='text-single'><required/></field>

@@ -94,7 +94,7 @@ describe('accounts on ejabberd 24.12 (XEP-0133)', () => {
     })
   })
 
-  it('delete-user: done, or item-not-found for an account that does not exist (no user-stats first)', async () => {
+  it('delete-user: done, or item-not-found for an account not there (no user-stats first)', async () => {
     const done = ejabberd(['ejabberd-24.12--02-delete-user.xml', -1])
     expect(await perform(done.ctx, accountDelete, 'dave@localhost')).toBe(true)
     expect(done.session.asked.map((a) => a.node)).toEqual([admin('delete-user')])

@@ -35,7 +35,8 @@ describe('SCRAM against the RFC test vectors', () => {
       Buffer.from('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096'),
     )
     expect(final.toString()).toBe(
-      'c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=',
+      'c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,' +
+        'p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=',
     )
     expect(() => c.verify(Buffer.from('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='))).not.toThrow()
   })
@@ -71,7 +72,7 @@ describe('SCRAM against the RFC test vectors', () => {
     await expect(mk().respond(Buffer.from('e=other-error'))).rejects.toBeInstanceOf(XmppError)
   })
 
-  it('sends channel binding data with -PLUS and the y flag when binding is possible but not offered', async () => {
+  it('sends channel binding data with -PLUS; the y flag when it can bind but it is not offered', async () => {
     const plus = new ScramClient({
       hash: 'sha256',
       username: 'u',

@@ -9,14 +9,16 @@ export default class AccountCreate extends BaseCommand<typeof AccountCreate> {
   static override summary = 'Create accounts; the new account can log in at once.'
   static override description =
     "Each new account's password comes from --user-password-file, --user-password-stdin, a prompt (on a " +
-    'terminal, for one account), or is generated: 24 random bytes, printed once on stdout (and in --json). ' +
-    'Never from the command line.\nBulk: --from-file FILE (or - for stdin) with one "jid" or "jid,password" ' +
-    'a line (# comments and blank lines skipped); lines without a password get a generated one. Several ' +
-    'creations run at once on one connection (--concurrency). Failed and unattempted lines go to the ' +
-    '--failed-file, ready for a re-run.\nA lost connection: the run reconnects (--retries) and retries what ' +
-    'was in flight; it first submits again the accounts acknowledged in the 10 s before the loss, which a ' +
-    'dying server may have forgotten (an account that is there counts once).\nAn existing account is an ' +
-    'error that names it (exit 65), or "skipped" with --skip-existing.'
+    'terminal, for one account), or is generated: 24 random bytes, printed once on stdout (and in ' +
+    '--json). Never from the command line.\n' +
+    'Bulk: --from-file FILE (or - for stdin) with one "jid" or "jid,password" a line (# comments and ' +
+    'blank lines skipped); lines without a password get a generated one. Several creations run at once on ' +
+    'one connection (--concurrency). Failed and unattempted lines go to the --failed-file, ready for a ' +
+    're-run.\n' +
+    'A lost connection: the run reconnects (--retries) and retries what was in flight; it first submits ' +
+    'again the accounts acknowledged in the 10 s before the loss, which a dying server may have forgotten ' +
+    '(an account that is there counts once).\n' +
+    'An existing account is an error that names it (exit 65), or "skipped" with --skip-existing.'
   static override strict = false
   static override args = {
     jid: Args.string({

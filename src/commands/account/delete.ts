@@ -13,18 +13,19 @@ export default class AccountDelete extends BaseCommand<typeof AccountDelete> {
   static override summary = 'Delete accounts and the data the server keeps for them.'
   static override description =
     "Removes each account; the server's own removal hooks delete its roster, vCard, offline messages, " +
-    'archive and (with mod_xmppadm on Prosody) its uploads.\nAsks for confirmation on a terminal (answering ' +
-    'no: exit 64, nothing done); without one it needs --yes. --dry-run asks the server about each account ' +
-    'and prints "would delete JID", "not found: JID", or "cannot tell: JID" where the server offers no way ' +
-    'to look accounts up (ejabberd 24.12 without mod_adhoc_api). Accounts that do not exist are reported ' +
-    'as "not found", which is not an error: deleting is idempotent.\nBulk: --from-file FILE (or - for ' +
-    'stdin), one JID a line (# comments and blank lines skipped; anything after a comma is ignored, so a ' +
-    'create file works too). A file is read twice, streamed: first every line is checked, and a bad one ' +
-    'refuses the whole run before anything is deleted; stdin can be read only once, so there a bad line ' +
-    'fails on its own. Several deletions run at once on one connection (--concurrency); failed and ' +
-    'unattempted lines go to the --failed-file. A lost connection: the run reconnects (--retries) and ' +
-    'retries what was in flight; it first deletes again the accounts deleted in the 10 s before the loss, ' +
-    'which a dying server may have forgotten.'
+    'archive and (with mod_xmppadm on Prosody) its uploads.\n' +
+    'Asks for confirmation on a terminal (answering no: exit 64, nothing done); without one it needs ' +
+    '--yes. --dry-run asks the server about each account and prints "would delete JID", "not found: JID", ' +
+    'or "cannot tell: JID" where the server offers no way to look accounts up (ejabberd 24.12 without ' +
+    'mod_adhoc_api). Accounts that do not exist are reported as "not found", which is not an error: ' +
+    'deleting is idempotent.\n' +
+    'Bulk: --from-file FILE (or - for stdin), one JID a line (# comments and blank lines skipped; ' +
+    'anything after a comma is ignored, so a create file works too). A file is read twice, streamed: ' +
+    'first every line is checked, and a bad one refuses the whole run before anything is deleted; stdin ' +
+    'can be read only once, so there a bad line fails on its own. Several deletions run at once on one ' +
+    'connection (--concurrency); failed and unattempted lines go to the --failed-file. A lost connection: ' +
+    'the run reconnects (--retries) and retries what was in flight; it first deletes again the accounts ' +
+    'deleted in the 10 s before the loss, which a dying server may have forgotten.'
   static override strict = false
   static override args = {jid: Args.string({description: 'Account JIDs to delete', ignoreStdin: true})}
   static override flags = {

@@ -7,11 +7,19 @@ import {fieldsFromJson, parseFieldArgs, runCommand} from '../../protocol/runner.
 
 export default class CommandRun extends BaseCommand<typeof CommandRun> {
   static override summary = 'Run any ad-hoc command (XEP-0050) by its node.'
-  static override description = `Executes NODE on the server (or --to), fills each form the command presents from --field and --fields-file, and prints the result: notes, result fields and tables.
-On a terminal, required fields that were not given are asked for (passwords hidden, lists as choices). Without a terminal (or with --no-input or CI set) a missing required field is an error naming it. Fields the form pre-fills keep their value unless given.
-A field name that no form of the command has is refused before the last submit (exit 64, listing the form's fields; see: command info NODE --fields). With --one-shot there is no form, so names are not checked. A node the server does not offer is exit 69 on every server.
-Off a terminal, result tables are tab-separated: a field with several values is one line per value with the field repeated (cut -f2 lists them), a table cell with several values joins them with ", ".
-A command that reports failure (an IQ error, an error note, an "error" result field) exits non-zero with the server's message.`
+  static override description =
+    'Executes NODE on the server (or --to), fills each form the command presents from --field and ' +
+    '--fields-file, and prints the result: notes, result fields and tables.\n' +
+    'On a terminal, required fields that were not given are asked for (passwords hidden, lists as ' +
+    'choices). Without a terminal (or with --no-input or CI set) a missing required field is an error ' +
+    'naming it. Fields the form pre-fills keep their value unless given.\n' +
+    'A field name that no form of the command has is refused before the last submit (exit 64, listing the ' +
+    "form's fields; see: command info NODE --fields). With --one-shot there is no form, so names are not " +
+    'checked. A node the server does not offer is exit 69 on every server.\n' +
+    'Off a terminal, result tables are tab-separated: a field with several values is one line per value ' +
+    'with the field repeated (cut -f2 lists them), a table cell with several values joins them with ", ".\n' +
+    'A command that reports failure (an IQ error, an error note, an "error" result field) exits non-zero ' +
+    "with the server's message."
   static override aliases = ['run']
   static override args = {
     node: Args.string({
@@ -33,7 +41,8 @@ A command that reports failure (an IQ error, an error note, an "error" result fi
     }),
     'one-shot': Flags.boolean({
       summary:
-        'Submit the fields with the first request, without fetching the form first (one round trip; with no form, field names are not checked).',
+        'Submit the fields with the first request, without fetching the form first (one round trip; ' +
+        'with no form, field names are not checked).',
     }),
   }
   static override examples = [
@@ -82,7 +91,8 @@ A command that reports failure (an IQ error, an error note, an "error" result fi
     for (const n of response.notes) if (n.type === 'warn') this.ui.warn(n.text)
     if (unused.length)
       this.ui.warn(
-        `${this.args.node} took no input (it completed when executed): ${unused.map((u) => `--field ${u}`).join(', ')} not used`,
+        `${this.args.node} took no input (it completed when executed): ` +
+          `${unused.map((u) => `--field ${u}`).join(', ')} not used`,
       )
     return commandResponseJson(response)
   }

@@ -6,8 +6,13 @@ import {parseDuration} from '../../ops/values.js'
 
 export default class DebugLogOn extends BaseCommand<typeof DebugLogOn> {
   static override summary = 'Switch debug logging on, optionally for a limited time.'
-  static override description = `With mod_xmppadm (Prosody, or ejabberd on every node of a cluster): debug lines go to a separate file while the main log keeps its level; with --for the server itself switches it off when the time is up, so a dead xmppadm can never leave it on, and off wipes that file.
-ejabberd 25.03+ without the module (api-commands/set_loglevel): the log level is set to debug and the previous level remembered locally; with --for, xmppadm waits in the foreground and switches it back at the end or on Ctrl-C. ejabberd cannot wipe its log remotely.`
+  static override description =
+    'With mod_xmppadm (Prosody, or ejabberd on every node of a cluster): debug lines go to a separate ' +
+    'file while the main log keeps its level; with --for the server itself switches it off when the time ' +
+    'is up, so a dead xmppadm can never leave it on, and off wipes that file.\n' +
+    'ejabberd 25.03+ without the module (api-commands/set_loglevel): the log level is set to debug and ' +
+    'the previous level remembered locally; with --for, xmppadm waits in the foreground and switches it ' +
+    'back at the end or on Ctrl-C. ejabberd cannot wipe its log remotely.'
   static override flags = {for: Flags.string({summary: 'Switch off again after this long: 30m, 2h…'})}
   static override examples = [
     {
@@ -20,9 +25,8 @@ ejabberd 25.03+ without the module (api-commands/set_loglevel): the log level is
     const seconds = this.flags.for ? parseDuration(this.flags.for, '--for') : undefined
     const ctx = await this.opContext()
     const state = await debugLogOn(ctx, seconds)
-    this.ui.out(
-      `debug logging on${state.file ? ` (${state.file})` : ''}${state.expires ? `, until ${state.expires}` : ''}`,
-    )
+    const until = state.expires ? `, until ${state.expires}` : ''
+    this.ui.out(`debug logging on${state.file ? ` (${state.file})` : ''}${until}`)
     if (seconds && !state.wipes) {
       // The server cannot time it: wait here, then restore; Ctrl-C switches it back off now.
       this.ui.info(

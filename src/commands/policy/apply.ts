@@ -26,13 +26,20 @@ type Outcome = Pick<RuleResult, 'status' | 'count' | 'bytes'> & {text: string}
 
 export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
   static override summary =
-    'Apply a retention policy file: purge offline messages and uploads past their age, make sure debug logging is off.'
-  static override description = `The policy file has one rule a line:
-  offline = 7d      # delete offline messages older than 7 days
-  uploads = 14d     # delete uploaded files older than 14 days
-  debug_log = off   # switch debug logging off (and wipe its log) if it is on
-Each rule at most once (a repeated rule is an error naming both lines); durations as for --older-than (1M is a month, 1m a minute). Every rule runs even if another fails. Exit 0 when all rules were applied, 2 when some were (the JSON result says which), otherwise the code of the failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable; when that skips every rule, nothing is enforced and the exit is 82.
---dry-run says what each rule would do: "would delete N", or "cannot tell" where the server cannot count (ejabberd); nothing changes.`
+    'Apply a retention policy file: purge offline messages and uploads past their age, make sure ' +
+    'debug logging is off.'
+  static override description =
+    'The policy file has one rule a line:\n' +
+    '  offline = 7d      # delete offline messages older than 7 days\n' +
+    '  uploads = 14d     # delete uploaded files older than 14 days\n' +
+    '  debug_log = off   # switch debug logging off (and wipe its log) if it is on\n' +
+    'Each rule at most once (a repeated rule is an error naming both lines); durations as for ' +
+    '--older-than (1M is a month, 1m a minute). Every rule runs even if another fails. Exit 0 when all ' +
+    'rules were applied, 2 when some were (the JSON result says which), otherwise the code of the ' +
+    'failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable; when that skips ' +
+    'every rule, nothing is enforced and the exit is 82.\n' +
+    '--dry-run says what each rule would do: "would delete N", or "cannot tell" where the server cannot ' +
+    'count (ejabberd); nothing changes.'
   static override args = {
     file: Args.string({description: 'Policy file (- for stdin)', ignoreStdin: true, required: true}),
   }
@@ -44,7 +51,8 @@ Each rule at most once (a repeated rule is an error naming both lines); duration
     }),
     'skip-unavailable': Flags.boolean({
       summary:
-        'A rule this server cannot do is skipped with a warning, not a failure (exit 82 if every rule is skipped).',
+        'A rule this server cannot do is skipped with a warning, not a failure (exit 82 if every ' +
+        'rule is skipped).',
     }),
   }
   static override examples = [
