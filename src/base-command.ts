@@ -34,7 +34,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   public override async init(): Promise<void> {
     await super.init()
     this.ui = new Ui({json: this.jsonEnabled(), quiet: false, noColor: false, noInput: false})
-    const input = {...parseInput(this.ctor), baseFlags: BaseCommand.baseFlags}
+    const input = parseInput(this.ctor)
     const {args, argv, flags} = await this.parse(input).catch((error: unknown) => {
       // oclif's messages lose the flag or argument on the way: say which, and what is wrong.
       const flagDefs = {...input.baseFlags, ...input.flags}

@@ -3,11 +3,14 @@
 // command classes, without loading oclif and its config. run() returns false when the full oclif
 // must take the line: no such command here, or the shim is not sure.
 //
-// Why this exists (measured with `npm run bench`, start-up phase, hyperfine, 2-core machine):
-// `account create` up to a refused connection takes ~120 ms this way and ~180 ms by oclif's own
-// fast route (explicit command discovery and an esbuild bundle that includes @oclif/core), ~60 ms
-// of CPU more, well over the 20 ms that would make a second runtime not worth keeping. The numbers
-// of the last run are in test/bench/RESULTS.md; re-measure before changing this.
+// Why this exists: start-up. Measured with `npm run bench` (start-up phase, hyperfine, 2 cores;
+// test/bench/RESULTS.md), up to a refused connection, against oclif's own fast route ("explicit"
+// command discovery and one esbuild bundle that includes @oclif/core, test/bench/oclif-route.js):
+//   account create   lite 169 ms wall, 144 ms CPU   standard route 262 ms wall, 220 ms CPU
+//   commands         lite 178 ms wall, 149 ms CPU   standard route 251 ms wall, 213 ms CPU
+// (2026-12-02; node -e 0: 87 ms. The coordinator's first try, 2026-12-01: 120 vs 180 ms.) That is
+// 65-75 ms of CPU per run, far over the 20 ms under which a second runtime would not be worth its
+// parity test. Re-measure (npm run bench reports the gain as a target) before changing this.
 
 import {ExitCode} from '../errors.js'
 
