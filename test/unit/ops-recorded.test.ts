@@ -62,6 +62,7 @@ describe('accounts on Prosody 13 (XEP-0133)', () => {
     expect(await perform(ctx, accountDelete, 'frank@localhost')).toBe(true)
     expect(session.asked.map((a) => a.node)).toEqual([admin('user-stats'), admin('delete-user')])
     expect(session.asked[1].values.accountjids).toEqual(['frank@localhost'])
+    expect(session.done).toBe(true)
   })
 
   it('a dry run asks user-stats: true, false', async () => {
