@@ -85,6 +85,14 @@ export function splitLine(text: string): [string, string | undefined] {
     : [text.slice(0, comma).trim(), text.slice(comma + 1) || undefined]
 }
 
+/**
+ * The JID of a line that names an account: its first field, up to a comma or white space (JIDs
+ * hold neither). "jid", "jid,password" (a create file) and `account list`'s "jid<TAB>…" lines.
+ */
+export function lineJid(text: string): string {
+  return text.trim().split(/[,\s]/, 1)[0]
+}
+
 export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {
   let no = 0
   for (const text of values) yield {no: ++no, text}
