@@ -1,6 +1,7 @@
 // The accounts of a host with their last activity, page by page (a server may hold 100,000):
 // the module's paged #list-accounts (server/CONTRACT.md 11), or ejabberd's whole user list with
 // one request per account for its last activity.
+import {commandStep} from '../protocol/adhoc.js'
 import {formRows, formValues} from '../protocol/dataform.js'
 import {type OpContext, invoke} from './context.js'
 import {XEP0133, XMPPADM_NS, admin, api, mod} from './nodes.js'
@@ -150,9 +151,9 @@ export const accountList: Operation<ListRequest, AsyncGenerator<AccountPage>> = 
         'one request per account for its last login, which ejabberd gives in its local time (read as UTC)',
       families: ['ejabberd'],
       async run(ctx, req) {
-        const v = formValues(
-          (await invoke(ctx, admin('get-registered-users-list'), {FORM_TYPE: XEP0133})).form!,
-        )
+        // completes on a bare execute (24.12 answers a submitted form with service-unavailable)
+        const list = await commandStep(ctx.session, {to: ctx.to, node: admin('get-registered-users-list')})
+        const v = formValues(list.form!)
         // 24.12 lists an account with an empty user name as the bare domain: not an account to act on
         const jids = asList(v.registereduserjids).filter((j) => j.includes('@'))
         return inPages(jids, req, async (jid) => {
