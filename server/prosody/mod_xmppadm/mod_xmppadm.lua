@@ -14,7 +14,10 @@
 --   uploads.lib.lua   mod_http_file_share's services, records and files
 --   export.lib.lua    XEP-0227 sections and pages; last activity
 --   debuglog.lib.lua  the debug log sink and its file
---   accounts.lib.lua  disabling accounts, the accounts list, what is stored about a user
+--   disabling.lib.lua disabled accounts, and refusing their logins where Prosody cannot
+--   accounts.lib.lua  the accounts with their last activity
+--   stored.lib.lua    what the server still holds about a user
+--   reported.lib.lua  result forms with a table
 -- Module hooks: export.lib.lua sets module.save/restore, debuglog.lib.lua module.unload.
 
 local common = module:require "common";
@@ -22,7 +25,9 @@ local blocking = module:require "blocking";
 local purges = module:require "purges";
 local export = module:require "export";
 local debuglog = module:require "debuglog";
+local disabling = module:require "disabling";
 local accounts = module:require "accounts";
+local stored = module:require "stored";
 local st = common.lib "util.stanza";
 local usermanager = common.lib "core.usermanager";
 
@@ -191,7 +196,9 @@ local operations = {
 	{ name = "export-user", title = "Export a user's data (XEP-0227)", handler = export_handler };
 	{ name = "debug-log", title = "Debug logging", handler = debug_handler };
 };
-for _, op in ipairs(accounts.operations) do operations[#operations + 1] = op; end -- CONTRACT.md 10-12
+for _, lib in ipairs({ disabling, accounts, stored }) do -- CONTRACT.md 10-12
+	for _, op in ipairs(lib.operations) do operations[#operations + 1] = op; end
+end
 for _, op in ipairs(operations) do
 	op.node = xmlns_adm .. "#" .. op.name;
 	op.command = adhoc_new(op.title, op.node, op.handler, "admin");

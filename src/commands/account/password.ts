@@ -18,7 +18,11 @@ export default class AccountPassword extends BaseCommand<typeof AccountPassword>
     'ejabberd 24.12 keeps the password of a disabled (banned) account aside and puts it back on `account ' +
     'enable`: change the password after enabling.'
   static override args = {
-    jid: Args.string({description: "The account (a bare user takes the admin's domain)", required: true}),
+    jid: Args.string({
+      description: "The account (a bare user takes the admin's domain)",
+      required: true,
+      ignoreStdin: true,
+    }),
   }
   static override flags = {
     'user-password-file': Flags.string({summary: 'Read the new password from this file (first line).'}),
