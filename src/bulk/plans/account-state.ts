@@ -36,7 +36,8 @@ export async function changeAccounts(
     key: 'jid',
     name: (line) => lineJid(line.text),
     recovery: {
-      redo: async (jid) => (await o.change(jid)).changed !== false,
+      // true only when the server says it changed something: it had forgotten
+      redo: async (jid) => (await o.change(jid)).changed === true,
       name: (jid) => jid,
       noun: 'accounts',
       again: verb.again,
