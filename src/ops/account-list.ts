@@ -147,8 +147,10 @@ export const accountList: Operation<ListRequest, AsyncGenerator<AccountPage>> = 
     {
       nodes: [admin('get-registered-users-list'), admin('get-user-lastlogin')],
       via: 'XEP-0133',
+      // mod_last notes a registration as the last login: get-user-lastlogin cannot tell "never" apart
       partial:
-        'one request per account for its last login, which ejabberd gives in its local time (read as UTC)',
+        'one request per account for its last login, which ejabberd gives in its local time (read as ' +
+        'UTC); an account that never logged in shows when it was registered',
       families: ['ejabberd'],
       async run(ctx, req) {
         // completes on a bare execute (24.12 answers a submitted form with service-unavailable)

@@ -62,6 +62,21 @@ async function viaProsodyNote(ctx: OpContext, node: string, jid: string): Promis
   if (prosodyRefused(resp, jid)) throw noSuchUser(jid)
 }
 
+/**
+ * XEP-0133 disable-user / reenable-user for one account. Prosody answers in a note (above);
+ * ejabberd 25.10+ (its account ban, with an empty reason) completes with nothing, the same
+ * whether or not the account was banned, and fails an unknown account with item-not-found.
+ */
+async function viaXep0133State(ctx: OpContext, node: string, jid: string): Promise<StateChange> {
+  try {
+    await viaProsodyNote(ctx, node, jid)
+    return {}
+  } catch (error) {
+    if (failedWith(error, 'item-not-found')) throw noSuchUser(jid)
+    throw error
+  }
+}
+
 const DEFAULT_REASON = 'Disabled by an administrator'
 
 export const accountDisable: Operation<DisableRequest, StateChange> = {
@@ -91,14 +106,11 @@ export const accountDisable: Operation<DisableRequest, StateChange> = {
       },
     },
     {
+      // Prosody 13, ejabberd 25.10+ (mod_configure) where its API is not offered
       nodes: [admin('disable-user')],
       via: 'XEP-0133',
       partial: 'no reason is kept',
-      families: ['prosody'],
-      run: async (ctx, {jid}) => {
-        await viaProsodyNote(ctx, 'disable-user', jid)
-        return {}
-      },
+      run: (ctx, {jid}) => viaXep0133State(ctx, 'disable-user', jid),
     },
     {
       nodes: [mod('disable-user')],
@@ -111,7 +123,9 @@ export const accountDisable: Operation<DisableRequest, StateChange> = {
   ],
   enable: {
     prosody: (ctx) => `Prosody 13 (XEP-0133 disable-user in mod_admin_adhoc), or ${prosodyModuleHint(ctx)}`,
-    ejabberd: `${ADHOC_API} (api-commands/ban_account), or ${EJABBERD_MODULE_HINT}`,
+    ejabberd:
+      `${ADHOC_API} (api-commands/ban_account), or ejabberd >= 25.10 with mod_configure (XEP-0133 ` +
+      `disable-user), or ${EJABBERD_MODULE_HINT}`,
     other: 'a server with XEP-0133 disable-user',
   },
 }
@@ -133,11 +147,7 @@ export const accountEnable: Operation<string, StateChange> = {
     {
       nodes: [admin('reenable-user')],
       via: 'XEP-0133',
-      families: ['prosody'],
-      run: async (ctx, jid) => {
-        await viaProsodyNote(ctx, 'reenable-user', jid)
-        return {}
-      },
+      run: (ctx, jid) => viaXep0133State(ctx, 'reenable-user', jid),
     },
     {
       nodes: [mod('enable-user')],

@@ -115,9 +115,9 @@ export function describeReceipt(r: ErasureReceipt): string {
     case 'kept':
       return `erased ${r.jid}, except what the server keeps on purpose: ${r.kept.join('; ')}`
     case 'unverified':
-      if (!r.via) return `deleted ${r.jid}; this server offers no way to ask what it still holds about a user`
+      if (!r.via) return `${r.jid}: this server offers no way to ask what it still holds about a user`
       return (
-        `deleted ${r.jid}: nothing left that the server can report; not checked: ` +
+        `${r.jid}: nothing left that the server can report; not checked: ` +
         `${r.unchecked.join(', ')}${r.kept.length ? `; kept on purpose: ${r.kept.join('; ')}` : ''}`
       )
     case 'left':

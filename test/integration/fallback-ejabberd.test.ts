@@ -23,7 +23,7 @@ import {
   type TestAccount,
   RawClient,
 } from '../helpers/mission.js'
-import {sessionEnded} from '../helpers/lifecycle.js'
+import {loginRefusal, sessionEnded} from '../helpers/lifecycle.js'
 import {type RunningServer, startEjabberd24, startEjabberd26} from '../servers/harness.js'
 
 const from = (address: string) => ({env: {XMPPADM_SOURCE_ADDRESS: address}})
@@ -656,5 +656,61 @@ describe('account lifecycle on ejabberd 24.12 without the module', () => {
     const cap = caps.result.operations.find((o: any) => o.operation === 'erasure-receipt')
     expect(cap).toMatchObject({available: false})
     expect(cap.hint).toMatch(MODULE_HINT)
+  })
+})
+
+// ejabberd 25.10+ has XEP-0133 disable-user and reenable-user in mod_configure (its account ban
+// with an empty reason): the way where neither mod_adhoc_api nor the module is there.
+describe('account lifecycle on ejabberd 26.07 without the module and without mod_adhoc_api', () => {
+  let bare26: RunningServer
+  beforeAll(async () => {
+    bare26 = await startEjabberd26({xmppadmModule: false, adhocApi: false})
+  }, 120_000)
+  afterAll(async () => {
+    await bare26?.stop()
+  }, 60_000)
+
+  it('capabilities: disable and enable through XEP-0133 (no reason kept), list partial', async () => {
+    const caps = await cliJson(bare26, ['capabilities'])
+    const cap = (id: string) => caps.result.operations.find((o: any) => o.operation === id)
+    expect(cap('account-disable')).toMatchObject({
+      available: true,
+      via: 'XEP-0133',
+      node: 'http://jabber.org/protocol/admin#disable-user',
+      partial: 'no reason is kept',
+    })
+    expect(cap('account-enable')).toMatchObject({available: true, via: 'XEP-0133'})
+    expect(cap('account-kick')).toMatchObject({available: true, via: 'XEP-0133'})
+    expect(cap('account-list').partial).toMatch(/never logged in shows when it was registered/)
+    expect(cap('erasure-receipt')).toMatchObject({available: false})
+    expect(cap('erasure-receipt').hint).toMatch(MODULE_HINT)
+  })
+
+  it('disable: the session ends, logins are refused (the reason is not kept: said so); enable', async () => {
+    const a = await newAccount(bare26, 'x26')
+    const session = await RawClient.login(bare26, a)
+    const r = await cliOn(bare26, ['account', 'disable', a.jid, '--reason', 'kept nowhere'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.trim()).toBe(`disabled ${a.jid}`)
+    expect(r.stderr).toMatch(/keeps no reason: --reason is not stored/)
+    await sessionEnded(session)
+    expect(await loginRefusal(bare26, a)).toMatch(/account-disabled/)
+    // ejabberd answers a second ban the same: no "already" to report
+    expect((await cliOn(bare26, ['account', 'disable', a.jid])).exitCode).toBe(0)
+
+    const en = await cliOn(bare26, ['account', 'enable', a.jid])
+    expect(en.exitCode, en.stderr).toBe(0)
+    expect(en.stdout.trim()).toBe(`enabled ${a.jid}`)
+    expect(await canLogin(bare26, a)).toBe(true)
+  })
+
+  it('a missing account: disable and enable exit 67 naming it', async () => {
+    const nobody = `nobody-${Date.now().toString(36)}@localhost`
+    for (const verb of ['disable', 'enable']) {
+      const r = await cliOn(bare26, ['account', verb, nobody])
+      expect(r.exitCode, r.stderr).toBe(67)
+      expect(r.stderr).toContain(`no such user: ${nobody}`)
+      expectNoStack(r)
+    }
   })
 })

@@ -351,3 +351,31 @@ describe('bulk: account disable --from-file', () => {
     )
   })
 })
+
+describe('bulk: account kick and enable --from-file', () => {
+  it('ejabberd 26.07: kick from stdin ends the listed sessions; enable: a failed file, exit 2', async () => {
+    const {ejabberd26: server} = await import('../helpers/mission.js')
+    const accounts = await newAccounts(server, 3, 'bulkk')
+    const sessions = await Promise.all(accounts.map((a) => RawClient.login(server, a)))
+    // `account list` output, as it would be piped: a header, then jid<TAB>last activity<TAB>created
+    const rows = accounts.map((a) => `${a.jid}\tonline now\tnot known\n`)
+    const listed = `# jid\tlast activity\tcreated\n${rows.join('')}`
+    const kick = await cliOn(server, ['account', 'kick', '--from-file', '-', '--json'], {input: listed})
+    expect(kick.exitCode, kick.stdout).toBe(0)
+    const result = expectOkEnvelope(kick.json)
+    expect(result.kicked.map((k: any) => k.jid).sort()).toEqual(accounts.map((a) => a.jid).sort())
+    expect(result.summary).toMatchObject({kicked: 3, failed: 0, sessionsClosed: 3})
+    await Promise.all(sessions.map((s) => sessionEnded(s)))
+
+    const file = join(scratch, `enable-${Date.now()}.txt`)
+    const missing = `missing-${Date.now().toString(36)}@localhost`
+    writeFileSync(file, `${accounts[0].jid}\n${missing}\n${accounts[1].jid}\n`)
+    expect((await cliOn(server, ['account', 'disable', accounts[0].jid])).exitCode).toBe(0)
+    const en = await cliOn(server, ['account', 'enable', '--from-file', file, '--json'])
+    expect(en.exitCode, en.stdout).toBe(2)
+    expect(en.json.result.summary).toMatchObject({enabled: 1, already: 1, failed: 1})
+    expect(en.json.result.failed[0]).toMatchObject({line: 2, jid: missing, code: 67})
+    expect(readFileSync(`${file}.failed`, 'utf8')).toBe(`${missing}\n`)
+    expect(await canLogin(server, accounts[0])).toBe(true)
+  })
+})

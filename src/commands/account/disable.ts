@@ -15,8 +15,9 @@ export default class AccountDisable extends BaseCommand<typeof AccountDisable> {
     'The account and its data stay; a login is refused ("the account is disabled") until `account ' +
     "enable`. The server's own way where it has one: ejabberd's account ban (api-commands/ban_account, " +
     'ejabberd 25.03+ with mod_adhoc_api; it keeps the --reason and shows it to the refused client), ' +
-    "XEP-0133 disable-user (Prosody 13; no reason is kept), else mod_xmppadm's #disable-user (Prosody " +
-    '0.12, ejabberd 24.12; keeps the reason). An account that is disabled already is "skipped"; one that ' +
+    'XEP-0133 disable-user (Prosody 13, ejabberd 25.10+ without mod_adhoc_api; no reason is kept), else ' +
+    "mod_xmppadm's #disable-user (Prosody 0.12, ejabberd 24.12; keeps the reason). An account that is " +
+    'disabled already is "skipped" (where the server says so); one that ' +
     'does not exist fails (exit 67).\n' +
     'Bulk: --from-file FILE (or - for stdin), one JID a line, the first field of the line (so `account ' +
     'list` output and create files work); progress, --concurrency, --failed-file and a reconnect after a ' +

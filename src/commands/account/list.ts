@@ -34,7 +34,9 @@ export default class AccountList extends BaseCommand<typeof AccountList> {
     'Where the times come from: mod_xmppadm (Prosody: mod_account_activity where loaded, otherwise its ' +
     'own notes since it was loaded; ejabberd: mod_last, which notes a logout after presence and the ' +
     'registration); ejabberd without the module: its API (mod_adhoc_api, one request per account) or, ' +
-    'on 24.12, XEP-0133 get-user-lastlogin (local time read as UTC). Prosody without the module cannot ' +
+    'without mod_adhoc_api, XEP-0133 get-user-lastlogin (local time read as UTC; an account that never ' +
+    'logged in shows its registration as its last login, so --never-logged-in finds none). Prosody ' +
+    'without the module cannot ' +
     'list accounts.'
   static override flags = {
     'inactive-since': Flags.string({
