@@ -15,7 +15,8 @@ export default class AccountKick extends BaseCommand<typeof AccountKick> {
     "Every session of each account ends at once. Through ejabberd's api-commands/kick_user (it says how " +
     'many sessions ended) or XEP-0133 end-user-session, which reports success whether or not there were ' +
     'sessions. An account that does not exist fails (exit 67) where the server can tell (ejabberd without ' +
-    'mod_adhoc_api or mod_xmppadm cannot: it says "kicked"). To keep an account out, use `account disable`.\n' +
+    'mod_adhoc_api or mod_xmppadm cannot: it says "kicked"). To keep an account out, use `account ' +
+    'disable`.\n' +
     'Bulk: --from-file as for account disable.'
   static override strict = false
   static override args = {
