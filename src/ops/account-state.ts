@@ -173,7 +173,8 @@ export const accountKick: Operation<string, StateChange> = {
       async run(ctx, jid) {
         await mustExist(ctx, jid)
         const v = formValues((await invoke(ctx, api('kick_user'), splitJid(jid))).form!)
-        const n = Number(v.num_resources ?? NaN)
+        // API v2 (mod_adhoc_api): res "Kicked sessions: 2"; v1: num_resources 2
+        const n = Number(/^Kicked sessions: (\d+)$/.exec(String(v.res ?? ''))?.[1] ?? v.num_resources ?? NaN)
         return Number.isFinite(n) ? {sessionsClosed: n} : {}
       },
     },
