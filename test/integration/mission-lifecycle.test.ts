@@ -36,6 +36,10 @@ describe.each(WITH_MODULE)('account lifecycle on %s', (kind, server) => {
     expect(result.disabled.map((d: any) => d.jid)).toEqual([a.jid])
     await sessionEnded(session)
     expect(await loginRefusal(server, a)).toMatch(/account-disabled/)
+    // the export says so too (0.12: from the module's own list)
+    const exported = await cliOn(server, ['export-user', a.jid, '-o', '-'])
+    expect(exported.exitCode, exported.stderr).toBe(0)
+    expect(exported.stdout).toMatch(/<account [^>]*disabled=["']true["']/)
     // ejabberd shows the refused client the reason it keeps
     const refused = await cliOn(server, ['commands'], {as: a})
     expect(refused.exitCode).toBe(79)
