@@ -46,8 +46,9 @@ export default class AccountList extends BaseCommand<typeof AccountList> {
       summary: 'Only accounts that never logged in (as far as the server knows).',
     }),
     'page-size': Flags.integer({
+      // the module walks the host's whole account list for each page: the fewer pages, the cheaper
       summary: 'Accounts asked for a request.',
-      default: 200,
+      default: 500,
       min: 1,
       max: 500,
     }),
