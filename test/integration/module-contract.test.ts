@@ -16,6 +16,11 @@ const OPERATIONS = [
   'purge-uploads',
   'export-user',
   'debug-log',
+  // issue 13 (CONTRACT 10-12)
+  'disable-user',
+  'enable-user',
+  'list-accounts',
+  'stored-data',
 ]
 const oneShot = (name: string, fields: Record<string, string>) => [
   'command',

@@ -19,6 +19,11 @@ const OPERATION_NODES = [
   'purge-uploads',
   'export-user',
   'debug-log',
+  // issue 13 (CONTRACT 10-12)
+  'disable-user',
+  'enable-user',
+  'list-accounts',
+  'stored-data',
 ].map((n) => `${ADM}#${n}`)
 
 /** Runs a node in one round trip with --field values; the exit code and the JSON document. */
