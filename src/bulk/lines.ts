@@ -86,11 +86,12 @@ export function splitLine(text: string): [string, string | undefined] {
 }
 
 /**
- * The JID of a line that names an account: its first field, up to a comma or white space (JIDs
- * hold neither). "jid", "jid,password" (a create file) and `account list`'s "jid<TAB>…" lines.
+ * The JID of a line that names an account: its first field, up to a comma or a tab. "jid",
+ * "jid,password" (a create file) and `account list`'s "jid<TAB>…" lines. Not at a space: "bad
+ * user@host" must fail as the bad JID it is, not become the account "bad".
  */
 export function lineJid(text: string): string {
-  return text.trim().split(/[,\s]/, 1)[0]
+  return text.split(/[,\t]/, 1)[0].trim()
 }
 
 export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {

@@ -26,6 +26,8 @@ describe('the JID of a bulk line', () => {
     ['alice@example.org,a password, with commas', 'alice@example.org'],
     ['alice@example.org\t2026-01-01T00:00:00Z\tnot known', 'alice@example.org'],
     ['bob', 'bob'],
+    // not cut at a space: the bad JID fails as it is, and never becomes the account "bad"
+    ['bad user@example.org', 'bad user@example.org'],
   ])('%j -> %s', (line, jid) => expect(lineJid(line)).toBe(jid))
 })
 
