@@ -88,10 +88,10 @@ export async function deleteAccounts(
           `for ${verdicts.unverified} account(s) the server could not be asked about everything; not ` +
             `checked: ${[...unchecked].join(', ')}`,
         )
+      // a line of its own: the summary line after it keeps its shape (scripts read it)
+      if (o.receipt) ui.info(`erasure receipts: ${receiptCounts(verdicts)}`)
     },
-    summary: (c) =>
-      `deleted ${c.done}, not found ${c.skipped}${c.failed ? `, failed ${c.failed}` : ''}` +
-      (o.receipt ? `; erasure receipts: ${receiptCounts(verdicts)}` : ''),
+    summary: (c) => `deleted ${c.done}, not found ${c.skipped}${c.failed ? `, failed ${c.failed}` : ''}`,
   })
   const {counts, recheck, failed, failedFile} = report
   const summary = {
