@@ -15,6 +15,7 @@ import {stopAllLive} from './util.js'
  * @property {string} [prosodyExtraConfig]    Prosody: Lua appended to the global section
  * @property {string} [prosodyPluginDir]      Prosody: plugin_paths entry (default <repo>/server/prosody)
  * @property {boolean} [prosodyUploads]       Prosody: the upload.localhost http_file_share component (default true)
+ * @property {(dataDir: string) => unknown} [prosodySeed]  Prosody: writes store files into data_path before the start
  *
  * @typedef {object} Account
  * @property {string} jid
