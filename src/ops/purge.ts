@@ -19,20 +19,24 @@ export async function purgeOffline(ctx: OpContext, seconds: number, dryRun: bool
   if (!(seconds > 0)) throw new XmppadmError('data', 'invalid-data', 'the age must be more than zero') // ejabberd deletes EVERYTHING for days < 0
   const s = await requireStrategy(ctx, 'purge-offline')
   if (s.via === 'mod_xmppadm') {
-    const resp = await invoke(ctx, mod('purge-offline'), {
-      FORM_TYPE: XMPPADM_NS,
-      'older-than': String(seconds),
-      'dry-run': dryRun ? '1' : '0',
-    })
-    const v = formValues(resp.form!)
-    return {
-      dryRun,
-      olderThanSeconds: seconds,
-      count: Number(v.count ?? 0),
-      users: Number(v.users ?? 0),
-      via: s.via,
-      notes: [],
+    // Paged (contract revision 3): follow the cursor, summing the counts
+    let count = 0
+    let users = 0
+    let after: string | undefined
+    for (;;) {
+      const resp = await invoke(ctx, mod('purge-offline'), {
+        FORM_TYPE: XMPPADM_NS,
+        'older-than': String(seconds),
+        'dry-run': dryRun ? '1' : '0',
+        ...(after ? {after} : {}),
+      })
+      const v = formValues(resp.form!)
+      count += Number(v.count ?? 0)
+      users += Number(v.users ?? 0)
+      if (v.more !== true || !v.next) break
+      after = String(v.next)
     }
+    return {dryRun, olderThanSeconds: seconds, count, users, via: s.via, notes: []}
   }
   // ejabberd counts whole days. Rounding up deletes less than asked, never more.
   const days = Math.ceil(seconds / 86400)
@@ -55,18 +59,22 @@ export async function purgeOffline(ctx: OpContext, seconds: number, dryRun: bool
 export async function purgeUploads(ctx: OpContext, seconds: number, dryRun: boolean): Promise<PurgeResult> {
   if (!(seconds > 0)) throw new XmppadmError('data', 'invalid-data', 'the age must be more than zero')
   const s = await requireStrategy(ctx, 'purge-uploads')
-  const resp = await invoke(ctx, mod('purge-uploads'), {
-    FORM_TYPE: XMPPADM_NS,
-    'older-than': String(seconds),
-    'dry-run': dryRun ? '1' : '0',
-  })
-  const v = formValues(resp.form!)
-  return {
-    dryRun,
-    olderThanSeconds: seconds,
-    count: Number(v.count ?? 0),
-    bytes: Number(v.bytes ?? 0),
-    via: s.via,
-    notes: [],
+  // Paged (contract revision 3): follow the cursor, summing the counts
+  let count = 0
+  let bytes = 0
+  let after: string | undefined
+  for (;;) {
+    const resp = await invoke(ctx, mod('purge-uploads'), {
+      FORM_TYPE: XMPPADM_NS,
+      'older-than': String(seconds),
+      'dry-run': dryRun ? '1' : '0',
+      ...(after ? {after} : {}),
+    })
+    const v = formValues(resp.form!)
+    count += Number(v.count ?? 0)
+    bytes += Number(v.bytes ?? 0)
+    if (v.more !== true || !v.next) break
+    after = String(v.next)
   }
+  return {dryRun, olderThanSeconds: seconds, count, bytes, via: s.via, notes: []}
 }
