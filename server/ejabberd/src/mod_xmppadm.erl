@@ -93,12 +93,15 @@ mod_opt_type(access) ->
 mod_opt_type(block_exempt) ->
     econf:list(econf:ip_mask());
 mod_opt_type(db_type) ->
-    econf:db_type(?MODULE).
+    econf:db_type(?MODULE);
+mod_opt_type(page_ms) ->
+    econf:pos_int().
 
 mod_options(Host) ->
     [{access, configure},
      {block_exempt, [{{127, 0, 0, 1}, 32}, {{0, 0, 0, 0, 0, 0, 0, 1}, 128}]},
-     {db_type, ejabberd_config:default_db(Host, ?MODULE)}].
+     {db_type, ejabberd_config:default_db(Host, ?MODULE)},
+     {page_ms, 1000}].
 
 mod_doc() ->
     #{desc =>
@@ -112,7 +115,10 @@ mod_doc() ->
 			    desc => "Addresses never refused or closed by a block. "
 				    "The default is '[127.0.0.1, ::1]'."}},
 	   {db_type, #{value => "mnesia | sql",
-		       desc => "Where blocked addresses are stored. The default is 'default_db'."}}]}.
+		       desc => "Where blocked addresses are stored. The default is 'default_db'."}},
+	   {page_ms, #{value => "Milliseconds",
+		       desc => "How long one page of a purge works before it answers. "
+			       "The default is '1000'."}}]}.
 
 %%%===================================================================
 %%% Command table

@@ -9,7 +9,7 @@
 %%% DOCROOT/<user dir>/<random>/<file>; their age is the file's mtime.
 %%%
 %%% Both purges are paged (CONTRACT.md 1, "Long operations"): a page works
-%%% for about ?PAGE_MS and returns a cursor that carries everything the next
+%%% for about page_ms (an option, default 1 s) and returns a cursor that carries everything the next
 %%% page needs (the run's cut-off, its progress, where to go on); nothing is
 %%% kept between pages. Users are walked in byte order of their names, files
 %%% in path order, node by node in a cluster (each node has its own docroot).
@@ -25,8 +25,9 @@
 -include("logger.hrl").
 -include("mod_offline.hrl").
 
-%% Wall time one page may work (the CLI waits this long for an answer).
--define(PAGE_MS, 1000).
+%% Longest a node takes for its part of a page, over RPC, before it counts
+%% as not answering.
+-define(RPC_TIMEOUT, 60000).
 
 %%%===================================================================
 %%% Offline messages
@@ -42,7 +43,11 @@ offline_unavailable(Host) ->
 run_cutoff(OlderThan, undefined) -> erlang:system_time(second) - OlderThan;
 run_cutoff(OlderThan, FromCursor) -> min(FromCursor, run_cutoff(OlderThan, undefined)).
 
-deadline() -> erlang:monotonic_time(millisecond) + ?PAGE_MS.
+%% The end of a page: the module's page_ms option (default 1000) from now;
+%% the client waits about this long for each answer.
+deadline(Host) -> erlang:monotonic_time(millisecond) + mod_xmppadm_opt_page_ms(Host).
+
+mod_xmppadm_opt_page_ms(Host) -> gen_mod:get_module_opt(Host, mod_xmppadm, page_ms).
 spent(Deadline) -> erlang:monotonic_time(millisecond) >= Deadline.
 
 malformed(After) -> mod_xmppadm_form:bad_request("after: malformed cursor '~ts'", [After]).
@@ -57,7 +62,7 @@ int(B, After) ->
 %% One page of #purge-offline (After: the previous page's cursor or
 %% undefined). Returns {Messages, Users, Next | undefined, Scanned, Total}.
 offline_page(Host, OlderThan, DryRun, After) ->
-    Deadline = deadline(),
+    Deadline = deadline(Host),
     {CursorCutoff, Scanned0, Last} =
 	case After of
 	    undefined -> {undefined, 0, undefined};
@@ -203,7 +208,7 @@ user_dir(User, Host) ->
 %% with the same entries, only once). Returns
 %% {Files, Bytes, Services, Next | undefined, Scanned, Total}.
 uploads_page(Host, OlderThan, DryRun, After) ->
-    Deadline = deadline(),
+    Deadline = deadline(Host),
     C = parse_uploads_cursor(After),
     Cutoff = run_cutoff(OlderThan, maps:get(cutoff, C, undefined)),
     Nodes = upload_nodes(Host),
@@ -269,7 +274,7 @@ unb64(Bin) -> base64:decode(Bin, #{mode => urlsafe, padding => false}).
 %% Runs a function of this module on a node of the cluster (locally without RPC).
 on_node(Node, Fun, Args) when Node == node() -> apply(?MODULE, Fun, Args);
 on_node(Node, Fun, Args) ->
-    case rpc:call(Node, ?MODULE, Fun, Args, ?PAGE_MS * 30) of
+    case rpc:call(Node, ?MODULE, Fun, Args, ?RPC_TIMEOUT) of
 	{badrpc, Reason} -> mod_xmppadm_form:internal("Node ~ts did not answer: ~p", [Node, Reason]);
 	Result -> Result
     end.

@@ -119,7 +119,8 @@ end
 
 local monotonic = lib "util.time".monotonic;
 local SLICE = 0.01; -- seconds of work between two yields: a ping waits at most about this long
-M.PAGE_SECONDS = 1; -- seconds of wall time one page of a paged command may take
+-- Wall time one page of a paged command works (the client waits this long for each answer).
+M.PAGE_SECONDS = module:get_option_number("xmppadm_page_ms", 1000) / 1000;
 
 local can_yield = coroutine.isyieldable or function () return false; end; -- Lua 5.1: no yield across pcall
 
