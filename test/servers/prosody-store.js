@@ -84,7 +84,8 @@ function credentials(password, iterations) {
  * @property {number} [freshPerUser]     and stored `freshAgeS` ago
  * @property {number} [oldAgeS]          default 2 days
  * @property {number} [freshAgeS]        default 60 s
- * @property {{user: string, count: number}} [mam]  one user's MAM archive of `count` messages
+ * @property {{user: string, count: number} | Array<{user: string, count: number}>} [mam]
+ *           MAM archives: `count` messages for `user` (one a second, ending an hour ago)
  * @property {{uploadDomain: string, perUser: number, freshPerUser?: number, users: number, oldAgeS?: number, bytes?: number}} [uploads]
  *           old (and fresh: an hour old) uploads, files of `bytes` bytes, by the first `users` accounts
  * @property {number} [now]              seconds since the epoch (default: now)
@@ -157,8 +158,7 @@ export function seedProsodyStore(spec) {
   }
 
   let mam = 0
-  if (spec.mam) {
-    const {user, count} = spec.mam
+  for (const {user, count} of spec.mam ? [spec.mam].flat() : []) {
     const me = `${user}@${domain}`
     const peer = `peer@${domain}`
     const start = now - count - 3600 // one message a second, ending an hour ago
@@ -183,7 +183,7 @@ export function seedProsodyStore(spec) {
       )
     }
     writeList(path.join(dir('archive'), `${encode(user)}.list`), parts)
-    mam = count
+    mam += count
   }
 
   let uploads = 0
