@@ -7,21 +7,23 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {createHash} from 'node:crypto'
 import {evalErlang} from './servers.js'
+import {offlineGroups} from './prosody-store.js'
 
 const bin = (/** @type {string} */ s) => `<<${JSON.stringify(s)}/utf8>>`
 
 /**
  * @param {import('./servers.js').ServerDescriptor & {db?: string}} server
  * @param {{accounts: number, prefix?: string, offlineUsers?: number, oldPerUser?: number,
- *          freshPerUser?: number, oldAgeS?: number, freshAgeS?: number, password?: string}} spec
+ *          freshPerUser?: number, oldAgeS?: number, freshAgeS?: number, password?: string,
+ *          offline?: Array<{tag: string, perUser: number, ageS: number}>}} spec  as in prosody-store.js
  */
 export async function seedEjabberdStore(server, spec) {
   const t0 = performance.now()
   const prefix = spec.prefix ?? 'bulk'
   const width = String(spec.accounts).length
   const offlineUsers = spec.offlineUsers ?? spec.accounts
-  const oldPer = spec.oldPerUser ?? 0
-  const freshPer = spec.freshPerUser ?? 0
+  const groups = offlineGroups(spec)
+  const perUser = groups.reduce((n, g) => n + g.perUser, 0)
   // One Erlang expression list: names, accounts (Mnesia), then each user's messages, oldest
   // first, a microsecond apart (Mnesia tells a user's messages apart by their time).
   const code = `H = ${bin(server.domain)}, Width = ${width}, Now = erlang:system_time(microsecond),
@@ -40,24 +42,26 @@ export async function seedEjabberdStore(server, spec) {
            [{xmlel, <<"body">>, [], [{xmlcdata, Body}]}]}),
       ok = case Mod:store_message({offline_msg, {U, H}, TS, never, From, To, P}) of ok -> ok; {atomic, ok} -> ok; Other -> Other end
     end,
-    Old = Now - ${(spec.oldAgeS ?? 2 * 86400) * 1e6}, Fresh = Now - ${(spec.freshAgeS ?? 60) * 1e6},
+    Groups = [${groups.map((g) => `{${bin(g.tag)}, ${g.perUser}, Now - ${g.ageS * 1e6}}`).join(', ')}],
     lists:foreach(fun({I, U}) ->
-        [Store(U, Old + I * 100 + K, <<"old ", (integer_to_binary(K))/binary, " for ", U/binary>>) || K <- lists:seq(1, ${oldPer})],
-        [Store(U, Fresh + I * 100 + K, <<"fresh ", (integer_to_binary(K))/binary, " for ", U/binary>>) || K <- lists:seq(1, ${freshPer})]
+        [Store(U, T0 + I * 1000 + K, <<Tag/binary, " ", (integer_to_binary(K))/binary, " for ", U/binary>>)
+         || {Tag, Per, T0} <- Groups, K <- lists:seq(1, Per)]
       end, lists:zip(lists:seq(1, ${offlineUsers}), lists:sublist(Names, ${offlineUsers}))),
-    ${offlineUsers * (oldPer + freshPer)}.`
+    ${offlineUsers * perUser}.`
   await evalErlang(server, code, 30 * 60_000)
   return {
     names: Array.from({length: spec.accounts}, (_, i) => `${prefix}${String(i + 1).padStart(width, '0')}`),
-    offline: offlineUsers * (oldPer + freshPer),
-    offlineOld: offlineUsers * oldPer,
+    offline: offlineUsers * perUser,
+    offlineOld: offlineUsers * (spec.oldPerUser ?? 0),
     ms: performance.now() - t0,
   }
 }
 
 /**
- * Offline messages left on the host, old and fresh (by the seeded bodies), over all users.
+ * Offline messages left on the host by the tag of their body ("old", "fresh", …), and the users
+ * that have any.
  * @param {import('./servers.js').ServerDescriptor} server
+ * @returns {Promise<{users: number, [tag: string]: number}>}
  */
 export async function countEjabberdOffline(server) {
   const out = await evalErlang(
@@ -67,13 +71,18 @@ export async function countEjabberdOffline(server) {
        mod_offline_mnesia -> lists:usort(mnesia:dirty_select(offline_msg, [{{offline_msg, {'$1', H}, '_', '_', '_', '_', '_'}, [], ['$1']}]));
        _ -> {ok, Us} = mod_xmppadm_sql:offline_users(H), Us
      end,
-     Bodies = lists:append([[fxml:get_path_s(P, [{elem, <<"body">>}, cdata]) || {_, _, _, _, P} <- Mod:read_message_headers(U, H)] || U <- Users]),
-     Count = fun(Pre) -> length([B || B <- Bodies, binary:longest_common_prefix([B, Pre]) == byte_size(Pre)]) end,
-     iolist_to_binary(io_lib:format("~B ~B ~B", [Count(<<"old ">>), Count(<<"fresh ">>), length(Users)])).`,
+     Tags = lists:append([[hd(binary:split(fxml:get_path_s(P, [{elem, <<"body">>}, cdata]), <<" ">>)) || {_, _, _, _, P} <- Mod:read_message_headers(U, H)] || U <- Users]),
+     Counts = lists:foldl(fun(T, M) -> maps:update_with(T, fun(N) -> N + 1 end, 1, M) end, #{}, Tags),
+     iolist_to_binary([io_lib:format("~ts=~B ", [T, N]) || {T, N} <- maps:to_list(Counts#{<<"users">> => length(Users)})]).`,
     10 * 60_000,
   )
-  const [old, fresh, users] = out.split(' ').map(Number)
-  return {old, fresh, users}
+  /** @type {{users: number, [tag: string]: number}} */
+  const counts = {old: 0, fresh: 0, users: 0}
+  for (const kv of out.trim().split(' ').filter(Boolean)) {
+    const [k, v] = kv.split('=')
+    counts[k] = Number(v)
+  }
+  return counts
 }
 
 /**

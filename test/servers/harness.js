@@ -21,6 +21,7 @@ import {stopAllLive} from './util.js'
  * @property {string} [cookie]                ejabberd: Erlang cookie (default: random)
  * @property {boolean} [prosodyUploads]       Prosody: the upload.localhost http_file_share component (default true)
  * @property {(dataDir: string) => unknown} [prosodySeed]  Prosody: writes store files into data_path before the start
+ * @property {Record<string, unknown>} [ejabberdModuleOptions]  ejabberd: mod_xmppadm's options (its conf/ file)
  *
  * @typedef {object} Account
  * @property {string} jid

@@ -55,6 +55,20 @@ function writeList(file, items) {
 }
 
 /**
+ * The offline message groups of a spec: `offline`, or old and fresh ones.
+ * @param {{offline?: Array<{tag: string, perUser: number, ageS: number}>, oldPerUser?: number,
+ *          freshPerUser?: number, oldAgeS?: number, freshAgeS?: number}} spec
+ */
+export function offlineGroups(spec) {
+  return (
+    spec.offline ?? [
+      {tag: 'old', perUser: spec.oldPerUser ?? 0, ageS: spec.oldAgeS ?? 2 * 86400},
+      {tag: 'fresh', perUser: spec.freshPerUser ?? 0, ageS: spec.freshAgeS ?? 60},
+    ]
+  )
+}
+
+/**
  * SCRAM-SHA-1 credentials as mod_auth_internal_hashed stores them, computed once per store.
  * @param {string} password
  * @param {number} iterations
@@ -84,6 +98,9 @@ function credentials(password, iterations) {
  * @property {number} [freshPerUser]     and stored `freshAgeS` ago
  * @property {number} [oldAgeS]          default 2 days
  * @property {number} [freshAgeS]        default 60 s
+ * @property {Array<{tag: string, perUser: number, ageS: number}>} [offline]
+ *           offline messages in groups, oldest group first (instead of old/fresh); bodies are
+ *           "<tag> <n> for <user>"
  * @property {{user: string, count: number} | Array<{user: string, count: number}>} [mam]
  *           MAM archives: `count` messages for `user` (one a second, ending an hour ago)
  * @property {{uploadDomain: string, perUser: number, freshPerUser?: number, users: number, oldAgeS?: number, bytes?: number}} [uploads]
@@ -124,13 +141,10 @@ export function seedProsodyStore(spec) {
     )
   }
 
-  const oldPer = spec.oldPerUser ?? 0
-  const freshPer = spec.freshPerUser ?? 0
-  const oldAge = spec.oldAgeS ?? 2 * 86400
-  const freshAge = spec.freshAgeS ?? 60
+  const groups = offlineGroups(spec)
   const offlineUsers = names.slice(0, spec.offlineUsers ?? names.length)
   let offline = 0
-  if (oldPer + freshPer > 0) {
+  if (groups.some((g) => g.perUser > 0)) {
     const offlineDir = dir('offline')
     let n = 0
     for (const name of offlineUsers) {
@@ -150,8 +164,8 @@ export function seedProsodyStore(spec) {
           }),
         )
       }
-      for (let i = 0; i < oldPer; i++) add(now - oldAge - (oldPer - i), `old ${i + 1} for ${name}`)
-      for (let i = 0; i < freshPer; i++) add(now - freshAge + i, `fresh ${i + 1} for ${name}`)
+      for (const g of groups)
+        for (let i = 0; i < g.perUser; i++) add(now - g.ageS + i, `${g.tag} ${i + 1} for ${name}`)
       writeList(path.join(offlineDir, `${encode(name)}.list`), items)
     }
     offline = n
@@ -229,7 +243,7 @@ export function seedProsodyStore(spec) {
     names,
     password,
     offline,
-    offlineOld: offlineUsers.length * oldPer,
+    offlineOld: offlineUsers.length * (spec.oldPerUser ?? 0),
     offlineUsers: offlineUsers.length,
     mam,
     uploads,
@@ -273,27 +287,29 @@ export function offlineBodies(dataDir, user, domain = 'localhost') {
     if (/** @type {NodeJS.ErrnoException} */ (e).code === 'ENOENT') return []
     throw e
   }
-  return [...text.matchAll(/"((?:old|fresh) \d+ for [^"]+)"/g)].map((m) => m[1])
+  return [...text.matchAll(/"([\w-]+ \d+ for [^"]+)"/g)].map((m) => m[1])
 }
 
 /**
- * Counts offline messages left in the store, old and fresh, over all users (reads the files).
+ * Counts offline messages left in the store by the tag of their body ("old", "fresh", …), and
+ * the users that have any, over all users (reads the files).
  * @param {string} dataDir
  * @param {string} [domain]
+ * @returns {{users: number, [tag: string]: number}}
  */
 export function countOffline(dataDir, domain = 'localhost') {
   const d = path.join(dataDir, encode(domain), 'offline')
-  let old = 0
-  let fresh = 0
-  let users = 0
+  /** @type {{users: number, [tag: string]: number}} */
+  const out = {old: 0, fresh: 0, users: 0}
   for (const f of fs.existsSync(d) ? fs.readdirSync(d) : []) {
     if (!f.endsWith('.list')) continue
     const text = fs.readFileSync(path.join(d, f), 'utf8')
-    const o = (text.match(/"old \d+ for /g) ?? []).length
-    const n = (text.match(/"fresh \d+ for /g) ?? []).length
-    if (o + n > 0) users++
-    old += o
-    fresh += n
+    let any = false
+    for (const m of text.matchAll(/"([\w-]+) \d+ for [^"]+"/g)) {
+      out[m[1]] = (out[m[1]] ?? 0) + 1
+      any = true
+    }
+    if (any) out.users++
   }
-  return {old, fresh, users}
+  return out
 }
