@@ -9,6 +9,7 @@
 // a ping only catches a multi-second freeze.
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {BIN, scratch, serverEnv} from '../helpers/cli.js'
 import {RawClient, sleep} from '../helpers/mission.js'
@@ -24,6 +25,9 @@ const GROUPS = [
   {tag: 'old2d', perUser: 1, ageS: 2 * DAY},
   {tag: 'fresh', perUser: 1, ageS: 60},
 ]
+/** Prosody: one user has an archive of ARCHIVE messages, three a second (export pages seek). */
+const ARCHIVE_USER = 'bulk0002'
+const ARCHIVE = 3000
 /** A ping slower than this means the server stopped serving others for seconds. */
 const FREEZE_MS = 2_000
 
@@ -34,6 +38,8 @@ interface Counts {
 
 interface Subject {
   name: string
+  /** whether the store has the archive of ARCHIVE_USER */
+  archive: boolean
   /** accounts in the store: a purge takes some seconds (ejabberd is faster) */
   users: number
   start(): Promise<RunningServer>
@@ -48,16 +54,24 @@ const SUBJECTS: Subject[] = [
     ] as const
   ).map(([name, start]) => ({
     name,
+    archive: true,
     users: 4000,
     start: () =>
       start({
         prosodyExtraConfig: `xmppadm_page_ms = ${PAGE_MS}`,
-        prosodySeed: (dataDir) => seedProsodyStore({dataDir, accounts: 4000, offline: GROUPS}),
+        prosodySeed: (dataDir) =>
+          seedProsodyStore({
+            dataDir,
+            accounts: 4000,
+            offline: GROUPS,
+            mam: {user: ARCHIVE_USER, count: ARCHIVE, perSecond: 3},
+          }),
       }),
     counts: async (s: RunningServer) => withZeros(countOffline(join(s.dir, 'data'))),
   })),
   {
     name: 'ejabberd 24.12 (module)',
+    archive: false,
     users: 8000,
     start: async () => {
       const s = await startEjabberd24({ejabberdModuleOptions: {page_ms: PAGE_MS}})
@@ -131,6 +145,31 @@ describe.each(SUBJECTS)('a large store on $name', (subject) => {
   afterAll(async () => {
     await server?.stop()
   })
+
+  it.runIf(subject.archive)(
+    'export-user of a large archive: every message once, in order, over many seeking pages',
+    async () => {
+      const file = join(scratch, `${subject.name.replace(/\W+/g, '-')}-archive.xml`)
+      const r = await execa(
+        'node',
+        [BIN, 'export-user', `${ARCHIVE_USER}@${server.domain}`, '-o', file, '--json'],
+        {
+          reject: false,
+          env: {XDG_CONFIG_HOME: join(scratch, 'config'), NO_COLOR: '1', CI: 'true', ...serverEnv(server)},
+          extendEnv: true,
+        },
+      )
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(JSON.parse(r.stdout).result.counts).toMatchObject({mam: ARCHIVE, offline: 3})
+      const ids = [
+        ...readFileSync(file, 'utf8').matchAll(/<result xmlns=['"]urn:xmpp:mam:2['"] id=['"]([^'"]+)['"]/g),
+      ].map((m) => m[1])
+      expect(ids).toEqual(
+        Array.from({length: ARCHIVE}, (_, i) => `seed-mam-${String(i + 1).padStart(8, '0')}`),
+      )
+    },
+    300_000,
+  )
 
   it('a dry run counts every old message over all pages and deletes nothing', async () => {
     const r = await purge(server, ['--older-than', '1d', '--dry-run'])

@@ -101,8 +101,9 @@ function credentials(password, iterations) {
  * @property {Array<{tag: string, perUser: number, ageS: number}>} [offline]
  *           offline messages in groups, oldest group first (instead of old/fresh); bodies are
  *           "<tag> <n> for <user>"
- * @property {{user: string, count: number} | Array<{user: string, count: number}>} [mam]
- *           MAM archives: `count` messages for `user` (one a second, ending an hour ago)
+ * @property {{user: string, count: number, perSecond?: number} | Array<{user: string, count: number, perSecond?: number}>} [mam]
+ *           MAM archives: `count` messages for `user` (`perSecond` a second, default 1, ending an
+ *           hour ago); ids seed-mam-00000001 and up, oldest first
  * @property {{uploadDomain: string, perUser: number, freshPerUser?: number, users: number, oldAgeS?: number, bytes?: number}} [uploads]
  *           old (and fresh: an hour old) uploads, files of `bytes` bytes, by the first `users` accounts
  * @property {number} [now]              seconds since the epoch (default: now)
@@ -172,17 +173,17 @@ export function seedProsodyStore(spec) {
   }
 
   let mam = 0
-  for (const {user, count} of spec.mam ? [spec.mam].flat() : []) {
+  for (const {user, count, perSecond = 1} of spec.mam ? [spec.mam].flat() : []) {
     const me = `${user}@${domain}`
     const peer = `peer@${domain}`
-    const start = now - count - 3600 // one message a second, ending an hour ago
+    const start = now - Math.ceil(count / perSecond) - 3600
     const parts = []
     for (let i = 0; i < count; i++) {
       const out = i % 2 === 0
       parts.push(
         item({
           key: `seed-mam-${String(i + 1).padStart(8, '0')}`,
-          when: start + i,
+          when: start + Math.floor(i / perSecond),
           with: peer,
           name: 'message',
           attr: {
