@@ -249,7 +249,16 @@ export function reportLarge(R, md, targets) {
   md.push(
     '## 6. Large server: purge and export while a client pings',
     '',
-    `Store built by the bench: ${fmt(L.config.accounts)} accounts with ${L.config.oldPerUser + L.config.freshPerUser} offline messages each (${L.config.oldPerUser} two days old, ${L.config.freshPerUser} a minute old); on Prosody also two users with ${fmt(L.config.archive)} and ${fmt(L.config.smallArchive)} archived messages. Prosody: written straight into its internal storage files before it starts; ejabberd: written into Mnesia (accounts) and through mod_offline's backend by Erlang evaluated in the running node. A client pings the server every ${L.config.pingEveryMs} ms meanwhile; \`purge-offline --older-than 1d\` and \`export-user\` run with the default timeout (10 s per answer).`,
+    [
+      `Store built by the bench: ${fmt(L.config.accounts)} accounts with`,
+      `${L.config.oldPerUser + L.config.freshPerUser} offline messages each (${L.config.oldPerUser} two days`,
+      `old, ${L.config.freshPerUser} a minute old); on Prosody also two users with ${fmt(L.config.archive)}`,
+      `and ${fmt(L.config.smallArchive)} archived messages. Prosody: written straight into its internal`,
+      'storage files before it starts; ejabberd: written into Mnesia (accounts) and through',
+      "mod_offline's backend by Erlang evaluated in the running node. A client pings the server every",
+      `${L.config.pingEveryMs} ms meanwhile; \`purge-offline --older-than 1d\` and \`export-user\` run with`,
+      'the default timeout (10 s per answer).',
+    ].join(' '),
     '',
   )
   md.push(
@@ -266,10 +275,12 @@ export function reportLarge(R, md, targets) {
       ],
       L.servers.map((x) => [
         x.kind,
-        `${fmt(x.build.accounts)} accounts, ${fmt(x.build.offline)} offline${x.build.archive ? `, ${fmt(x.build.archive)} archived` : ''}`,
+        `${fmt(x.build.accounts)} accounts, ${fmt(x.build.offline)} offline` +
+          (x.build.archive ? `, ${fmt(x.build.archive)} archived` : ''),
         `${fmtMs(x.build.totalMs)} (writing ${fmtMs(x.build.writeMs)}, start ${fmtMs(x.build.startMs)})`,
         fmtMs(x.purge.ms),
-        `${fmt(x.purge.count / (x.purge.ms / 1000))} msg/s, ${fmt(L.config.accounts / (x.purge.ms / 1000))} users/s`,
+        `${fmt(x.purge.count / (x.purge.ms / 1000))} msg/s, ` +
+          `${fmt(L.config.accounts / (x.purge.ms / 1000))} users/s`,
         `${fmt(x.purge.count)} / ${fmt(x.purge.expected)}`,
         `${fmt(x.purge.left.old)} / ${fmt(x.purge.left.fresh)}`,
         fmtMb(x.purge.rssKb),
@@ -312,14 +323,18 @@ export function reportLarge(R, md, targets) {
   for (const x of L.servers) {
     const worst = x.pings.purge?.worst
     targets.push({
-      name: `worst ping during the ${fmt(L.config.accounts)}-account purge under ${LARGE_TARGETS.worstPingMs} ms (${x.kind})`,
+      name:
+        `worst ping during the ${fmt(L.config.accounts)}-account purge ` +
+        `under ${LARGE_TARGETS.worstPingMs} ms (${x.kind})`,
       value: fmtMs(worst),
       target: `< ${LARGE_TARGETS.worstPingMs} ms`,
       ok: worst < LARGE_TARGETS.worstPingMs,
     })
     targets.push({
       name: `purge deleted exactly the old messages and kept the fresh ones (${x.kind})`,
-      value: `${fmt(x.purge.count)} deleted, ${fmt(x.purge.left.old)} old and ${fmt(x.purge.left.fresh)} fresh left`,
+      value:
+        `${fmt(x.purge.count)} deleted, ` +
+        `${fmt(x.purge.left.old)} old and ${fmt(x.purge.left.fresh)} fresh left`,
       target: `${fmt(x.purge.expected)}, 0, ${fmt(L.config.accounts * L.config.freshPerUser)}`,
       ok:
         x.purge.count === x.purge.expected &&
@@ -330,7 +345,9 @@ export function reportLarge(R, md, targets) {
       const [small, big] = x.exports
       const ratio = big.rssKb / small.rssKb
       targets.push({
-        name: `export memory flat: RSS(${fmt(big.messages)} messages) <= ${LARGE_TARGETS.exportRss}x RSS(${fmt(small.messages)}) (${x.kind})`,
+        name:
+          `export memory flat: RSS(${fmt(big.messages)} messages) <= ` +
+          `${LARGE_TARGETS.exportRss}x RSS(${fmt(small.messages)}) (${x.kind})`,
         value: fmtRatio(ratio),
         target: `<= ${LARGE_TARGETS.exportRss}x`,
         ok: ratio <= LARGE_TARGETS.exportRss && big.counted === big.messages,

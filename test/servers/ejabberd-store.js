@@ -27,20 +27,26 @@ export async function seedEjabberdStore(server, spec) {
   // One Erlang expression list: names, accounts (Mnesia), then each user's messages, oldest
   // first, a microsecond apart (Mnesia tells a user's messages apart by their time).
   const code = `H = ${bin(server.domain)}, Width = ${width}, Now = erlang:system_time(microsecond),
-    Name = fun(I) -> Digits = integer_to_binary(I), Pad = binary:copy(<<"0">>, max(Width - byte_size(Digits), 0)),
+    Name = fun(I) -> Digits = integer_to_binary(I),
+                     Pad = binary:copy(<<"0">>, max(Width - byte_size(Digits), 0)),
                      <<${bin(prefix)}/binary, Pad/binary, Digits/binary>> end,
     Names = [Name(I) || I <- lists:seq(1, ${spec.accounts})],
+    Pw = ${bin(spec.password ?? 'seeded')},
     case ${JSON.stringify(server.db ?? 'mnesia')} of
-      "mnesia" -> lists:foreach(fun(U) -> mnesia:dirty_write({passwd, {U, H}, ${bin(spec.password ?? 'seeded')}}) end, Names);
-      _ -> lists:foreach(fun(U) -> ejabberd_auth:try_register(U, H, ${bin(spec.password ?? 'seeded')}) end, Names)
+      "mnesia" -> lists:foreach(fun(U) -> mnesia:dirty_write({passwd, {U, H}, Pw}) end, Names);
+      _ -> lists:foreach(fun(U) -> ejabberd_auth:try_register(U, H, Pw) end, Names)
     end,
     Mod = gen_mod:db_mod(H, mod_offline),
     From = jid:make(<<"sender">>, H, <<"seed">>),
     Store = fun(U, T, Body) ->
       To = jid:make(U, H), TS = {T div 1000000000000, (T div 1000000) rem 1000000, T rem 1000000},
-      P = xmpp:decode({xmlel, <<"message">>, [{<<"xmlns">>, <<"jabber:client">>}, {<<"type">>, <<"chat">>}, {<<"to">>, jid:encode(To)}, {<<"from">>, jid:encode(From)}],
-           [{xmlel, <<"body">>, [], [{xmlcdata, Body}]}]}),
-      ok = case Mod:store_message({offline_msg, {U, H}, TS, never, From, To, P}) of ok -> ok; {atomic, ok} -> ok; Other -> Other end
+      P = xmpp:decode({xmlel, <<"message">>,
+                       [{<<"xmlns">>, <<"jabber:client">>}, {<<"type">>, <<"chat">>},
+                        {<<"to">>, jid:encode(To)}, {<<"from">>, jid:encode(From)}],
+                       [{xmlel, <<"body">>, [], [{xmlcdata, Body}]}]}),
+      ok = case Mod:store_message({offline_msg, {U, H}, TS, never, From, To, P}) of
+             ok -> ok; {atomic, ok} -> ok; Other -> Other
+           end
     end,
     Groups = [${groups.map((g) => `{${bin(g.tag)}, ${g.perUser}, Now - ${g.ageS * 1e6}}`).join(', ')}],
     lists:foreach(fun({I, U}) ->
@@ -68,12 +74,16 @@ export async function countEjabberdOffline(server) {
     server,
     `H = ${bin(server.domain)}, Mod = gen_mod:db_mod(H, mod_offline),
      Users = case Mod of
-       mod_offline_mnesia -> lists:usort(mnesia:dirty_select(offline_msg, [{{offline_msg, {'$1', H}, '_', '_', '_', '_', '_'}, [], ['$1']}]));
+       mod_offline_mnesia ->
+         lists:usort(mnesia:dirty_select(
+           offline_msg, [{{offline_msg, {'$1', H}, '_', '_', '_', '_', '_'}, [], ['$1']}]));
        _ -> {ok, Us} = mod_xmppadm_sql:offline_users(H), Us
      end,
-     Tags = lists:append([[hd(binary:split(fxml:get_path_s(P, [{elem, <<"body">>}, cdata]), <<" ">>)) || {_, _, _, _, P} <- Mod:read_message_headers(U, H)] || U <- Users]),
+     Tag = fun(P) -> hd(binary:split(fxml:get_path_s(P, [{elem, <<"body">>}, cdata]), <<" ">>)) end,
+     Tags = lists:append([[Tag(P) || {_, _, _, _, P} <- Mod:read_message_headers(U, H)] || U <- Users]),
      Counts = lists:foldl(fun(T, M) -> maps:update_with(T, fun(N) -> N + 1 end, 1, M) end, #{}, Tags),
-     iolist_to_binary([io_lib:format("~ts=~B ", [T, N]) || {T, N} <- maps:to_list(Counts#{<<"users">> => length(Users)})]).`,
+     iolist_to_binary([io_lib:format("~ts=~B ", [T, N])
+                       || {T, N} <- maps:to_list(Counts#{<<"users">> => length(Users)})]).`,
     10 * 60_000,
   )
   /** @type {{users: number, [tag: string]: number}} */

@@ -25,14 +25,16 @@ const iso = (/** @type {number} */ t) => new Date(Math.floor(t) * 1000).toISOStr
 
 /**
  * One archive item as the datamanager writes it: a preserialized stanza plus key, when, with.
- * @param {{key: string, when: number, with: string, name: string, attr: Record<string, string>, body?: string, child?: string}} o
+ * @param {{key: string, when: number, with: string, name: string, attr: Record<string, string>,
+ *          body?: string, child?: string}} o
  */
 function item(o) {
   const attr = Object.entries({...o.attr, stamp: iso(o.when)})
     .map(([k, v]) => `[${lua(k)}]=${lua(v)};`)
     .join('')
   const kids = o.child ?? (o.body === undefined ? '' : `{name="body";attr={};${lua(o.body)};};`)
-  return `item({name=${lua(o.name)};attr={${attr}};${kids}key=${lua(o.key)};when=${o.when};with=${lua(o.with)};});\n`
+  const meta = `key=${lua(o.key)};when=${o.when};with=${lua(o.with)};`
+  return `item({name=${lua(o.name)};attr={${attr}};${kids}${meta}});\n`
 }
 
 const INDEX_MAGIC = 7767639n + 1n
@@ -85,6 +87,8 @@ function credentials(password, iterations) {
   }
 }
 
+/** @typedef {{user: string, count: number, perSecond?: number}} MamSpec */
+
 /**
  * @typedef {object} StoreSpec
  * @property {string} dataDir            Prosody's data_path
@@ -101,11 +105,13 @@ function credentials(password, iterations) {
  * @property {Array<{tag: string, perUser: number, ageS: number}>} [offline]
  *           offline messages in groups, oldest group first (instead of old/fresh); bodies are
  *           "<tag> <n> for <user>"
- * @property {{user: string, count: number, perSecond?: number} | Array<{user: string, count: number, perSecond?: number}>} [mam]
+ * @property {MamSpec | MamSpec[]} [mam]
  *           MAM archives: `count` messages for `user` (`perSecond` a second, default 1, ending an
  *           hour ago); ids seed-mam-00000001 and up, oldest first
- * @property {{uploadDomain: string, perUser: number, freshPerUser?: number, users: number, oldAgeS?: number, bytes?: number}} [uploads]
- *           old (and fresh: an hour old) uploads, files of `bytes` bytes, by the first `users` accounts
+ * @property {{uploadDomain: string, perUser: number, freshPerUser?: number, users: number, oldAgeS?: number,
+ *              bytes?: number}} [uploads]
+ *           old (and fresh: an hour old) uploads, files of `bytes` bytes, by the first `users`
+ *           accounts
  * @property {number} [now]              seconds since the epoch (default: now)
  */
 

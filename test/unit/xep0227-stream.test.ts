@@ -41,14 +41,18 @@ function write(format: 'xml' | 'json', size: number): string {
 describe('Xep0227Stream', () => {
   it('joins the containers a section was cut into, wherever the cut', () => {
     const whole = write('xml', 100)
+    const result = (i: number) => `<result xmlns="urn:xmpp:mam:2" id="m${i}"/>`
     expect(whole).toBe(
-      `<?xml version='1.0' encoding='UTF-8'?>\n<server-data xmlns="urn:xmpp:pie:0"><host jid="x"><user xmlns="urn:xmpp:pie:0" name="alice">` +
+      `<?xml version='1.0' encoding='UTF-8'?>\n` +
+        `<server-data xmlns="urn:xmpp:pie:0"><host jid="x"><user xmlns="urn:xmpp:pie:0" name="alice">` +
         `<account xmlns="urn:xmppadm:admin:1" disabled="false"/>` +
-        `<query xmlns="jabber:iq:roster" ver="7"><item jid="a@x"/><item jid="b@x"/><item jid="c@x"/></query>${PRESENCE}` +
-        `<archive xmlns="urn:xmpp:pie:0#mam"><result xmlns="urn:xmpp:mam:2" id="m1"/><result xmlns="urn:xmpp:mam:2" id="m2"/><result xmlns="urn:xmpp:mam:2" id="m3"/><result xmlns="urn:xmpp:mam:2" id="m4"/></archive>` +
+        `<query xmlns="jabber:iq:roster" ver="7">` +
+        `<item jid="a@x"/><item jid="b@x"/><item jid="c@x"/></query>${PRESENCE}` +
+        `<archive xmlns="urn:xmpp:pie:0#mam">${[1, 2, 3, 4].map(result).join('')}</archive>` +
         `<pubsub xmlns="http://jabber.org/protocol/pubsub#owner"><configure node="n1"/></pubsub>` +
-        `<pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="n1"><item id="1"/><item id="2"/></items><items node="n2"><item id="3"/></items></pubsub>` +
-        `</user></host></server-data>\n`,
+        `<pubsub xmlns="http://jabber.org/protocol/pubsub">` +
+        `<items node="n1"><item id="1"/><item id="2"/></items><items node="n2"><item id="3"/></items>` +
+        `</pubsub></user></host></server-data>\n`,
     )
     for (const size of [1, 2, 3]) expect(write('xml', size)).toBe(whole)
   })
