@@ -4,7 +4,11 @@
 // as CONTRACT.md 7 says: same name, namespace and node. The text comes out per page, for the
 // caller to write: as the XML document, or as the "elements" array of the JSON export (one JSON
 // string per top-level element, written piecewise).
-import {type Element, escapeXML} from '@xmpp/xml'
+import {type Element, escapeXML, xml} from '@xmpp/xml'
+import type {ExportSink, UserExport} from '../ops/export-user.js'
+import {XMPPADM_NS} from '../ops/nodes.js'
+import {isRoster, rosterItems} from '../protocol/roster.js'
+import {parseJid} from '../xmpp/jid.js'
 
 export const NS_PIE = 'urn:xmpp:pie:0'
 
@@ -40,7 +44,11 @@ export class Xep0227Stream {
   private open: Array<{id: string; end: string}> = []
   private tops = 0
 
-  constructor(readonly format: Xep0227Format) {}
+  /** `skip`: top-level elements left out (the JSON export has no <missing/> elements). */
+  constructor(
+    readonly format: Xep0227Format,
+    private readonly skip: (el: Element) => boolean = () => false,
+  ) {}
 
   /** XML: the prolog and the start of <server-data/>, <host/> and <user/>. */
   header(domain: string, user: Element): string {
@@ -65,7 +73,7 @@ export class Xep0227Stream {
             for (const item of inner.getChildElements()) out += this.text(item.toString())
           } else out += this.closeTo(1) + this.text(inner.toString())
         }
-      } else {
+      } else if (!this.skip(child)) {
         out += this.closeTo(0) + this.beginTop() + this.text(child.toString()) + this.endTop()
       }
     }
@@ -115,3 +123,72 @@ export class Xep0227Stream {
     return this.format === 'xml' ? xmlText : JSON.stringify(xmlText).slice(1, -1)
   }
 }
+
+/**
+ * The export document: the pages of an export (ExportSink) written out as they come, as XEP-0227
+ * XML or as the JSON export (format xmppadm-export/1: the same elements as XML strings, the roster
+ * parsed, what is missing and the counts), through `out`.
+ */
+export class ExportDocument implements ExportSink {
+  private readonly stream: Xep0227Stream
+  private started = false
+  private readonly roster: Array<{jid: string; name: string | null; subscription: string; groups: string[]}> =
+    []
+
+  /** Bytes written so far. */
+  bytes = 0
+
+  constructor(
+    readonly format: Xep0227Format,
+    private readonly jid: string,
+    private readonly out: (text: string) => void | Promise<void>,
+  ) {
+    this.stream = new Xep0227Stream(format, (el) => format === 'json' && isMissing(el))
+  }
+
+  async page(user: Element): Promise<void> {
+    if (!this.started) await this.begin(user)
+    if (this.format === 'json')
+      for (const el of user.getChildElements().filter(isRoster))
+        // as exported since format 1: without "ask"
+        for (const {jid, name, subscription, groups} of rosterItems(el))
+          this.roster.push({jid, name, subscription, groups})
+    await this.emit(this.stream.page(user))
+  }
+
+  async endSection(): Promise<void> {
+    await this.emit(this.stream.endSection())
+  }
+
+  /** The end of the document, with what only the end knows. */
+  async finish(exp: Omit<UserExport, 'jid' | 'via'>): Promise<void> {
+    if (!this.started) await this.begin(xml('user', {xmlns: NS_PIE, name: parseJid(this.jid).local!}))
+    if (this.format === 'xml') return this.emit(this.stream.footer())
+    const rest = JSON.stringify(
+      {complete: exp.complete, missing: exp.missing, counts: exp.counts, roster: this.roster},
+      null,
+      2,
+    )
+    await this.emit(`${this.stream.footer()}\n  ],\n${rest.slice(2)}\n`)
+  }
+
+  private async begin(user: Element): Promise<void> {
+    this.started = true
+    const {domain} = parseJid(this.jid)
+    if (this.format === 'xml') return this.emit(this.stream.header(domain, user))
+    const head = JSON.stringify(
+      {format: 'xmppadm-export/1', jid: this.jid, exportedAt: new Date().toISOString()},
+      null,
+      2,
+    )
+    await this.emit(`${head.slice(0, -2)},\n  "elements": [`)
+  }
+
+  private async emit(text: string): Promise<void> {
+    if (!text) return
+    this.bytes += Buffer.byteLength(text)
+    await this.out(text)
+  }
+}
+
+const isMissing = (el: Element) => el.name === 'missing' && el.attrs.xmlns === XMPPADM_NS
