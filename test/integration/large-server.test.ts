@@ -9,14 +9,14 @@
 // a ping only catches a multi-second freeze.
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {readFileSync, readdirSync} from 'node:fs'
+import {basename, join} from 'node:path'
 import {BIN, scratch, serverEnv} from '../helpers/cli.js'
 import {RawClient, sleep} from '../helpers/mission.js'
 import {removePtyScratch, runPty} from '../helpers/pty.js'
-import {countEjabberdOffline, seedEjabberdStore} from '../servers/ejabberd-store.js'
+import {countEjabberdOffline, seedEjabberdStore, seedEjabberdUploads} from '../servers/ejabberd-store.js'
 import {type RunningServer, startEjabberd24, startProsody, startProsody012} from '../servers/harness.js'
-import {countOffline, seedProsodyStore} from '../servers/prosody-store.js'
+import {countOffline, countUploads, seedProsodyStore} from '../servers/prosody-store.js'
 
 // Short pages (the modules' page_ms option), so that even a fast run has many of them.
 const PAGE_MS = 250
@@ -29,6 +29,9 @@ const GROUPS = [
 /** Prosody: one user has an archive of ARCHIVE messages, three a second (export pages seek). */
 const ARCHIVE_USER = 'bulk0002'
 const ARCHIVE = 3000
+/** Uploads: OLD_UPLOADS two days old and 100 an hour old, by 100 users. */
+const UPLOADS = 'upload.localhost'
+const OLD_UPLOADS = 3000
 /** A ping slower than this means the server stopped serving others for seconds. */
 const FREEZE_MS = 2_000
 
@@ -45,6 +48,8 @@ interface Subject {
   users: number
   start(): Promise<RunningServer>
   counts(server: RunningServer): Promise<Counts>
+  /** Seeded uploads left: old and fresh files (and, where there are any, records). */
+  uploads(server: RunningServer): Promise<Record<string, number>>
 }
 
 const SUBJECTS: Subject[] = [
@@ -66,9 +71,11 @@ const SUBJECTS: Subject[] = [
             accounts: 4000,
             offline: GROUPS,
             mam: {user: ARCHIVE_USER, count: ARCHIVE, perSecond: 3},
+            uploads: {uploadDomain: UPLOADS, users: 100, perUser: OLD_UPLOADS / 100, freshPerUser: 1},
           }),
       }),
     counts: async (s: RunningServer) => withZeros(countOffline(join(s.dir, 'data'))),
+    uploads: async (s: RunningServer) => countUploads(join(s.dir, 'data'), UPLOADS),
   })),
   {
     name: 'ejabberd 24.12 (module)',
@@ -78,6 +85,11 @@ const SUBJECTS: Subject[] = [
       const s = await startEjabberd24({ejabberdModuleOptions: {page_ms: PAGE_MS}})
       try {
         await seedEjabberdStore(s, {accounts: 8000, offline: GROUPS})
+        for (let u = 1; u <= 100; u++) {
+          const user = `bulk${String(u).padStart(4, '0')}`
+          seedEjabberdUploads(s, join(s.dir, 'upload'), user, OLD_UPLOADS / 100, 2 * DAY, 'old')
+          seedEjabberdUploads(s, join(s.dir, 'upload'), user, 1, 3600, 'fresh')
+        }
       } catch (error) {
         await s.stop()
         throw error
@@ -85,6 +97,11 @@ const SUBJECTS: Subject[] = [
       return s
     },
     counts: async (s: RunningServer) => withZeros(await countEjabberdOffline(s)),
+    uploads: async (s: RunningServer) => {
+      const files = readdirSync(join(s.dir, 'upload'), {recursive: true, encoding: 'utf8'})
+      const count = (tag: string) => files.filter((f) => basename(f).startsWith(`${tag}-`)).length
+      return {oldFiles: count('old'), freshFiles: count('fresh')}
+    },
   },
 ]
 
@@ -206,6 +223,23 @@ describe.each(SUBJECTS)('a large store on $name', (subject) => {
     expect(ping.lost).toEqual([])
     expect(ping.rtts.length).toBeGreaterThan(10)
     expect(Math.max(...ping.rtts)).toBeLessThan(FREEZE_MS)
+  }, 300_000)
+
+  it('purge-uploads over many pages deletes exactly the old files (and their records)', async () => {
+    const before = await subject.uploads(server)
+    expect(before).toMatchObject({oldFiles: OLD_UPLOADS, freshFiles: 100})
+    const r = await execa('node', [BIN, 'purge-uploads', '--older-than', '1d', '--json'], {
+      reject: false,
+      env: {XDG_CONFIG_HOME: join(scratch, 'config'), NO_COLOR: '1', CI: 'true', ...serverEnv(server)},
+      extendEnv: true,
+    })
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = JSON.parse(r.stdout).result
+    expect(result).toMatchObject({count: OLD_UPLOADS, interrupted: null})
+    expect(result.pages).toBeGreaterThan(1)
+    const after = await subject.uploads(server)
+    expect(after).toMatchObject({oldFiles: 0, freshFiles: 100})
+    if ('oldRecords' in before) expect(after).toMatchObject({oldRecords: 0, freshRecords: 100})
   }, 300_000)
 
   it('Ctrl-C stops after the page in flight, reports what it deleted; a re-run does the rest', async () => {

@@ -228,8 +228,8 @@ uploads_page(Host, OlderThan, DryRun, After) ->
 	       {Node, Rel} ->
 		   iolist_to_binary(
 		     io_lib:format("uploads:~B:~B:~B:~ts:~ts",
-				   [Cutoff, Scanned, Total, b64(atom_to_binary(Node)),
-				    b64(term_to_binary(Rel))]))
+				   [Cutoff, Scanned, Total, hex(atom_to_binary(Node)),
+				    hex(term_to_binary(Rel))]))
 	   end,
     (Files > 0 orelse Next == undefined) andalso
 	?INFO_MSG("mod_xmppadm: ~ts ~B uploaded files (~B bytes) of ~ts modified at or before ~ts "
@@ -261,15 +261,16 @@ parse_uploads_cursor(After) ->
     case binary:split(After, <<":">>, [global]) of
 	[<<"uploads">>, C, S, T, Node, Rel] ->
 	    try #{cutoff => int(C, After), scanned => int(S, After), total => int(T, After),
-		  node => unb64(Node), rel => binary_to_term(unb64(Rel), [safe])}
+		  node => unhex(Node), rel => binary_to_term(unhex(Rel), [safe])}
 	    catch throw:E -> throw(E);
 		  _:_ -> malformed(After)
 	    end;
 	_ -> malformed(After)
     end.
 
-b64(Bin) -> base64:encode(Bin, #{mode => urlsafe, padding => false}).
-unb64(Bin) -> base64:decode(Bin, #{mode => urlsafe, padding => false}).
+%% Cursor parts in hex (binary:encode_hex is in OTP 24; base64 has no url-safe mode before 26).
+hex(Bin) -> binary:encode_hex(Bin).
+unhex(Hex) -> binary:decode_hex(Hex).
 
 %% Runs a function of this module on a node of the cluster (locally without RPC).
 on_node(Node, Fun, Args) when Node == node() -> apply(?MODULE, Fun, Args);
