@@ -76,7 +76,8 @@ local CURSOR = "accounts:";
 
 -- The `max` smallest names after `after`, sorted, kept in a bounded max-heap while every
 -- account is walked once (the server's account list has no order): memory stays at one page.
-local function next_names(after, max)
+-- The loop is given back every slice of work (budget:step()).
+local function next_names(after, max, budget)
 	local heap, total, before = {}, 0, 0;
 	local function up(i)
 		while i > 1 do
@@ -104,9 +105,9 @@ local function next_names(after, max)
 		elseif username < heap[1] then
 			heap[1] = username; down(1);
 		end
-		if total % 2000 == 0 then common.pause(); end
+		budget:step();
 	end
-	table.sort(heap);
+	table.sort(heap); -- one page: at most 501 names
 	return heap, total, before;
 end
 
@@ -126,14 +127,15 @@ local list_handler = common.handler(list_layout, function (fields)
 		if not max or max < 1 then bad_request("max: must be an integer >= 1, got '%s'", fields.max); end
 		max = math.min(max, MAX_ROWS);
 	end
-	local names, total, before = next_names(after, max + 1);
+	local budget = common.budget(); -- gives the loop back every slice (common.lib.lua)
+	local names, total, before = next_names(after, max + 1, budget);
 	local more = #names > max;
 	if more then names[#names] = nil; end
 	local rows = {};
 	for i, username in ipairs(names) do
 		local last, created, activity = activity_of(username);
 		rows[i] = { jid.join(username, host), iso(last), iso(created), activity };
-		if i % 50 == 0 then common.pause(); end
+		budget:step();
 	end
 	return { other = reported.form("Accounts", {
 		{ "more", "boolean", "More pages follow", more and "1" or "0" };
