@@ -27,6 +27,8 @@ export interface AccountPage {
   /** Accounts listed so far and on the host, as far as the server says. */
   scanned?: number
   total?: number
+  /** The server gives an account that never logged in a last activity (ejabberd's XEP-0133). */
+  neverUnknown?: boolean
 }
 
 export interface ListRequest {
@@ -95,6 +97,11 @@ export function parseLastLogin(jid: string, value: string): AccountRow {
   return {jid, lastActivity: null, created: null, activity: 'unknown'}
 }
 
+/** Marks every page: this way cannot tell an account that never logged in. */
+async function* withNeverUnknown(pages: AsyncGenerator<AccountPage>): AsyncGenerator<AccountPage> {
+  for await (const page of pages) yield {...page, neverUnknown: true}
+}
+
 async function* moduleList(ctx: OpContext, req: ListRequest): AsyncGenerator<AccountPage> {
   let after: string | undefined
   for (;;) {
@@ -158,12 +165,14 @@ export const accountList: Operation<ListRequest, AsyncGenerator<AccountPage>> = 
         const v = formValues(list.form!)
         // 24.12 lists an account with an empty user name as the bare domain: not an account to act on
         const jids = asList(v.registereduserjids).filter((j) => j.includes('@'))
-        return inPages(jids, req, async (jid) => {
-          const r = formValues(
-            (await invoke(ctx, admin('get-user-lastlogin'), {FORM_TYPE: XEP0133, accountjid: jid})).form!,
-          )
-          return parseLastLogin(jid, text(r.lastlogin))
-        })
+        return withNeverUnknown(
+          inPages(jids, req, async (jid) => {
+            const r = formValues(
+              (await invoke(ctx, admin('get-user-lastlogin'), {FORM_TYPE: XEP0133, accountjid: jid})).form!,
+            )
+            return parseLastLogin(jid, text(r.lastlogin))
+          }),
+        )
       },
     },
   ],

@@ -644,6 +644,12 @@ describe('account lifecycle on ejabberd 24.12 without the module', () => {
       .map((l) => l.split('\t')[0])
     expect(jids).toContain(old.jid)
     expect(jids).not.toContain(fresh.jid)
+
+    // a fresh account shows its registration as a last login: --never-logged-in says it cannot tell
+    const never = await cliOn(plain24, ['account', 'list', '--never-logged-in', '--json'])
+    expect(never.exitCode, never.stderr).toBe(0)
+    expect(never.json.result.accounts.map((a: any) => a.jid)).not.toContain(fresh.jid)
+    expect(never.json.warnings.join('\n')).toMatch(/--never-logged-in cannot find such accounts here/)
   })
 
   it('the erasure receipt: the server offers no way to ask, and the receipt says so', async () => {

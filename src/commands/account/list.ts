@@ -85,6 +85,7 @@ export default class AccountList extends BaseCommand<typeof AccountList> {
     const accounts: AccountRow[] = []
     const counts = {walked: 0, listed: 0, notKnown: 0}
     let total: number | undefined
+    let neverUnknown = false
     let width = 0
     const show = (r: AccountRow) => {
       if (json) return void accounts.push(r)
@@ -108,6 +109,7 @@ export default class AccountList extends BaseCommand<typeof AccountList> {
     let stopped = false
     for await (const page of await list.run({pageSize: flags['page-size'], concurrency: flags.concurrency})) {
       total = page.total ?? total
+      neverUnknown ||= Boolean(page.neverUnknown)
       width ||= Math.max(24, ...page.rows.map((r) => r.jid.length))
       for (const row of page.rows) {
         counts.walked++
@@ -125,6 +127,11 @@ export default class AccountList extends BaseCommand<typeof AccountList> {
       }
     }
     spinner.stop()
+    if (flags['never-logged-in'] && neverUnknown)
+      ui.warn(
+        `${list.strategy.via} gives an account that never logged in the time it was registered: ` +
+          '--never-logged-in cannot find such accounts here (mod_xmppadm or mod_adhoc_api can)',
+      )
     const filtered = cutoff !== undefined || flags['never-logged-in']
     if (filtered && counts.notKnown)
       ui.warn(
