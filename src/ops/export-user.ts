@@ -5,6 +5,8 @@ import {type Element, xml} from '@xmpp/xml'
 import {XmppadmError} from '../errors.js'
 import {formValues} from '../protocol/dataform.js'
 import {NS_ROSTER, isRoster, rosterItems} from '../protocol/roster.js'
+import {NS_VCARD4, NS_VCARD_TEMP, VCARD4_NODE, vcard4ToTemp} from '../protocol/vcard.js'
+import {NS_SCRAM, reencodeScram} from '../protocol/xep0227.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
 import {type OpContext, invoke} from './context.js'
@@ -63,11 +65,64 @@ function mergeInto(target: Element, page: Element, seen: Map<string, Element>): 
   }
 }
 
+/**
+ * Which importer the file is for (README "Moving a user to another server"): `xep0227`, the
+ * XEP's form, which Prosody's migrator (mod_storage_xep0227) reads; `ejabberd`, the same with the
+ * SCRAM salt and keys base64-encoded twice, as ejabberd's export_piefxis writes them and its
+ * import_piefxis reads them (it stores the once-decoded text as its own base64).
+ */
+export type ExportTarget = 'xep0227' | 'ejabberd'
+
+/**
+ * Shapes each page of the module's export for the file, page by page (an export is written as its
+ * pages come): the vcard section's copy of the vCard4 PEP node is left out (the pep section has
+ * every node, and Prosody's migrator reads only the first <pubsub/> of a user), and where the
+ * server keeps the vCard only as vCard4 a vcard-temp made from it is added, so that importers
+ * that read only vcard-temp (ejabberd's) find it.
+ */
+export class PortableExport {
+  private vcardTemp = 0
+  private vcard4?: Element
+
+  constructor(readonly target: ExportTarget = 'xep0227') {}
+
+  /** A page of `section` as the server gave it, changed in place for the file. */
+  page(section: Section, user: Element): void {
+    if (section === 'account' && this.target === 'ejabberd')
+      user.children = user.children.map((c) =>
+        typeof c !== 'string' && c.name === 'scram-credentials' && c.attrs.xmlns === NS_SCRAM
+          ? reencodeScram(c, 'twice')
+          : c,
+      )
+    if (section !== 'vcard') return
+    for (const c of user.getChildElements()) {
+      if (c.name === 'vCard' && c.attrs.xmlns === NS_VCARD_TEMP) this.vcardTemp++
+      const items = c.name === 'pubsub' ? c.getChildren('items') : []
+      for (const i of items.filter((i) => i.attrs.node === VCARD4_NODE))
+        this.vcard4 ??= i.getChild('item')?.getChild('vcard', NS_VCARD4)
+    }
+    user.children = user.children.filter((c) => typeof c === 'string' || c.name !== 'pubsub')
+  }
+
+  /** What a section adds after its last page (the vcard-temp made from the vCard4). */
+  end(section: Section): Element[] {
+    if (section !== 'vcard' || this.vcardTemp || !this.vcard4) return []
+    this.vcardTemp++
+    return [vcard4ToTemp(this.vcard4)]
+  }
+
+  /** The vcard section's items as written. */
+  get vcards(): number {
+    return this.vcardTemp
+  }
+}
+
 async function viaModule(
   ctx: OpContext,
   jid: string,
   includeCredentials: boolean,
   pageSize: number,
+  portable: PortableExport,
 ): Promise<UserExport> {
   const {local} = parseJid(jid)
   const user = xml('user', {xmlns: NS_PIE, name: local!})
@@ -95,10 +150,15 @@ async function viaModule(
       const v = formValues(resp.form!)
       counts[section]! += Number(v.count ?? 0)
       const fragment = resp.payload.find((p) => p.name === 'user' && p.attrs.xmlns === NS_PIE)
-      if (fragment) mergeInto(user, fragment, seen)
+      if (fragment) {
+        portable.page(section, fragment)
+        mergeInto(user, fragment, seen)
+      }
       if (v.more !== true || !v.next) break
       after = String(v.next)
     }
+    for (const el of portable.end(section)) user.append(el)
+    if (section === 'vcard') counts.vcard = portable.vcards
   }
   return {jid, user, complete: true, missing: [], counts, via: 'mod_xmppadm'}
 }
@@ -173,6 +233,8 @@ export interface ExportRequest {
   jid: string
   includeCredentials: boolean
   pageSize?: number
+  /** The importer the file is for (default: XEP-0227's form). */
+  target?: ExportTarget
 }
 
 export const exportUserOp: Operation<ExportRequest, UserExport> = {
@@ -182,7 +244,8 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
     {
       nodes: [mod('export-user')],
       via: 'mod_xmppadm',
-      run: (ctx, r) => viaModule(ctx, r.jid, r.includeCredentials, r.pageSize ?? 100),
+      run: (ctx, r) =>
+        viaModule(ctx, r.jid, r.includeCredentials, r.pageSize ?? 100, new PortableExport(r.target)),
     },
     {
       nodes: [api('check_account'), api('get_roster'), api('get_last')],
@@ -208,21 +271,27 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
 
 export const exportUser = (ctx: OpContext, req: ExportRequest) => perform(ctx, exportUserOp, req)
 
-/** The whole XEP-0227 document. */
-export function toXep0227(exp: UserExport): string {
-  const {domain} = parseJid(exp.jid)
+/**
+ * The whole XEP-0227 document; `as`: the account it is for on another server (its <host jid/> and
+ * <user name/>, where the servers' own importers take the account from).
+ */
+export function toXep0227(exp: UserExport, as?: string): string {
+  const {local, domain} = parseJid(as ?? exp.jid)
+  if (as) exp.user.attrs.name = local!
   const doc = xml('server-data', {xmlns: NS_PIE}, xml('host', {jid: domain}, exp.user))
   return `<?xml version='1.0' encoding='UTF-8'?>\n${doc.toString()}\n`
 }
 
 /** The same content as JSON: generic XML strings per section, with the roster parsed. */
-export function toJsonExport(exp: UserExport) {
+export function toJsonExport(exp: UserExport, as?: string) {
+  if (as) exp.user.attrs.name = parseJid(as).local!
   const children = exp.user.getChildElements()
   const xmlOf = (pred: (e: Element) => boolean) => children.filter(pred).map((e) => e.toString())
   const roster = children.find(isRoster)
   return {
     format: 'xmppadm-export/1',
     jid: exp.jid,
+    ...(as ? {as} : {}),
     exportedAt: new Date().toISOString(),
     complete: exp.complete,
     missing: exp.missing,
