@@ -2,8 +2,8 @@
 // each user's data comes out item by item (a roster contact, an offline message, an archived
 // message, a PEP item…) with the containers it sits in, so that memory holds one item, not the
 // file (an archive of 50,000 messages is 18 MB of XML). What the servers' own exporters write is
-// read too: ejabberd's per-host files (root <host/>) and their XInclude main file, the older
-// namespace of XEP-0227 0.x.
+// read too: XInclude'd host and user files (XEP-0227's layout, and ejabberd's main file with one
+// host file each), the older namespace of XEP-0227 0.x.
 import {createReadStream} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {Element, Parser} from '@xmpp/xml'
@@ -45,6 +45,9 @@ export type Xep0227Event =
 /** A file, or text already read (stdin). */
 export type Xep0227Source = {path: string} | {text: string; name: string}
 
+/** An XInclude where it stands in the document (the included file's events go there). */
+type Include = {type: 'include'; href: string; host: string}
+
 interface Frame {
   name: string
   /** The default namespace in effect. */
@@ -55,20 +58,26 @@ interface Frame {
 
 const NS_DEFAULT = ''
 
+/** A <user/>'s own attributes (name, password…), without namespace declarations. */
+const userAttrs = (attrs: Record<string, string>) =>
+  Object.fromEntries(Object.entries(attrs).filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:')))
+
 /**
  * The SAX side: @xmpp/xml's parser (ltx) with its element-building hooks replaced by ones that
  * keep only the frames above the current item and build only items.
  */
 class EntryParser extends Parser {
-  readonly events: Xep0227Event[] = []
-  readonly includes: string[] = []
+  readonly events: Array<Xep0227Event | Include> = []
   error?: Error
   private frames: Frame[] = []
-  private host = ''
   /** The item being built, and where we are inside it. */
   private item?: {el: Element; cursor: Element; depth: number; wrap: Wrapper[]; ns: string}
 
-  constructor(private readonly sourceName: string) {
+  /** `host`: the host of an included user file (its root is <user/>). */
+  constructor(
+    private readonly sourceName: string,
+    private host = '',
+  ) {
     super()
     this.on('error', (e) => (this.error ??= e))
   }
@@ -96,17 +105,20 @@ class EntryParser extends Parser {
       const pie = ns === NS_PIE
       if (pie && name === 'server-data') role = 'root'
       else if (pie && name === 'host') role = 'host'
+      else if (pie && name === 'user') role = 'user'
       else return this.fail(`not a XEP-0227 file (its root is <${name} xmlns="${ns}"/>)`)
       if (role === 'host') this.host = attrs.jid ?? ''
+      if (role === 'user') this.events.push({type: 'user', host: this.host, attrs: userAttrs(attrs)})
     } else if (parent.role === 'root' && name === 'host') {
       role = 'host'
       this.host = attrs.jid ?? ''
-    } else if (parent.role === 'root' && /(^|:)include$/.test(name)) {
-      // ejabberd's main file: <xi:include href="…_host.xml"/> per host
-      if (attrs.href && (name.startsWith('xi:') || ns === NS_XINCLUDE)) this.includes.push(attrs.href)
+    } else if ((parent.role === 'root' || parent.role === 'host') && /(^|:)include$/.test(name)) {
+      // a host file from the main file, a user file from a host file
+      if (attrs.href && (name.startsWith('xi:') || ns === NS_XINCLUDE))
+        this.events.push({type: 'include', href: attrs.href, host: this.host})
     } else if (parent.role === 'host' && name === 'user') {
       role = 'user'
-      this.events.push({type: 'user', host: this.host, attrs: {...attrs}})
+      this.events.push({type: 'user', host: this.host, attrs: userAttrs(attrs)})
     } else if (parent.role === 'user' && CONTAINERS.has(key)) {
       role = 'container'
     } else if (parent.role === 'container' && INNER_CONTAINERS.has(key)) {
@@ -164,35 +176,48 @@ async function* chunks(source: Xep0227Source): AsyncGenerator<string> {
     return
   }
   const stream = createReadStream(source.path, {encoding: 'utf8', highWaterMark: 256 * 1024})
+  // Each piece ends where a tag starts: ltx's parser steps through text that runs past the end of
+  // a piece one character at a time (a 300 KiB photo took a second).
+  let carry = ''
   try {
-    for await (const chunk of stream) yield chunk as string
+    for await (const chunk of stream) {
+      const data = carry + (chunk as string)
+      const cut = data.lastIndexOf('<')
+      carry = cut > 0 ? data.slice(cut) : data
+      if (cut > 0) yield data.slice(0, cut)
+    }
   } catch (error) {
     throw cannotRead(source.path, error)
   }
+  if (carry) yield carry
 }
 
 /**
- * The events of a XEP-0227 document, in file order. XIncludes of the root (ejabberd's main file)
- * are followed, relative to the file. Throws a data error (65) for what is not XEP-0227.
+ * The events of a XEP-0227 document, in document order. XIncludes (host files in the main file,
+ * user files in a host file) are followed where they stand, relative to the including file.
+ * Throws a data error (65) for what is not XEP-0227.
  */
-export async function* readXep0227(source: Xep0227Source): AsyncGenerator<Xep0227Event> {
+export async function* readXep0227(source: Xep0227Source, host = ''): AsyncGenerator<Xep0227Event> {
   const name = 'path' in source ? source.path : source.name
-  const parser = new EntryParser(name)
+  const parser = new EntryParser(name, host)
+  const drain = async function* (): AsyncGenerator<Xep0227Event> {
+    for (const ev of parser.events.splice(0)) {
+      if (ev.type !== 'include') yield ev
+      else if (!('path' in source)) throw dataError(`${name}: includes ${ev.href}, which stdin cannot`)
+      else yield* readXep0227({path: resolve(dirname(source.path), ev.href)}, ev.host)
+    }
+  }
   for await (const chunk of chunks(source)) {
     parser.write(chunk)
     if (parser.error) break
-    yield* parser.events.splice(0)
+    yield* drain()
   }
   parser.finish()
   if (parser.error) {
     const e = parser.error
     throw e.name === 'XmppadmError' ? e : dataError(`${name}: not well-formed XML (${e.message})`)
   }
-  yield* parser.events.splice(0)
-  for (const href of parser.includes) {
-    if (!('path' in source)) throw dataError(`${name}: includes ${href}, which cannot be found from stdin`)
-    yield* readXep0227({path: resolve(dirname(source.path), href)})
-  }
+  yield* drain()
 }
 
 /** Puts items back into their containers under a <user/>, joining an item to the container before it. */

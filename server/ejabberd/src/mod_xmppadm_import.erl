@@ -321,7 +321,8 @@ private(#ctx{dry = Dry} = Ctx, El, R) ->
 offline_time(#xmlel{children = Cs} = El) ->
     {Delays, Kept} = lists:partition(
 		       fun(#xmlel{name = <<"delay">>} = D) ->
-			       ns(D, ?NS_CLIENT) == ?NS_DELAY andalso fxml:get_tag_cdata(D) == <<"Offline Storage">>;
+			       ns(D, ?NS_CLIENT) == ?NS_DELAY andalso
+				   string:trim(fxml:get_tag_cdata(D)) == <<"Offline Storage">>;
 			  (_) -> false
 		       end, Cs),
     TS = case Delays of
@@ -493,7 +494,10 @@ pep_owner(#ctx{dry = Dry} = Ctx, El, R) ->
 	  fun(#xmlel{name = <<"configure">>} = C, Acc) ->
 		  Node = fxml:get_tag_attr_s(<<"node">>, C),
 		  Create = #xmlel{name = <<"create">>, attrs = [{<<"node">>, Node}]},
-		  Config = #xmlel{name = <<"configure">>, children = children(C)},
+		  %% an exported form may be of type form (XEP-0227's example): sent as a submission
+		  Config = #xmlel{name = <<"configure">>,
+				  children = [X#xmlel{attrs = lists:keystore(<<"type">>, 1, A, {<<"type">>, <<"submit">>})}
+					      || #xmlel{attrs = A} = X <- children(C)]},
 		  Res = case Dry of
 			    true -> ok;
 			    false ->
