@@ -81,8 +81,8 @@ export default class ImportUser extends BaseCommand<typeof ImportUser> {
     const env = bulkEnv(this, await this.connect(), files, flags)
     return importUsers(env, {
       send: op.run,
-      merge: flags.merge,
-      dryRun: flags['dry-run'],
+      merge: Boolean(flags.merge),
+      dryRun: Boolean(flags['dry-run']),
       as,
       domain,
       stdin,

@@ -5,7 +5,7 @@
 // Every item is stored once however often it is sent, so a part sent again after a lost
 // connection, or a whole file imported again with --merge, adds nothing twice.
 import {Element} from '@xmpp/xml'
-import {XmppadmError, dataError} from '../errors.js'
+import {ExitCode, XmppadmError, dataError} from '../errors.js'
 import {formRows, formValues} from '../protocol/dataform.js'
 import {NS_VCARD4, NS_VCARD_TEMP, VCARD4_NODE, vcard4ToTemp} from '../protocol/vcard.js'
 import {
@@ -332,7 +332,8 @@ class UserSender {
 /**
  * Imports every user of a XEP-0227 file (a file usually holds one; ejabberd's host exports hold
  * all of a host's). `send` runs one part (the picked strategy of importUserOp). `done` hears of
- * each user as it is finished.
+ * each user as it is finished. A user the server refuses (an existing account without merge)
+ * does not stop the others; the file then fails with every refusal named.
  */
 export async function importFile(
   send: (part: ImportPart) => Promise<PartResult>,
@@ -350,27 +351,47 @@ export async function importFile(
     return o.as ?? parseAccountJid(`${u.attrs.name}@${o.domain}`)
   })
   const results: UserImport[] = []
+  const refused: Array<{account: string; error: XmppadmError}> = []
   let index = -1
   let sender: UserSender | undefined
   for await (const ev of readXep0227(source)) {
-    if (ev.type === 'user') {
-      index++
-      const u = scanned[index]
-      sender = new UserSender(send, u, {
-        accountjid: accounts[index],
-        merge: o.merge,
-        dryRun: o.dryRun,
-        source: u.attrs.name && u.host ? `${u.attrs.name}@${u.host}` : undefined,
-      })
-    } else if (ev.type === 'item') {
-      await sender?.add(ev.wrap, ev.el, ev.ns)
-    } else if (sender) {
-      await sender.flush()
-      const r = sender.finish()
-      results.push(r)
-      done?.(r)
+    try {
+      if (ev.type === 'user') {
+        index++
+        const u = scanned[index]
+        sender = new UserSender(send, u, {
+          accountjid: accounts[index],
+          merge: o.merge,
+          dryRun: o.dryRun,
+          source: u.attrs.name && u.host ? `${u.attrs.name}@${u.host}` : undefined,
+        })
+      } else if (ev.type === 'item') {
+        await sender?.add(ev.wrap, ev.el, ev.ns)
+      } else if (sender) {
+        await sender.flush()
+        const r = sender.finish()
+        results.push(r)
+        done?.(r)
+        sender = undefined
+      }
+    } catch (error) {
+      // The server refused this user's data (65): its other items are left, the next user goes on.
+      if (!(error instanceof XmppadmError && error.exitCode === ExitCode.data) || !sender) throw error
+      refused.push({account: sender.result.account, error})
       sender = undefined
     }
+  }
+  if (refused.length) {
+    const first = refused[0].error
+    const what = refused.map((r) =>
+      refused.length > 1 ? `${r.account}: ${r.error.message}` : r.error.message,
+    )
+    throw new XmppadmError(
+      'data',
+      first.reason,
+      `${scanned.length > 1 ? `${refused.length} of ${scanned.length} users refused: ` : ''}${what.join('; ')}`,
+      {hint: first.hint, details: {imported: results}},
+    )
   }
   return results
 }

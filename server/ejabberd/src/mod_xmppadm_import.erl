@@ -322,7 +322,7 @@ offline_time(#xmlel{children = Cs} = El) ->
     {Delays, Kept} = lists:partition(
 		       fun(#xmlel{name = <<"delay">>} = D) ->
 			       ns(D, ?NS_CLIENT) == ?NS_DELAY andalso
-				   string:trim(fxml:get_tag_cdata(D)) == <<"Offline Storage">>;
+				   string:lowercase(string:trim(fxml:get_tag_cdata(D))) == <<"offline storage">>;
 			  (_) -> false
 		       end, Cs),
     TS = case Delays of

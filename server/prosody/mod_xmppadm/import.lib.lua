@@ -252,7 +252,7 @@ end
 local function offline_copy(message, to)
 	local copy, when = as_stored(message), nil;
 	copy:maptags(function (tag)
-		if tag.name == "delay" and tag.attr.xmlns == xmlns_delay and tag:get_text():match("^%s*(.-)%s*$") == "Offline Storage" then
+		if tag.name == "delay" and tag.attr.xmlns == xmlns_delay and tag:get_text():match("^%s*(.-)%s*$"):lower() == "offline storage" then
 			when = datetime.parse(tag.attr.stamp or "");
 			return nil;
 		end
