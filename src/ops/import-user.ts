@@ -58,6 +58,8 @@ export interface ImportPart {
   dryRun: boolean
   /** The JID the data was exported from. */
   source?: string
+  /** A later part of an import whose first part created the account: nothing of it can be stored yet. */
+  fresh?: boolean
 }
 
 export interface PartResult {
@@ -102,6 +104,7 @@ export const importUserOp: Operation<ImportPart, PartResult> = {
               merge: part.merge ? '1' : '0',
               'dry-run': part.dryRun ? '1' : '0',
               source: part.source,
+              fresh: part.fresh ? '1' : undefined,
             },
             {payload: [part.user]},
           )
@@ -205,7 +208,7 @@ async function scan(source: Xep0227Source): Promise<UserScan[]> {
 
 /** What a part holds at most: the size of an export page, far below the servers' stanza limits. */
 const PART_BYTES = 60 * 1024
-const PART_ITEMS = 500
+const PART_ITEMS = 100
 /** One item bigger than this cannot be sent: servers refuse stanzas over 256 KiB by default. */
 const MAX_ITEM_BYTES = 240 * 1024
 
@@ -306,8 +309,10 @@ class UserSender {
     const r = await this.send({
       ...this.base,
       user: this.builder.user,
-      // After the first part the account exists: the rest merges into it.
+      // After the first part the account exists: the rest merges into it, and where that part
+      // created it, the server need not look for copies stored before (a re-run's parts do).
       merge: first ? this.base.merge : true,
+      fresh: !first && this.result.created,
     })
     this.sent++
     this.result.parts = this.sent
@@ -386,12 +391,11 @@ export async function importFile(
     const what = refused.map((r) =>
       refused.length > 1 ? `${r.account}: ${r.error.message}` : r.error.message,
     )
-    throw new XmppadmError(
-      'data',
-      first.reason,
-      `${scanned.length > 1 ? `${refused.length} of ${scanned.length} users refused: ` : ''}${what.join('; ')}`,
-      {hint: first.hint, details: {imported: results}},
-    )
+    const head = scanned.length > 1 ? `${refused.length} of ${scanned.length} users refused: ` : ''
+    throw new XmppadmError('data', first.reason, head + what.join('; '), {
+      hint: first.hint,
+      details: {imported: results},
+    })
   }
   return results
 }

@@ -162,7 +162,8 @@ input(<<"import-user">>) ->
     [fld(<<"accountjid">>, 'jid-single', <<"The account to import into (default: the name in the data)">>),
      fld(<<"merge">>, boolean, <<"Import into an existing account">>, [{value, <<"0">>}]),
      fld(<<"dry-run">>, boolean, <<"Only say what would be imported">>, [{value, <<"0">>}]),
-     fld(<<"source">>, 'jid-single', <<"The JID the data was exported from">>)];
+     fld(<<"source">>, 'jid-single', <<"The JID the data was exported from">>),
+     fld(<<"fresh">>, boolean, <<"A later part of an import that created the account">>, [{value, <<"0">>}])];
 input(<<"debug-log">>) ->
     [fld(<<"action">>, 'list-single', <<"Action">>,
        [required, {options, [<<"on">>, <<"off">>, <<"status">>]}]),

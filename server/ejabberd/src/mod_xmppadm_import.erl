@@ -49,7 +49,9 @@ user_send_packet(Acc) ->
 %%%===================================================================
 %%% The command
 %%%===================================================================
--record(ctx, {user, host, jid, own = [], dry = false, existed = false}).
+%% check_stored: look for copies of messages stored before (a re-run): the account existed before
+%% this request, and the request is not a later part of an import that created it (fresh).
+-record(ctx, {user, host, jid, own = [], dry = false, check_stored = false}).
 
 run(Host, Values) ->
     Users = case erase(?KEY) of
@@ -72,7 +74,9 @@ run(Host, Values) ->
 				 undefined -> [];
 				 Source -> [bare(Source)]
 			     end],
-    Ctx = #ctx{user = User, host = Host, jid = JID, own = Own, dry = Dry, existed = Existed},
+    Fresh = mod_xmppadm_form:boolean(Values, <<"fresh">>),
+    Ctx = #ctx{user = User, host = Host, jid = JID, own = Own, dry = Dry,
+	       check_stored = Existed andalso not Fresh},
     Sets = [S || #xmlel{name = <<"scram-credentials">>} = S <- UserEl#xmlel.children,
 		 ns(S, ?NS_PIE0) == <<?NS_PIE0/binary, "#scram">>],
     Report0 = case Existed of
@@ -336,10 +340,10 @@ offline_key(From, TS, #xmlel{} = El) ->
     {bare(From), erlang:convert_time_unit(misc:now_to_usec(TS), microsecond, second),
      fxml:get_tag_attr_s(<<"id">>, El), fxml:get_path_s(El, [{elem, <<"body">>}, cdata])}.
 
-offline(#ctx{user = User, host = Host, dry = Dry, existed = Existed} = Ctx, El, R) ->
+offline(#ctx{user = User, host = Host, dry = Dry, check_stored = Check} = Ctx, El, R) ->
     Msgs = children(El),
     unless_loaded(Ctx, mod_offline, <<"offline">>, Msgs, R, fun() ->
-	Stored = case Existed of
+	Stored = case Check of
 		     false -> [];
 		     true ->
 			 Headers = case catch (gen_mod:db_mod(Host, mod_offline)):read_message_headers(User, Host) of
@@ -361,9 +365,12 @@ offline(#ctx{user = User, host = Host, dry = Dry, existed = Existed} = Ctx, El, 
 				    case {From, lists:member(Key, Seen)} of
 					{<<>>, _} -> {skip(<<"offline">>, <<"a message without 'from'">>, Acc), Seen};
 					{_, true} -> {skip(<<"offline">>, <<"already there">>, Acc), Seen};
+					{_, false} when Dry -> {imported(<<"offline">>, Acc), Seen};
 					_ ->
-					    Dry orelse store_offline(Ctx, TS, M1),
-					    {imported(<<"offline">>, Acc), [Key | Seen]}
+					    case store_offline(Ctx, TS, M1) of
+						ok -> {imported(<<"offline">>, Acc), [Key | Seen]};
+						{skip, Why} -> {skip(<<"offline">>, Why, Acc), Seen}
+					    end
 				    end
 			    end
 		    end, {R, Stored}, Msgs),
@@ -378,10 +385,12 @@ store_offline(#ctx{user = User, host = Host, jid = JID}, TS, El) ->
     case mod_offline:store_offline_msg(#offline_msg{us = {User, Host}, timestamp = TS, expire = never,
 						    from = From, to = To, packet = Msg#message{to = To}}) of
 	ok -> ok;
+	{error, full} ->
+	    {skip, <<"the user's offline storage is full (access_max_user_messages)">>};
 	{error, Why} -> mod_xmppadm_form:internal("Could not store an offline message: ~p", [Why])
     end.
 
-mam(#ctx{host = Host, jid = JID, own = Own, dry = Dry, existed = Existed} = Ctx, El, R) ->
+mam(#ctx{host = Host, jid = JID, own = Own, dry = Dry, check_stored = Check} = Ctx, El, R) ->
     Results = children(El),
     unless_loaded(Ctx, mod_mam, <<"mam">>, Results, R, fun() ->
 	lists:foldl(
@@ -402,7 +411,7 @@ mam(#ctx{host = Host, jid = JID, own = Own, dry = Dry, existed = Existed} = Ctx,
 			  Usec = misc:now_to_usec(TS),
 			  Ms = Usec - Usec rem 1000,
 			  ID = Ms + erlang:phash2(fxml:get_tag_attr_s(<<"id">>, Result), 1000),
-			  case Existed andalso archived(Host, JID, Ms, ID) of
+			  case Check andalso archived(Host, JID, Ms, ID) of
 			      true -> skip(<<"mam">>, <<"already there">>, Acc);
 			      false ->
 				  Dry orelse archive(Ctx, ID, Peer, Msg),

@@ -151,7 +151,7 @@ end
 
 --- Sections --------------------------------------------------------------------------------------
 -- Each takes (ctx, element) where ctx = { username, own = { [bare jid] = true }, report, dry_run,
--- existed }, and counts what it does.
+-- check_stored }, and counts what it does.
 
 local handlers = {};
 local function on(name, xmlns, section, f) handlers[name .. "\0" .. xmlns] = { section = section, run = f }; end
@@ -262,9 +262,34 @@ local function offline_copy(message, to)
 	return copy, math.floor(when or os.time());
 end
 
-local function offline_key(stanza, when)
-	return table.concat({ jid.bare(stanza.attr.from or "") or "", ("%d"):format(when), stanza.attr.id or "",
-		stanza:get_child_text("body") or "" }, "\0");
+-- What makes a stored message the same as one being imported (a re-run): sender, time to the
+-- second, id and body.
+local function message_key(stanza, when)
+	return table.concat({ jid.bare(stanza.attr.from or "") or "", ("%d"):format(math.floor(when)),
+		stanza.attr.id or "", stanza:get_child_text("body") or "" }, "\0");
+end
+
+-- The keys of what an archive store holds for the user, read once per request, and only when
+-- stored copies can exist: the account existed before this request and the request is not a
+-- later part of an import that created it (`fresh`).
+local function stored_keys(ctx, store, what)
+	if not ctx.check_stored then return nil; end
+	local keys = {};
+	for _, stanza, when in check("Could not read " .. what, store:find(ctx.username)) do
+		local message = stanza.name == "message" and stanza or stanza:get_child("message") or stanza;
+		keys[message_key(message, when)] = true;
+	end
+	return keys;
+end
+
+-- A store full for this user (Prosody's archive_item_limit): the item is skipped, saying so.
+local function appended(ctx, section, ok, err)
+	if ok then ctx.report.imported(section); return; end
+	if err == "quota-limit" then
+		ctx.report.skipped(section, "the user's store on " .. host .. " is full (archive_item_limit)");
+		return;
+	end
+	check("Could not store a message", ok, err or "unknown error");
 end
 
 on("offline-messages", xmlns_pie, "offline", function (ctx, container)
@@ -273,41 +298,38 @@ on("offline-messages", xmlns_pie, "offline", function (ctx, container)
 		return;
 	end
 	local store = module:open_store("offline", "archive");
-	local stored; -- what the account has: only when it existed before (a re-run)
-	if ctx.existed then
-		stored = {};
-		for _, stanza, when in check("Could not read offline messages", store:find(ctx.username)) do
-			stored[offline_key(stanza, math.floor(when))] = true;
-		end
-	end
-	for _, message in ipairs(container.tags) do
+	local stored = stored_keys(ctx, store, "offline messages");
+	for i, message in ipairs(container.tags) do
 		if message.name ~= "message" or message.attr.xmlns ~= "jabber:client" then
 			ctx.report.skipped("offline", "not a jabber:client <message/>");
 		else
 			local copy, when = offline_copy(message, jid.join(ctx.username, host));
-			local key = offline_key(copy, when);
+			local key = message_key(copy, when);
 			if stored and stored[key] then
 				ctx.report.skipped("offline", "already there");
-			else
-				if not ctx.dry_run then
-					check("Could not store an offline message", store:append(ctx.username, nil, copy, when, ""));
-				end
-				if stored then stored[key] = true; end
+			elseif ctx.dry_run then
 				ctx.report.imported("offline");
+			else
+				appended(ctx, "offline", store:append(ctx.username, nil, copy, when, ""));
+				if stored then stored[key] = true; end
 			end
 		end
+		if i % 50 == 0 then common.pause(); end
 	end
 end);
 
 local archive_store = module:get_option_string("archive_store", "archive");
 
+-- Archived messages get new archive ids (appending with the old one makes Prosody's internal
+-- storage rewrite the whole archive for every message); a re-run finds them by their content.
 on("archive", xmlns_pie .. "#mam", "mam", function (ctx, container)
 	if not loaded("mam") then
 		for _ in ipairs(container.tags) do ctx.report.skipped("mam", "mod_mam is not loaded on " .. host); end
 		return;
 	end
 	local store = module:open_store(archive_store, "archive");
-	for _, result in ipairs(container.tags) do
+	local stored = stored_keys(ctx, store, "the archive");
+	for i, result in ipairs(container.tags) do
 		local forwarded = result:get_child("forwarded", "urn:xmpp:forward:0");
 		local message = forwarded and forwarded:get_child("message", "jabber:client");
 		local delay = forwarded and forwarded:get_child("delay", xmlns_delay);
@@ -315,23 +337,20 @@ on("archive", xmlns_pie .. "#mam", "mam", function (ctx, container)
 		if result.name ~= "result" or not message or not when then
 			ctx.report.skipped("mam", "not a <result/> with a forwarded message and its time");
 		else
-			local key = result.attr.id;
-			local there = false;
-			if key and ctx.existed then
-				for _ in check("Could not read the archive", store:find(ctx.username, { key = key })) do there = true; end
-			end
-			if there then
+			local key = message_key(message, when);
+			if stored and stored[key] then
 				ctx.report.skipped("mam", "already there");
-			else
-				if not ctx.dry_run then
-					local copy = as_stored(message);
-					local to, from = jid.bare(copy.attr.to or ""), jid.bare(copy.attr.from or "");
-					local with = ctx.own[to] and from or to;
-					check("Could not archive a message", store:append(ctx.username, key, copy, when, with));
-				end
+			elseif ctx.dry_run then
 				ctx.report.imported("mam");
+			else
+				local copy = as_stored(message);
+				local to, from = jid.bare(copy.attr.to or ""), jid.bare(copy.attr.from or "");
+				local with = ctx.own[to] and from or to;
+				appended(ctx, "mam", store:append(ctx.username, nil, copy, when, with));
+				if stored then stored[key] = true; end
 			end
 		end
+		if i % 50 == 0 then common.pause(); end
 	end
 end);
 
@@ -471,7 +490,8 @@ function M.run(fields, data)
 	local report = new_report();
 	local own = { [account] = true };
 	if fields.source and fields.source ~= "" then own[jid.bare(fields.source)] = true; end
-	local ctx = { username = username, own = own, report = report, dry_run = fields["dry-run"], existed = existed };
+	local ctx = { username = username, own = own, report = report, dry_run = fields["dry-run"],
+		check_stored = existed and not fields.fresh };
 
 	local sets = {};
 	for set in user:childtags("scram-credentials", xmlns_scram) do sets[#sets + 1] = set; end

@@ -154,6 +154,7 @@ local import_layout = form("Import a user's data (XEP-0227)", {
 	{ name = "merge", type = "boolean", value = false, label = "Import into an existing account" };
 	{ name = "dry-run", type = "boolean", value = false, label = "Only say what would be imported" };
 	{ name = "source", type = "jid-single", label = "The JID the data was exported from" };
+	{ name = "fresh", type = "boolean", value = false, label = "A later part of an import that created the account" };
 });
 local import_handler = common.handler(import_layout, function (fields, data)
 	return { other = import.run(fields, data) }; -- a table: util.dataforms layouts have no <reported/>
