@@ -112,7 +112,7 @@ describe("through the servers' own importers", () => {
   it.each([
     ['Prosody 13', prosody],
     ['Prosody 0.12', prosody012],
-  ])('ejabberd 24.12 → %s with prosody-migrator (account, roster, vCard)', async (_name, server) => {
+  ])('ejabberd 24.12 → %s with prosody-migrator, then import-user --merge', async (_name, server) => {
     const m = await moverOn(ejabberd24, 'mvep')
     const target = `${uniqueUser('mvep')}@localhost`
     const file = await exported(ejabberd24, m, target)
@@ -120,6 +120,14 @@ describe("through the servers' own importers", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0)
     // Prosody's XEP-0227 reader has no offline messages (README "Moving a user")
     await arrived(server, target, m, false)
+    // ...which import-user --merge brings afterwards, the rest already there
+    const rest = await cliOn(server, ['import-user', file, '--merge', '--json'])
+    expect(rest.exitCode, rest.stderr).toBe(0)
+    expect(expectOkEnvelope(rest.json).imported[0].sections).toMatchObject({
+      offline: {imported: 1},
+      roster: {imported: 1},
+    })
+    await arrived(server, target, m)
   })
 })
 
