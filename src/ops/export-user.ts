@@ -1,10 +1,11 @@
 // One user's data as XEP-0227 (urn:xmpp:pie:0), paged so that no reply hits a stanza size limit.
 // mod_xmppadm (Prosody or ejabberd) gives every section; ejabberd's API without the module gives part,
-// and the export says what is missing.
+// and the export says what is missing. Pages go to a sink as they arrive (the command writes them
+// out): memory holds one page, whatever the size of the archive.
 import {type Element, xml} from '@xmpp/xml'
 import {XmppadmError} from '../errors.js'
 import {formValues} from '../protocol/dataform.js'
-import {NS_ROSTER, isRoster, rosterItems} from '../protocol/roster.js'
+import {NS_ROSTER} from '../protocol/roster.js'
 import {NS_VCARD4, NS_VCARD_TEMP, VCARD4_NODE, vcard4ToTemp} from '../protocol/vcard.js'
 import {NS_SCRAM, reencodeScram} from '../protocol/xep0227.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
@@ -32,8 +33,6 @@ export interface Missing {
 
 export interface UserExport {
   jid: string
-  /** The <user/> element with everything that was exported. */
-  user: Element
   complete: boolean
   missing: Missing[]
   /** Items per section, as the server counted them. */
@@ -41,28 +40,15 @@ export interface UserExport {
   via: string
 }
 
-/**
- * Appends a page's children, merging into a container of the same name and namespace the export
- * already has (server/CONTRACT.md 7); inside a merged <pubsub/>, <items/> of the same node merge too.
- */
-function mergeInto(target: Element, page: Element, seen: Map<string, Element>): void {
-  for (const child of page.getChildElements()) {
-    const key = `${child.name}|${child.attrs.xmlns ?? ''}`
-    const existing = seen.get(key)
-    if (existing && child.children.length) {
-      for (const c of child.getChildElements()) {
-        const same =
-          c.name === 'items' && c.attrs.node
-            ? existing.getChildElements().find((e) => e.name === 'items' && e.attrs.node === c.attrs.node)
-            : undefined
-        if (same) for (const item of c.getChildElements()) same.append(item)
-        else existing.append(c)
-      }
-    } else {
-      target.append(child)
-      seen.set(key, child)
-    }
-  }
+/** Where an export goes, page by page. */
+export interface ExportSink {
+  /**
+   * A page: the XEP-0227 <user/> element the server sent, with some of the section's items (the
+   * first page carries the <user/> attributes: name, and a plain password if asked for).
+   */
+  page(user: Element, section: Section): void | Promise<void>
+  /** The section has no more pages. */
+  endSection(section: Section): void | Promise<void>
 }
 
 /**
@@ -74,20 +60,34 @@ function mergeInto(target: Element, page: Element, seen: Map<string, Element>): 
 export type ExportTarget = 'xep0227' | 'ejabberd'
 
 /**
- * Shapes each page of the module's export for the file, page by page (an export is written as its
- * pages come): the vcard section's copy of the vCard4 PEP node is left out (the pep section has
+ * The module's pages shaped for the importers on their way to the file (a sink in front of
+ * another): the vcard section's copy of the vCard4 PEP node is left out (the pep section has
  * every node, and Prosody's migrator reads only the first <pubsub/> of a user), and where the
  * server keeps the vCard only as vCard4 a vcard-temp made from it is added, so that importers
- * that read only vcard-temp (ejabberd's) find it.
+ * that read only vcard-temp (ejabberd's) find it; `ejabberd`: SCRAM data base64 twice.
  */
-export class PortableExport {
+export class PortableExport implements ExportSink {
   private vcardTemp = 0
+  private vcardSection = false
   private vcard4?: Element
 
-  constructor(readonly target: ExportTarget = 'xep0227') {}
+  constructor(
+    private readonly inner: ExportSink,
+    readonly target: ExportTarget = 'xep0227',
+  ) {}
+
+  async page(user: Element, section: Section): Promise<void> {
+    this.shape(section, user)
+    await this.inner.page(user, section)
+  }
+
+  async endSection(section: Section): Promise<void> {
+    for (const el of this.added(section)) await this.inner.page(xml('user', {xmlns: NS_PIE}, el), section)
+    await this.inner.endSection(section)
+  }
 
   /** A page of `section` as the server gave it, changed in place for the file. */
-  page(section: Section, user: Element): void {
+  shape(section: Section, user: Element): void {
     if (section === 'account' && this.target === 'ejabberd')
       user.children = user.children.map((c) =>
         typeof c !== 'string' && c.name === 'scram-credentials' && c.attrs.xmlns === NS_SCRAM
@@ -95,6 +95,7 @@ export class PortableExport {
           : c,
       )
     if (section !== 'vcard') return
+    this.vcardSection = true
     for (const c of user.getChildElements()) {
       if (c.name === 'vCard' && c.attrs.xmlns === NS_VCARD_TEMP) this.vcardTemp++
       const items = c.name === 'pubsub' ? c.getChildren('items') : []
@@ -105,62 +106,57 @@ export class PortableExport {
   }
 
   /** What a section adds after its last page (the vcard-temp made from the vCard4). */
-  end(section: Section): Element[] {
+  added(section: Section): Element[] {
     if (section !== 'vcard' || this.vcardTemp || !this.vcard4) return []
     this.vcardTemp++
     return [vcard4ToTemp(this.vcard4)]
   }
 
-  /** The vcard section's items as written. */
-  get vcards(): number {
-    return this.vcardTemp
+  /** The export's counts with the vcard section's items as written (where it had one). */
+  counts(counts: UserExport['counts']): UserExport['counts'] {
+    return this.vcardSection ? {...counts, vcard: this.vcardTemp} : counts
   }
 }
 
-async function viaModule(
-  ctx: OpContext,
-  jid: string,
-  includeCredentials: boolean,
-  pageSize: number,
-  portable: PortableExport,
-): Promise<UserExport> {
-  const {local} = parseJid(jid)
-  const user = xml('user', {xmlns: NS_PIE, name: local!})
+/** Stopping between pages (Ctrl-C): nothing of a half export is kept. */
+function checkInterrupted(ctx: OpContext): void {
+  if (ctx.signal?.aborted)
+    throw new XmppadmError('interrupted', 'interrupted', 'interrupted: the export was not written')
+}
+
+async function viaModule(ctx: OpContext, r: ExportRequest): Promise<UserExport> {
   const counts: Partial<Record<Section, number>> = {}
   for (const section of SECTIONS) {
-    const seen = new Map<string, Element>()
     let after: string | undefined
     counts[section] = 0
-    for (let page = 0; page < 1_000_000; page++) {
+    for (;;) {
+      checkInterrupted(ctx)
       let resp
       try {
         resp = await invoke(ctx, mod('export-user'), {
           FORM_TYPE: XMPPADM_NS,
-          accountjid: jid,
-          'include-credentials': includeCredentials ? '1' : '0',
+          accountjid: r.jid,
+          'include-credentials': r.includeCredentials ? '1' : '0',
           section,
           after,
-          max: String(pageSize),
+          max: String(r.pageSize ?? 100),
         })
       } catch (error) {
         if (error instanceof StanzaError && error.condition === 'item-not-found')
-          throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
+          throw new XmppadmError('noUser', 'no-such-user', `no such user: ${r.jid}`)
         throw error
       }
       const v = formValues(resp.form!)
       counts[section]! += Number(v.count ?? 0)
       const fragment = resp.payload.find((p) => p.name === 'user' && p.attrs.xmlns === NS_PIE)
-      if (fragment) {
-        portable.page(section, fragment)
-        mergeInto(user, fragment, seen)
-      }
+      if (fragment) await r.sink.page(fragment, section)
+      r.onProgress?.(section, counts[section]!)
       if (v.more !== true || !v.next) break
       after = String(v.next)
     }
-    for (const el of portable.end(section)) user.append(el)
-    if (section === 'vcard') counts.vcard = portable.vcards
+    await r.sink.endSection(section)
   }
-  return {jid, user, complete: true, missing: [], counts, via: 'mod_xmppadm'}
+  return {jid: r.jid, complete: true, missing: [], counts, via: 'mod_xmppadm'}
 }
 
 function rosterFromApi(lines: string[]): Element {
@@ -181,7 +177,7 @@ function rosterFromApi(lines: string[]): Element {
   return query
 }
 
-async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> {
+async function viaEjabberdApi(ctx: OpContext, {jid, sink}: ExportRequest): Promise<UserExport> {
   const {local, domain} = parseJid(jid)
   const who = {user: local!, host: domain}
   const check = await invoke(ctx, api('check_account'), who)
@@ -226,15 +222,19 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
   }
   for (const section of API_EXPORT.missing) missing.push({section, reason: API_MISSING_REASON})
   for (const m of missing) user.append(xml('missing', {xmlns: XMPPADM_NS, section: m.section}, m.reason))
-  return {jid, user, complete: false, missing, counts, via: 'ejabberd API'}
+  // small: one page
+  await sink.page(user, 'roster')
+  await sink.endSection('roster')
+  return {jid, complete: false, missing, counts, via: 'ejabberd API'}
 }
 
 export interface ExportRequest {
   jid: string
   includeCredentials: boolean
   pageSize?: number
-  /** The importer the file is for (default: XEP-0227's form). */
-  target?: ExportTarget
+  sink: ExportSink
+  /** After each page: the section and its items so far. */
+  onProgress?: (section: Section, items: number) => void
 }
 
 export const exportUserOp: Operation<ExportRequest, UserExport> = {
@@ -244,8 +244,7 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
     {
       nodes: [mod('export-user')],
       via: 'mod_xmppadm',
-      run: (ctx, r) =>
-        viaModule(ctx, r.jid, r.includeCredentials, r.pageSize ?? 100, new PortableExport(r.target)),
+      run: viaModule,
     },
     {
       nodes: [api('check_account'), api('get_roster'), api('get_last')],
@@ -258,7 +257,7 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
             'operation-unavailable',
             'this server cannot export credentials remotely',
           )
-        return viaEjabberdApi(ctx, r.jid)
+        return viaEjabberdApi(ctx, r)
       },
     },
   ],
@@ -270,39 +269,3 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
 }
 
 export const exportUser = (ctx: OpContext, req: ExportRequest) => perform(ctx, exportUserOp, req)
-
-/**
- * The whole XEP-0227 document; `as`: the account it is for on another server (its <host jid/> and
- * <user name/>, where the servers' own importers take the account from).
- */
-export function toXep0227(exp: UserExport, as?: string): string {
-  const {local, domain} = parseJid(as ?? exp.jid)
-  if (as) exp.user.attrs.name = local!
-  const doc = xml('server-data', {xmlns: NS_PIE}, xml('host', {jid: domain}, exp.user))
-  return `<?xml version='1.0' encoding='UTF-8'?>\n${doc.toString()}\n`
-}
-
-/** The same content as JSON: generic XML strings per section, with the roster parsed. */
-export function toJsonExport(exp: UserExport, as?: string) {
-  if (as) exp.user.attrs.name = parseJid(as).local!
-  const children = exp.user.getChildElements()
-  const xmlOf = (pred: (e: Element) => boolean) => children.filter(pred).map((e) => e.toString())
-  const roster = children.find(isRoster)
-  return {
-    format: 'xmppadm-export/1',
-    jid: exp.jid,
-    ...(as ? {as} : {}),
-    exportedAt: new Date().toISOString(),
-    complete: exp.complete,
-    missing: exp.missing,
-    counts: exp.counts,
-    // as exported since format 1: without "ask"
-    roster: (roster ? rosterItems(roster) : []).map(({jid, name, subscription, groups}) => ({
-      jid,
-      name,
-      subscription,
-      groups,
-    })),
-    elements: xmlOf((e) => !(e.name === 'missing' && e.attrs.xmlns === XMPPADM_NS)),
-  }
-}

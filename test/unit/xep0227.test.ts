@@ -8,6 +8,7 @@ import {xml} from '@xmpp/xml'
 import {describe, expect, it} from 'vitest'
 import {type ImportPart, type PartResult, importFile, sectionOf} from '../../src/ops/import-user.js'
 import {PortableExport} from '../../src/ops/export-user.js'
+import {ExportDocument} from '../../src/output/xep0227-stream.js'
 import {vcard4ToTemp} from '../../src/protocol/vcard.js'
 import {
   UserBuilder,
@@ -257,34 +258,54 @@ describe('an export shaped for the importers (page by page)', () => {
       <vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><fn><text>Juliet</text></fn></vcard></item></items>
       </pubsub></user>`)
 
+  /** A sink that keeps nothing (the shaping is looked at directly). */
+  const nowhere = {page: () => {}, endSection: () => {}}
+
   it("the vcard section's PEP copy is left out, and a vCard4-only vCard is added as vcard-temp", () => {
-    const p = new PortableExport()
+    const p = new PortableExport(nowhere)
     const page = vcardPage()
-    p.page('vcard', page)
+    p.shape('vcard', page)
     expect(page.getChildElements()).toEqual([])
-    const [added] = p.end('vcard')
+    const [added] = p.added('vcard')
     expect(added.attrs.xmlns).toBe('vcard-temp')
     expect(added.getChildText('FN')).toBe('Juliet')
-    expect(p.vcards).toBe(1)
+    expect(p.counts({vcard: 2, roster: 3})).toEqual({vcard: 1, roster: 3})
   })
 
   it('a legacy vCard is kept as it is, and nothing is added', () => {
-    const p = new PortableExport()
+    const p = new PortableExport(nowhere)
     const page = vcardPage()
     page.append(xml('vCard', {xmlns: 'vcard-temp'}, xml('FN', {}, 'Juliet C.')))
-    p.page('vcard', page)
+    p.shape('vcard', page)
     expect(page.getChildElements().map((c) => c.name)).toEqual(['vCard'])
-    expect(p.end('vcard')).toEqual([])
+    expect(p.added('vcard')).toEqual([])
   })
 
   it('--for ejabberd: the SCRAM salt and keys base64 twice; the XEP form leaves them alone', () => {
     const account = () => xml('user', {xmlns: 'urn:xmpp:pie:0'}, parseXml(SCRAM_XEP))
     const xep = account()
-    new PortableExport('xep0227').page('account', xep)
+    new PortableExport(nowhere, 'xep0227').shape('account', xep)
     expect(scramEncoding(xep.getChildElements()[0])).toBe('once')
     const ej = account()
-    new PortableExport('ejabberd').page('account', ej)
+    new PortableExport(nowhere, 'ejabberd').shape('account', ej)
     expect(scramEncoding(ej.getChildElements()[0])).toBe('twice')
+  })
+
+  it('streamed --as: the new host and name, the vcard-temp written after the vcard pages', async () => {
+    let text = ''
+    const doc = new ExportDocument('xml', 'juliet@old.example', (t) => void (text += t), 'jules@new.example')
+    const sink = new PortableExport(doc)
+    await sink.page(xml('user', {xmlns: 'urn:xmpp:pie:0', name: 'juliet'}), 'account')
+    await sink.endSection('account')
+    await sink.page(vcardPage(), 'vcard')
+    await sink.endSection('vcard')
+    await doc.finish({complete: true, missing: [], counts: sink.counts({vcard: 1})})
+    const host = parseXml(text).getChild('host')!
+    expect(host.attrs.jid).toBe('new.example')
+    const user = host.getChild('user')!
+    expect(user.attrs.name).toBe('jules')
+    expect(user.getChildElements().map((c) => `${c.name} ${c.attrs.xmlns}`)).toEqual(['vCard vcard-temp'])
+    expect(user.getChild('vCard')!.getChildText('FN')).toBe('Juliet')
   })
 })
 
