@@ -1,6 +1,6 @@
 // One user's XEP-0227 data put onto the connected server (the other half of a move between
 // providers): read from a file item by item, sent in parts that stay far below any stanza size
-// limit through the server module's #import-user (server/CONTRACT.md 10). The first part creates
+// limit through the server module's #import-user (server/CONTRACT.md). The first part creates
 // the account with the file's SCRAM credentials (never a clear password); the rest merge into it.
 // Every item is stored once however often it is sent, so a part sent again after a lost
 // connection, or a whole file imported again with --merge, adds nothing twice.

@@ -26,7 +26,7 @@ export interface RunOptions {
   ask?: FieldAsker
   /** Submit the values in the first request, without fetching the form (XEP-0050 allows it). */
   oneShot?: boolean
-  /** With oneShot: elements sent next to the form (server/CONTRACT.md 10's <user/>). */
+  /** With oneShot: elements sent next to the form (the <user/> of server/CONTRACT.md's #import-user). */
   payload?: Element[]
   /** Leave a failed completed response to the caller instead of throwing. */
   allowFailure?: boolean

@@ -253,6 +253,7 @@ describe('every command with --debug, no secret in any output', () => {
           args: ['import-user', importXml, '--as', u6, '--json'],
         },
         {what: 'import-user --dry-run', args: ['import-user', importXml, '--as', u6, '--dry-run', '--merge']},
+        {what: 'account delete (imported)', args: ['account', 'delete', u6, '--yes']},
         {
           what: 'block-ip',
           args: ['block-ip', '203.0.113.77', '--expires', '1h', '--reason', 'hardening test'],
@@ -269,7 +270,7 @@ describe('every command with --debug, no secret in any output', () => {
           args: ['policy', 'apply', policy, '--dry-run', '--skip-unavailable'],
         },
         {what: 'command list as JSON', args: ['command', 'list', '--json']},
-        {what: 'account delete', args: ['account', 'delete', u1, u3, u4, u6, '--yes']},
+        {what: 'account delete', args: ['account', 'delete', u1, u3, u4, '--yes']},
       ]
       if (kind === 'ejabberd-26.07') {
         // mod_adhoc_api echoes every argument, the password included, in its result forms.
@@ -366,6 +367,7 @@ describe('every command with --debug, no secret in any output', () => {
       // the import did send the SCRAM data (redacted in the trace), and no password attribute
       expect(exit('import-user (SCRAM data, a clear-text password)')).toBe(0)
       expect(exit('import-user --dry-run')).toBe(0)
+      expect(exit('account delete (imported)')).toBe(0)
       const sent = stderrOf('import-user (SCRAM data, a clear-text password)')
       expect(sent).toMatch(/SEND <iq[^\n]*<scram-credentials [^\n]*<stored-key>\[redacted\]<\/stored-key>/)
       expect(sent).not.toMatch(/<user [^>]*password=/)

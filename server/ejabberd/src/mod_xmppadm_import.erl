@@ -28,7 +28,7 @@
 -define(NODE, <<"urn:xmppadm:admin:1#import-user">>).
 -define(NS_PIE0, <<"urn:xmpp:pie:0">>).
 -define(KEY, xmppadm_import_users).
-%% The order of the result's rows (CONTRACT.md 10).
+%% The order of the result's rows (CONTRACT.md, #import-user).
 -define(SECTIONS, [<<"account">>, <<"roster">>, <<"vcard">>, <<"private">>, <<"offline">>, <<"mam">>,
 		   <<"blocklist">>, <<"privacy">>, <<"pep">>, <<"uploads">>, <<"last">>, <<"other">>]).
 

@@ -1,4 +1,4 @@
--- #import-user (server/CONTRACT.md 10): one user's XEP-0227 <user/> put onto this host, each
+-- #import-user (server/CONTRACT.md): one user's XEP-0227 <user/> put onto this host, each
 -- section through the module that owns its data (roster manager, mod_vcard_legacy or the vcard
 -- store, mod_pep, the offline and archive stores), so that what the user finds is what the
 -- server would have made itself. Works on 0.12 and 13.
@@ -28,7 +28,7 @@ local xmlns_pubsub_owner = "http://jabber.org/protocol/pubsub#owner";
 
 local M = { node = xmlns_adm .. "#import-user" };
 
--- The order of the result's rows (CONTRACT.md 10).
+-- The order of the result's rows (CONTRACT.md, #import-user).
 local SECTIONS = { "account", "roster", "vcard", "private", "offline", "mam", "blocklist", "privacy",
 	"pep", "uploads", "last", "other" };
 
