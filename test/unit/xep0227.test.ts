@@ -307,6 +307,19 @@ describe('an export shaped for the importers (page by page)', () => {
     expect(user.getChildElements().map((c) => `${c.name} ${c.attrs.xmlns}`)).toEqual(['vCard vcard-temp'])
     expect(user.getChild('vCard')!.getChildText('FN')).toBe('Juliet')
   })
+
+  it('streamed --as, JSON: the old JID, the account it is for, the vcard-temp in the elements', async () => {
+    let text = ''
+    const doc = new ExportDocument('json', 'juliet@old.example', (t) => void (text += t), 'jules@new.example')
+    const sink = new PortableExport(doc)
+    await sink.page(vcardPage(), 'vcard')
+    await sink.endSection('vcard')
+    await doc.finish({complete: true, missing: [], counts: sink.counts({vcard: 1})})
+    const json = JSON.parse(text)
+    expect(json).toMatchObject({jid: 'juliet@old.example', as: 'jules@new.example', counts: {vcard: 1}})
+    expect(json.elements).toHaveLength(1)
+    expect(parseXml(json.elements[0]).getChildText('FN')).toBe('Juliet')
+  })
 })
 
 describe('import-user: the parts it sends', () => {
