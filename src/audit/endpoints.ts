@@ -1,0 +1,73 @@
+// Which ports an audit looks at: the client and server-to-server endpoints a domain announces in
+// DNS SRV (RFC 6120 §3.2, XEP-0368 for direct TLS), or those given on the command line; without
+// either, the standard ports of the domain itself (5222, and 5269 for federation).
+import {promises as dns} from 'node:dns'
+import net from 'node:net'
+import type {Endpoint} from '../xmpp/connection.js'
+import {parseServer} from '../xmpp/endpoints.js'
+import type {ProbeEndpoint, StreamKind} from './probe.js'
+
+const SRV: Record<StreamKind, [directTls: string, starttls: string]> = {
+  c2s: ['_xmpps-client._tcp', '_xmpp-client._tcp'],
+  s2s: ['_xmpps-server._tcp', '_xmpp-server._tcp'],
+}
+
+/** A --c2s/--s2s value: host[:port] (STARTTLS) or xmpps://host[:port]; s2s ports default to 5269/5270. */
+export function parseProbeEndpoint(spec: string, kind: StreamKind, source: string): ProbeEndpoint {
+  const e = parseServer(spec, source)
+  const hostPart = spec.trim().replace(/^\w+:\/\//, '')
+  const portGiven = !net.isIPv6(hostPart) && /:\d+$/.test(hostPart)
+  const port = kind === 's2s' && !portGiven ? (e.directTls ? 5270 : 5269) : e.port
+  return {...e, port, kind, announced: true}
+}
+
+async function announced(domain: string, kind: StreamKind): Promise<ProbeEndpoint[]> {
+  const lookup = (name: string) => dns.resolveSrv(`${name}.${domain}`).catch(() => [])
+  const [tls, plain] = await Promise.all(SRV[kind].map(lookup))
+  const seen = new Set<string>()
+  const out: ProbeEndpoint[] = []
+  for (const [records, directTls] of [
+    [tls, true],
+    [plain, false],
+  ] as const)
+    for (const r of records.sort((a, b) => a.priority - b.priority)) {
+      // A lone "." says the service is decidedly not there (RFC 2782).
+      if (!r.name || r.name === '.') continue
+      const key = `${r.name}:${r.port}:${directTls}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      out.push({host: r.name, port: r.port, directTls, kind, announced: true})
+    }
+  return out
+}
+
+export interface AuditEndpoints {
+  c2s: ProbeEndpoint[]
+  s2s: ProbeEndpoint[]
+}
+
+/**
+ * Client endpoints: the --c2s list, else --server, else SRV, else the domain on 5222.
+ * Server-to-server endpoints: the --s2s list, else SRV, else the domain on 5269 (not announced:
+ * a closed port there means no federation, not a failure).
+ */
+export async function auditEndpoints(
+  domain: string,
+  given: {c2s?: ProbeEndpoint[]; server?: Endpoint; s2s?: ProbeEndpoint[]},
+): Promise<AuditEndpoints> {
+  const c2s = given.c2s?.length
+    ? given.c2s
+    : given.server
+      ? [{...given.server, kind: 'c2s' as const, announced: true}]
+      : await announced(domain, 'c2s').then((l) =>
+          l.length
+            ? l
+            : [{host: domain, port: 5222, directTls: false, kind: 'c2s' as const, announced: false}],
+        )
+  const s2s = given.s2s?.length
+    ? given.s2s
+    : await announced(domain, 's2s').then((l) =>
+        l.length ? l : [{host: domain, port: 5269, directTls: false, kind: 's2s' as const, announced: false}],
+      )
+  return {c2s, s2s}
+}
