@@ -164,6 +164,33 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The admin session, opened on first use. */
   protected async connect(): Promise<Session> {
     if (this.session) return this.session
+    const options = await this.connectionSettings()
+    const {Session} = await import('./xmpp/session.js')
+    const spinner = this.spinner()
+    const serverSpec = this.flags.server ?? this.profile?.server
+    spinner.start(`connecting to ${serverSpec ?? options.jid.split('@').pop()} as ${options.jid}`)
+    try {
+      this.session = await Session.open(options)
+    } finally {
+      spinner.stop()
+    }
+    if (this.session.info.mechanism === 'PLAIN')
+      this.ui.warn(
+        'logged in with SASL PLAIN (--allow-plain): the password was sent to the server as is, inside TLS',
+        true,
+      )
+    return this.session
+  }
+
+  /** What a connection needs (JID, password, CA, endpoint, timeout…), resolved once. */
+  protected connectionSettings(): Promise<import('./xmpp/session.js').SessionOptions> {
+    this.settingsCache ??= this.resolveConnectionSettings().then((o) => (this.sessionOptions = o))
+    return this.settingsCache
+  }
+
+  private settingsCache?: Promise<import('./xmpp/session.js').SessionOptions>
+
+  private async resolveConnectionSettings(): Promise<import('./xmpp/session.js').SessionOptions> {
     const profile = this.profile
     const jid = this.flags.jid ?? profile?.jid
     if (!jid) throw configError('no admin JID', 'pass --jid, set XMPPADM_JID, or put jid = ... in a profile')
@@ -196,12 +223,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? async () => (await import('./output/prompts.js')).promptPassword(`Password for ${jid}`)
         : undefined,
     })
-    const {Session} = await import('./xmpp/session.js')
     const trace = this.flags.debug
       ? (dir: 'in' | 'out', text: string) =>
           process.stderr.write(`${dir === 'in' ? 'RECV' : 'SEND'} ${text}\n`)
       : undefined
-    this.sessionOptions = {
+    return {
       jid,
       password,
       endpoint,
@@ -212,19 +238,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       trace,
       localAddress: process.env.XMPPADM_BIND_ADDRESS || undefined,
     }
-    const spinner = this.spinner()
-    spinner.start(`connecting to ${serverSpec ?? jid.split('@').pop()} as ${jid}`)
-    try {
-      this.session = await Session.open(this.sessionOptions)
-    } finally {
-      spinner.stop()
-    }
-    if (this.session.info.mechanism === 'PLAIN')
-      this.ui.warn(
-        'logged in with SASL PLAIN (--allow-plain): the password was sent to the server as is, inside TLS',
-        true,
-      )
-    return this.session
   }
 
   private sessionOptions?: import('./xmpp/session.js').SessionOptions

@@ -70,7 +70,11 @@ export const exitCodeTable: Array<[number, string, string]> = [
     'the server refuses connections from this address (blocked by block-ip, or banned by ejabberd mod_fail2ban)',
   ],
   [82, 'nothing-applied', 'nothing was applied: every rule of the policy was skipped (--skip-unavailable)'],
-  [83, 'broken', 'policy check found a promise the server does not keep (the report says which, with the evidence)'],
+  [
+    83,
+    'broken',
+    'policy check found a promise the server does not keep (the report says which, with the evidence)',
+  ],
   [130, 'interrupted', 'stopped by Ctrl-C (SIGINT) or SIGTERM before the work in flight ended'],
 ]
 

@@ -92,3 +92,44 @@ export function nagiosLine(domain: string, results: CheckResult[], seconds: numb
   // "|" separates the performance data: none may appear in the text.
   return `XMPP POLICY ${state} - ${domain}: ${text.replace(/\|/g, '/').replace(/[\r\n]+/g, ' ')} | ${perf}`
 }
+
+const SEVERITY: Verdict[] = ['not-applicable', 'pass', 'cannot-tell', 'warn', 'fail']
+
+/** Each promise with its worst verdict: what the report says of it as a whole. */
+export function promiseVerdicts(
+  results: CheckResult[],
+  settings: AuditSettings,
+  ages: {offline: number; uploads: number},
+): Array<{promise: PromiseId; text: string; verdict: Verdict}> {
+  const out = new Map<PromiseId, Verdict>()
+  for (const r of results) {
+    const before = out.get(r.promise)
+    if (!before || SEVERITY.indexOf(r.verdict) > SEVERITY.indexOf(before)) out.set(r.promise, r.verdict)
+  }
+  return [...out].map(([promise, verdict]) => ({
+    promise,
+    text: promiseText(promise, settings, ages),
+    verdict,
+  }))
+}
+
+/** Table rows: promise (its words, on its first row), check and target, evidence, verdict. */
+export function tableRows(
+  results: CheckResult[],
+  settings: AuditSettings,
+  ages: {offline: number; uploads: number},
+  repeatPromise: boolean,
+): string[][] {
+  let last: PromiseId | undefined
+  return results.map((r) => {
+    const first = r.promise !== last
+    last = r.promise
+    const evidence = r.hint && r.verdict !== 'pass' ? `${r.evidence} (hint: ${r.hint})` : r.evidence
+    return [
+      first || repeatPromise ? promiseText(r.promise, settings, ages) : '',
+      `${r.check}: ${r.target}`,
+      evidence,
+      r.verdict,
+    ]
+  })
+}

@@ -36,6 +36,7 @@ export async function runAudit(input: AuditInput): Promise<CheckResult[]> {
       Promise.all(endpoints.s2s.map((e) => auditEndpointTls(e, probe, settings))),
     ])
     const results = [...c2s, ...s2s].flatMap((r) => r.results)
+    for (const r of s2s) r.stream?.conn.close()
     // What each client port offers after TLS, on the stream its handshake opened.
     const offers = await Promise.all(
       c2s.map(async (r) => {

@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, () => Promise<{default: unknown}>> = {
   'debug-log:status': () => import('../commands/debug-log/status.js'),
   'export-user': () => import('../commands/export-user.js'),
   'policy:apply': () => import('../commands/policy/apply.js'),
+  'policy:check': () => import('../commands/policy/check.js'),
   'purge-offline': () => import('../commands/purge-offline.js'),
   'purge-uploads': () => import('../commands/purge-uploads.js'),
 }

@@ -52,6 +52,8 @@ export interface HostileOptions {
   username?: string
   password?: string
   iterations?: number
+  /** The SCRAM salt of every login (default: a new one each time, as a server keeping passwords as is). */
+  salt?: Buffer
   /** After bind: every IQ the client sends. Default: disco#items → no commands; others → service-unavailable. */
   onIq?: (iq: Element, c: HostileConnection) => void
 }
@@ -220,6 +222,8 @@ export class HostileConnection {
     if (el.name === 'auth') return this.onAuth(el)
     if (el.name === 'response') return this.onResponse(el)
     if (el.name === 'iq' && this.phase === 'authed') return this.onIq(el)
+    // Before login (an in-band registration request): nothing is offered.
+    if (el.name === 'iq') return this.error(el, 'service-unavailable')
   }
 
   private onStartTls(): void {
@@ -322,7 +326,7 @@ export class HostileConnection {
     const clientFirstBare = decoded.slice(gs2.length)
     const cnonce = /(?:^|,)r=([^,]*)/.exec(clientFirstBare)?.[1]
     if (!cnonce) return this.saslFailure('malformed-request')
-    const salt = randomBytes(16)
+    const salt = o.salt ?? randomBytes(16)
     const iterations = o.iterations ?? 4096
     const serverFirst = `r=${cnonce}${randomBytes(12).toString('base64url')},s=${salt.toString('base64')},i=${iterations}`
     const salted = pbkdf2Sync(password, salt, iterations, HASH_LEN[hash], hash)

@@ -33,6 +33,8 @@ export interface StartOptions {
   prosodyPluginDir?: string
   /** Prosody: the upload.localhost http_file_share component (default true) */
   prosodyUploads?: boolean
+  /** Prosody: modules added to modules_enabled (e.g. server_contact_info) */
+  prosodyModules?: string[]
 }
 
 export interface RunningServer extends ServerDescriptor {

@@ -20,6 +20,7 @@ import {stopAllLive} from './util.js'
  * @property {string} [distInterface]         ejabberd: distribution interface (default 127.0.0.1)
  * @property {string} [cookie]                ejabberd: Erlang cookie (default: random)
  * @property {boolean} [prosodyUploads]       Prosody: the upload.localhost http_file_share component (default true)
+ * @property {string[]} [prosodyModules]      Prosody: modules added to modules_enabled (e.g. server_contact_info)
  *
  * @typedef {object} Account
  * @property {string} jid
