@@ -62,14 +62,14 @@ export async function auditArchive(ctx: OpContext, settings: AuditSettings): Pro
           'unload the archive module (Prosody: mod_mam; ejabberd: mod_mam), or set archive = allowed',
         ),
   ]
-  if (typeof held === 'number')
+  if (typeof held !== 'string')
     out.push(
       check(
         'archive',
         'archive-contents',
         account,
-        held > 0 && !allowed ? 'fail' : 'pass',
-        `its own archive holds ${held} message(s)`,
+        held.count > 0 && !allowed ? 'fail' : 'pass',
+        `its own archive holds ${held.atLeast ? 'at least ' : ''}${held.count} message(s)`,
       ),
     )
   else out.push(check('archive', 'archive-contents', account, 'cannot-tell', held))
@@ -85,21 +85,28 @@ async function archiveDefault(ctx: OpContext, ns: string): Promise<string | unde
   }
 }
 
-/** How many messages the account's own archive holds (RSM max 0: the count only), or why unknown. */
-async function archiveCount(ctx: OpContext, ns: string): Promise<number | string> {
+/**
+ * How many messages the account's own archive holds, or why unknown. One item is asked for: the
+ * RSM count is exact where the server counts (Prosody's internal storage counts only an empty
+ * archive), and a first item id says "at least one" where it does not.
+ */
+async function archiveCount(
+  ctx: OpContext,
+  ns: string,
+): Promise<string | {count: number; atLeast?: boolean}> {
   try {
     const r = await ctx.session.iq(
       'set',
       undefined,
-      xml('query', {xmlns: ns, queryid: 'xmppadm-audit'}, xml('set', {xmlns: NS_RSM}, xml('max', {}, '0'))),
+      xml('query', {xmlns: ns, queryid: 'xmppadm-audit'}, xml('set', {xmlns: NS_RSM}, xml('max', {}, '1'))),
       'archive query',
     )
-    const count = (r.getChild('fin', ns) ?? r.getChild('query', ns))
-      ?.getChild('set', NS_RSM)
-      ?.getChildText('count')
-    return count !== undefined && count !== null && /^\d+$/.test(count)
-      ? Number(count)
-      : 'the archive query answered without a count'
+    const set = (r.getChild('fin', ns) ?? r.getChild('query', ns))?.getChild('set', NS_RSM)
+    const count = set?.getChildText('count')
+    if (count && /^\d+$/.test(count)) return {count: Number(count)}
+    if (set?.getChildText('first')) return {count: 1, atLeast: true}
+    if (r.getChild('fin', ns)?.attrs.complete === 'true') return {count: 0}
+    return 'the archive query answered without a count or an item'
   } catch (error) {
     return errorText(error)
   }
