@@ -5,10 +5,11 @@
 // passwords kept as is, an old offline message, an old upload, debug logging left on), and each
 // broken promise is caught with its evidence and the exit code. Hostile servers for what no real
 // server can be made to do: policy-check-hostile.test.ts.
-import {readdirSync} from 'node:fs'
+import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type CliResult, cliOn, expectNoStack, secretFile} from '../helpers/cli.js'
+import {execa} from 'execa'
+import {BIN, type CliResult, cliOn, expectNoStack, scratch, secretFile} from '../helpers/cli.js'
 import {WITH_MODULE, eventually, isProsody, prosodyOfflineCount, sendMessages} from '../helpers/mission.js'
 import {backdateOffline, backdateUpload, offlineBodies, uploadFile} from '../helpers/stores.js'
 import {type RunningServer, startEjabberd24, startProsody} from '../servers/harness.js'
@@ -199,6 +200,39 @@ describe('a Prosody that keeps every promise', () => {
     expect(n.stdout).toMatch(
       /^XMPP POLICY CRITICAL - localhost: 1 promise\(s\) broken: tls: TLS 1\.0 refused, .* \| pass=/,
     )
+  })
+
+  it("the README's Nagios and Icinga 2 command lines work as written (paths and the JID filled in)", async () => {
+    const readme = readFileSync('README.md', 'utf8')
+    const policy = secretFile('offline = 7d\nuploads = 14d\ndebug_log = off\n')
+    const password = secretFile(`${server.admin.password}\n`)
+    const fill = (arg: string) =>
+      arg
+        .replace('$ARG1$', server.admin.jid)
+        .replace('$xmpp_admin_jid$', server.admin.jid)
+        .replace(/^\/etc\/(nagios|icinga2)\/xmppadm\.password$/, password)
+        .replace(/^(\$xmpp_password_file\$)$/, password)
+        .replace(/^(\/etc\/xmppadm\/privacy\.policy|\$xmpp_policy_file\$)$/, policy)
+    const nagios = /command_line\s+(.*)$/m.exec(readme)![1].split(/\s+/).map(fill)
+    // Icinga 2 appends the arguments after the command array.
+    const icingaCommand = [.../command = \[ (.*) \]$/m.exec(readme)![1].matchAll(/"([^"]*)"/g)].map(
+      (m) => m[1],
+    )
+    const icingaArgs = [...readme.matchAll(/^\s+"(--[\w-]+)" = "(\$\w+\$)"$/gm)].flatMap((m) => [m[1], m[2]])
+    const icinga = [...icingaCommand, ...icingaArgs].map(fill)
+    for (const argv of [nagios, icinga]) {
+      expect(argv[0]).toBe('/usr/local/bin/xmppadm')
+      const r = await execa('node', [BIN, ...argv.slice(1)], {
+        reject: false,
+        env: {
+          XMPPADM_SERVER: `127.0.0.1:${server.port}`,
+          XMPPADM_CA_FILE: server.caFile,
+          XDG_CONFIG_HOME: scratch,
+        },
+      })
+      expect(r.stdout, `${argv.join(' ')}\n${r.stderr}`).toMatch(/^XMPP POLICY OK - localhost: /)
+      expect(r.exitCode).toBe(0)
+    }
   })
 
   it('contact addresses the file requires but the server does not publish: caught', async () => {
