@@ -8,6 +8,7 @@ export {
   promiseVerdicts,
   summarise,
   tableRows,
+  tableWidths,
 } from './report.js'
 export {runAudit} from './run.js'
 export {DEFAULT_AUDIT, DEFAULT_RETENTION} from './settings.js'

@@ -133,3 +133,12 @@ export function tableRows(
     ]
   })
 }
+
+/** Column widths on a terminal of `columns`: the evidence gets what the others leave (4 borders). */
+export function tableWidths(columns: number): number[] {
+  const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, Math.round(n)))
+  const promise = clamp(columns * 0.2, 16, 30)
+  const check = clamp(columns * 0.22, 18, 40)
+  const verdict = 16
+  return [promise, check, Math.max(24, columns - promise - check - verdict - 5), verdict]
+}

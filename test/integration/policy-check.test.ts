@@ -35,8 +35,13 @@ const VERDICTS = ['pass', 'warn', 'fail', 'cannot-tell', 'not-applicable']
 
 type Row = {promise: string; check: string; target: string; verdict: string; evidence: string; hint?: string}
 
-async function check(server: ServerDescriptor, args: string[] = [], file?: string): Promise<CliResult> {
-  const r = await cliOn(server, ['policy', 'check', ...(file ? [secretFile(file)] : []), ...args])
+async function check(
+  server: ServerDescriptor,
+  args: string[] = [],
+  file?: string,
+  env?: Record<string, string>,
+): Promise<CliResult> {
+  const r = await cliOn(server, ['policy', 'check', ...(file ? [secretFile(file)] : []), ...args], {env})
   expectNoStack(r)
   return r
 }
@@ -181,6 +186,34 @@ describe('a Prosody that keeps every promise', () => {
     expect(warn.stdout).toMatch(
       /^XMPP POLICY WARNING - localhost: warning: tls: verifies for localhost .*, fewer than 45 \(c2s /,
     )
+  })
+
+  it('--format nagios: UNKNOWN, exit 3, when only the admin login fails, or when the check cannot run at all', async () => {
+    const wrong = await check(server, [...endpoints, '--format', 'nagios'], undefined, {
+      XMPPADM_PASSWORD_FILE: secretFile('not-the-password\n'),
+    })
+    expect(wrong.exitCode, wrong.stdout).toBe(3)
+    expect(wrong.stdout).toMatch(
+      /^XMPP POLICY UNKNOWN - localhost: cannot tell: passwords: the SCRAM login as the admin did not succeed \(not-authorized\) .*archive: no admin session: login as admin@localhost failed: wrong JID or password .*\| pass=\d+ warn=0 fail=0 cannot_tell=\d+ time=/,
+    )
+    // Without --format nagios: the outside checks still report, and the login's exit code (79).
+    const plainRun = await check(server, [...endpoints, '--json'], undefined, {
+      XMPPADM_PASSWORD_FILE: secretFile('not-the-password\n'),
+    })
+    expect(plainRun.exitCode).toBe(79)
+    expect(plainRun.json).toMatchObject({ok: false, error: {code: 79, reason: 'auth-failed'}})
+    expect(one(plainRun, 'tls-versions', `c2s 127.0.0.1:${server.port}`).verdict).toBe('pass')
+    for (const [args, message, env] of [
+      [[secretFile('tls_min = 1.1\n')], /tls_min: expected "1\.2" or "1\.3"$/],
+      [['/nonexistent.policy'], /^cannot read policy \/nonexistent\.policy: ENOENT$/],
+      [[], /^--format nagios and --json cannot be used together$/, {XMPPADM_CONTENT_TYPE: 'json'}],
+    ] as const) {
+      const r = await check(server, [...args, '--format', 'nagios'], undefined, env)
+      expect(r.exitCode, r.stdout).toBe(3)
+      const [line, ...rest] = r.stdout.split('\n')
+      expect(rest).toEqual([])
+      expect(line.replace(/^XMPP POLICY UNKNOWN - /, '')).toMatch(message)
+    }
   })
 
   it('tls_min = 1.3: TLS 1.2 accepted is a broken promise; nagios CRITICAL, exit 2', async () => {

@@ -90,13 +90,12 @@ Exit 0 when no promise is broken, 83 when one is; when the admin login failed an
       process.exitCode = audit.NAGIOS[audit.nagiosState(results)]
     } else if (!this.jsonEnabled()) {
       const plain = !process.stdout.isTTY
-      const width = Math.max(80, process.stdout.columns ?? 120)
       const {renderTable} = await import('../../output/table.js')
       const table = await renderTable(
         ['promise', 'check', 'evidence', 'verdict'],
         audit.tableRows(results, settings, ages, plain),
         this.ui.color,
-        plain ? undefined : [24, 30, width - 24 - 30 - 14 - 5, 14],
+        plain ? undefined : audit.tableWidths(process.stdout.columns ?? 120),
       )
       this.ui.data(table)
       this.ui.info(
