@@ -116,8 +116,8 @@ async function archiveCount(
 export async function auditRetention(
   ctx: OpContext,
   ages: {offline: number; uploads: number},
+  reasons: Map<string, string>,
 ): Promise<CheckResult[]> {
-  const reasons = moduleLoaded(ctx) ? await moduleReasons(ctx) : new Map<string, string>()
   const one = async (promise: 'offline' | 'uploads'): Promise<CheckResult> => {
     const age = ages[promise]
     const name = `${promise}-age`
@@ -183,6 +183,10 @@ export async function auditDebugLog(ctx: OpContext): Promise<CheckResult> {
   }
 }
 
+/** Why the loaded server module cannot do some operations here (its #about), once for all checks. */
+export const unavailableReasons = async (ctx: OpContext): Promise<Map<string, string>> =>
+  moduleLoaded(ctx) ? moduleReasons(ctx) : new Map()
+
 /** The README's operation promises: blocking, a copy of one's data, deletion. */
 const OPERATION_PROMISES: Array<[PromiseId, OperationId[]]> = [
   ['block-ip', ['block-ip', 'block-ip-list', 'block-ip-remove']],
@@ -190,8 +194,8 @@ const OPERATION_PROMISES: Array<[PromiseId, OperationId[]]> = [
   ['erasure', ['account-delete']],
 ]
 
-export async function auditOperations(ctx: OpContext): Promise<CheckResult[]> {
-  const rows = capabilities(ctx, moduleLoaded(ctx) ? await moduleReasons(ctx) : undefined)
+export function auditOperations(ctx: OpContext, reasons: Map<string, string>): CheckResult[] {
+  const rows = capabilities(ctx, reasons)
   return OPERATION_PROMISES.map(([promise, ops]) => {
     const mine = rows.filter((r) => ops.includes(r.operation))
     const missing = mine.filter((r) => !r.available)

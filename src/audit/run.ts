@@ -3,7 +3,14 @@
 // checks at "cannot tell" with the reason, and the outside ones still answer.
 import {errorText, type CheckResult, PROMISE_IDS, check} from './check.js'
 import type {AuditEndpoints} from './endpoints.js'
-import {auditArchive, auditDebugLog, auditOperations, auditPublished, auditRetention} from './inside.js'
+import {
+  auditArchive,
+  auditDebugLog,
+  auditOperations,
+  auditPublished,
+  auditRetention,
+  unavailableReasons,
+} from './inside.js'
 import {type ProbeOptions, describeEndpoint} from './probe.js'
 import {auditRegistration} from './registration.js'
 import {auditScram, judgeOffer, saslOffer} from './sasl.js'
@@ -109,12 +116,13 @@ export async function runAudit(input: AuditInput): Promise<CheckResult[]> {
       ]
     }
     const {ctx} = a
-    const [archive, retention, debugLog, operations] = await Promise.all([
+    const reasons = await unavailableReasons(ctx)
+    const [archive, retention, debugLog] = await Promise.all([
       auditArchive(ctx, settings),
-      auditRetention(ctx, input.ages),
+      auditRetention(ctx, input.ages, reasons),
       auditDebugLog(ctx),
-      auditOperations(ctx),
     ])
+    const operations = auditOperations(ctx, reasons)
     const available = (p: string) => operations.find((o) => o.promise === p)?.verdict === 'pass'
     const outsideDone = await outside
     const published = await auditPublished(ctx, settings, () => ({
