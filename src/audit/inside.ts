@@ -2,13 +2,14 @@
 // archive), and what an admin sees (the retention dry-run counts, debug logging, the operations
 // the README promises, what the server publishes about itself: XEP-0157 and XEP-0504).
 import {type Element, xml} from '@xmpp/xml'
-import {XmppadmError} from '../errors.js'
+import {ExitCode, knownError} from '../errors.js'
 import {type DataForm, formType, formValues, parseForm} from '../protocol/dataform.js'
-import {type OperationId, capabilities, moduleLoaded, moduleReasons} from '../ops/catalogue.js'
+import {capabilities} from '../ops/catalogue.js'
 import type {OpContext} from '../ops/context.js'
 import {debugLogStatus} from '../ops/debug-log.js'
 import {mod} from '../ops/nodes.js'
 import {purgeOffline, purgeUploads} from '../ops/purge.js'
+import {moduleLoaded, moduleReasons} from '../ops/server-module.js'
 import {formatDuration} from '../ops/values.js'
 import {type CheckResult, type PromiseId, type Verdict, check, errorText} from './check.js'
 import {CONTACT_KINDS, type AuditSettings} from './settings.js'
@@ -21,8 +22,9 @@ const DATA_POLICY = 'urn:xmpp:data-policy:0'
 
 /** A failed admin step as a verdict: a missing node or admin right cannot tell; nothing else can either. */
 function cannotTell(promise: PromiseId, name: string, target: string, error: unknown): CheckResult {
-  const e = error instanceof XmppadmError ? error : undefined
-  if (e?.exitCode === 77) return check(promise, name, target, 'cannot-tell', `no admin access: ${e.message}`)
+  const e = knownError(error)
+  if (e?.exitCode === ExitCode.forbidden)
+    return check(promise, name, target, 'cannot-tell', `no admin access: ${e.message}`)
   return check(promise, name, target, 'cannot-tell', errorText(error), e?.hint)
 }
 
@@ -35,7 +37,7 @@ const features = (query: Element) => query.getChildren('feature').map((f) => Str
 
 /** XEP-0313 as an account sees it on its own bare JID, its archive's default, and what it holds. */
 export async function auditArchive(ctx: OpContext, settings: AuditSettings): Promise<CheckResult[]> {
-  const account = ctx.session.jid.local + '@' + ctx.session.jid.domain
+  const account = ctx.admin
   let offered: string | undefined
   try {
     const offeredFeatures = features(await discoInfo(ctx, account))
@@ -49,7 +51,8 @@ export async function auditArchive(ctx: OpContext, settings: AuditSettings): Pro
       check('archive', 'archive-offered', account, 'pass', 'the account is offered no XEP-0313 archive'),
     ]
   const [prefs, held] = await Promise.all([archiveDefault(ctx, offered), archiveCount(ctx, offered)])
-  const what = `the account is offered XEP-0313 (${offered})${prefs ? `, archiving by default: ${prefs}` : ''}`
+  const byDefault = prefs ? `, archiving by default: ${prefs}` : ''
+  const what = `the account is offered XEP-0313 (${offered})${byDefault}`
   const out: CheckResult[] = [
     allowed
       ? check('archive', 'archive-offered', account, 'pass', `${what}, which the policy allows`)
@@ -142,7 +145,7 @@ export async function auditRetention(
             ctx.to,
             'fail',
             `${older}: ${r.count} ${noun}${extra}`,
-            `xmppadm policy apply (or purge-${promise === 'offline' ? 'offline' : 'uploads'} --older-than ${formatDuration(age)}) deletes them`,
+            `xmppadm policy apply (or purge-${promise} --older-than ${formatDuration(age)}) deletes them`,
           )
         : check(promise, name, ctx.to, 'pass', `${older}: 0 ${noun}`)
     } catch (error) {
@@ -188,7 +191,7 @@ export const unavailableReasons = async (ctx: OpContext): Promise<Map<string, st
   moduleLoaded(ctx) ? moduleReasons(ctx) : new Map()
 
 /** The README's operation promises: blocking, a copy of one's data, deletion. */
-const OPERATION_PROMISES: Array<[PromiseId, OperationId[]]> = [
+const OPERATION_PROMISES: Array<[PromiseId, string[]]> = [
   ['block-ip', ['block-ip', 'block-ip-list', 'block-ip-remove']],
   ['export', ['export-user']],
   ['erasure', ['account-delete']],
@@ -287,7 +290,8 @@ export function judgeContacts(
       target,
       'fail',
       `no ${missing.join(', ')} address published (XEP-0157)${text ? `; published: ${text}` : ''}`,
-      'Prosody: contact_info = { abuse = { "mailto:…" }, … } with mod_server_contact_info; ejabberd: mod_disco server_info',
+      'Prosody: contact_info = { abuse = { "mailto:…" }, … } with mod_server_contact_info; ' +
+        'ejabberd: mod_disco server_info',
     )
   if (!published.length)
     return check(

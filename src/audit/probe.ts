@@ -26,8 +26,10 @@ export interface ProbeOptions {
   insecure?: boolean
 }
 
-export const describeEndpoint = (e: ProbeEndpoint): string =>
-  `${e.kind} ${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port} (${e.directTls ? 'direct TLS' : 'STARTTLS'})`
+export function describeEndpoint(e: ProbeEndpoint): string {
+  const host = e.host.includes(':') ? `[${e.host}]` : e.host
+  return `${e.kind} ${host}:${e.port} (${e.directTls ? 'direct TLS' : 'STARTTLS'})`
+}
 
 /** Where a probe stopped: reaching the port, the XML stream, STARTTLS, or the TLS handshake. */
 export type Phase = 'connect' | 'stream' | 'starttls' | 'tls'

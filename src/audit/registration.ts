@@ -101,15 +101,18 @@ export function judgeRegistration(
       'registration',
       target,
       'cannot-tell',
-      `a registration form (${fields}) is offered (${advertised}); without an admin login xmppadm has no existing name to try it with`,
+      `a registration form (${fields}) is offered (${advertised}); without an admin login ` +
+        'xmppadm has no existing name to try it with',
     )
+  const said = seen.set.text ? ` (${seen.set.text})` : ''
   if (seen.set.result)
     return check(
       'registration',
       'registration',
       target,
       'fail',
-      `an unauthenticated request to register an existing name was accepted: the server may let anyone reset a password (${advertised})`,
+      'an unauthenticated request to register an existing name was accepted: the server may let ' +
+        `anyone reset a password (${advertised})`,
     )
   if (seen.set.error && CLOSED.has(seen.set.error))
     return check(
@@ -117,7 +120,7 @@ export function judgeRegistration(
       'registration',
       target,
       'pass',
-      `closed: the form (${fields}) is shown, but signing up is refused: ${seen.set.error}${seen.set.text ? ` (${seen.set.text})` : ''}`,
+      `closed: the form (${fields}) is shown, but signing up is refused: ${seen.set.error}${said}`,
     )
   if (seen.set.error && GOT_AS_FAR_AS_THE_NAME.has(seen.set.error))
     return check(
@@ -125,7 +128,8 @@ export function judgeRegistration(
       'registration',
       target,
       verdictIfOpen,
-      `open to anyone: an unauthenticated sign-up with an existing name got ${seen.set.error} (the name was checked, so a new one would be created; ${advertised})${allowed}`,
+      `open to anyone: an unauthenticated sign-up with an existing name got ${seen.set.error} ` +
+        `(the name was checked, so a new one would be created; ${advertised})${allowed}`,
       verdictIfOpen === 'fail' ? hint : undefined,
     )
   return check(
@@ -133,7 +137,7 @@ export function judgeRegistration(
     'registration',
     target,
     'cannot-tell',
-    `a sign-up with an existing name got ${seen.set.result ? 'a result' : (seen.set.error ?? 'no answer')}${seen.set.text ? ` (${seen.set.text})` : ''}`,
+    `a sign-up with an existing name got ${seen.set.error ?? 'no answer'}${said}`,
   )
 }
 

@@ -69,6 +69,12 @@ export function nagiosState(results: CheckResult[]): NagiosState {
 
 const clip = (text: string, max = 160) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 
+/** "|" starts the performance data: none may appear in the text, nor a line break. */
+const pluginText = (text: string) => text.replace(/\|/g, '/').replace(/[\r\n]+/g, ' ')
+
+/** The line of a check that could not run at all (a bad file, no password). */
+export const nagiosUnknown = (message: string) => `XMPP POLICY UNKNOWN - ${pluginText(message)}`
+
 /** One line: state, what was found, and performance data (counts, time). */
 export function nagiosLine(domain: string, results: CheckResult[], seconds: number): string {
   const state = nagiosState(results)
@@ -88,9 +94,10 @@ export function nagiosLine(domain: string, results: CheckResult[], seconds: numb
         ]
           .filter(Boolean)
           .join('; ')
-  const perf = `pass=${s.pass} warn=${s.warn} fail=${s.fail} cannot_tell=${s['cannot-tell']} time=${seconds.toFixed(2)}s`
-  // "|" separates the performance data: none may appear in the text.
-  return `XMPP POLICY ${state} - ${domain}: ${text.replace(/\|/g, '/').replace(/[\r\n]+/g, ' ')} | ${perf}`
+  const perf =
+    `pass=${s.pass} warn=${s.warn} fail=${s.fail} cannot_tell=${s['cannot-tell']} ` +
+    `time=${seconds.toFixed(2)}s`
+  return `XMPP POLICY ${state} - ${domain}: ${pluginText(text)} | ${perf}`
 }
 
 const SEVERITY: Verdict[] = ['not-applicable', 'pass', 'cannot-tell', 'warn', 'fail']

@@ -78,7 +78,7 @@ export async function runAudit(input: AuditInput): Promise<CheckResult[]> {
       results.push(check('registration', 'registration', 'c2s', 'cannot-tell', why))
       return {results, plainOffered: undefined}
     }
-    const existingName = admin.then((a) => ('ctx' in a ? a.ctx.session.jid.local : undefined))
+    const existingName = admin.then((a) => ('ctx' in a ? a.ctx.admin.split('@')[0] : undefined))
     const [scram, registration] = await Promise.all([
       input.credentials
         ? auditScram(first.endpoint, probe, input.credentials, settings)

@@ -15,6 +15,9 @@ import type {AuditSettings} from './settings.js'
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl'
 const NS_SASL2 = 'urn:xmpp:sasl:2'
 const NS_SASL_CB = 'urn:xmpp:sasl-cb:0'
+const HASHED =
+  'store passwords hashed (Prosody: authentication = "internal_hashed"; ejabberd: ' +
+  'auth_password_format: scram)'
 
 export interface SaslOffer {
   /** SASL (RFC 6120) and SASL2 (XEP-0388) mechanisms, without duplicates, in the server's order. */
@@ -54,8 +57,9 @@ export function judgeOffer(target: string, offer: SaslOffer, settings: AuditSett
           'scram-offered',
           target,
           'fail',
-          `no SCRAM mechanism offered (mechanisms: ${list})${plain ? ': a server that offers only PLAIN may keep passwords as they are' : ''}`,
-          'store passwords hashed (Prosody: authentication = "internal_hashed"; ejabberd: auth_password_format: scram)',
+          `no SCRAM mechanism offered (mechanisms: ${list})` +
+            (plain ? ': a server that offers only PLAIN may keep passwords as they are' : ''),
+          HASHED,
         ),
   ]
   if (!plain) out.push(check('passwords', 'plain', target, 'pass', `PLAIN not offered (mechanisms: ${list})`))
@@ -69,7 +73,8 @@ export function judgeOffer(target: string, offer: SaslOffer, settings: AuditSett
         target,
         'fail',
         `PLAIN offered (mechanisms: ${list}): the server receives each password as typed`,
-        'disable it (Prosody: disable_sasl_mechanisms = { "PLAIN" }; ejabberd: disable_sasl_mechanisms: ["PLAIN"])',
+        'disable it (Prosody: disable_sasl_mechanisms = { "PLAIN" }; ' +
+          'ejabberd: disable_sasl_mechanisms: ["PLAIN"])',
       ),
     )
   const plus = scram.filter((m) => m.toUpperCase().endsWith('-PLUS'))
@@ -203,7 +208,8 @@ export function judgeScram(
           target,
           'fail',
           `${counted.mechanism}: only ${i} iterations (at least ${min} promised)`,
-          'raise the count (Prosody: default_iteration_count; a stored hash keeps its count until the password changes)',
+          'raise the count (Prosody: default_iteration_count; a stored hash keeps its count until ' +
+            'the password changes)',
         ),
   )
   if (a.salt === undefined || b?.salt === undefined)
@@ -234,7 +240,7 @@ export function judgeScram(
         target,
         'fail',
         'a new salt in each of two logins: the server computes SCRAM from a password it keeps as is',
-        'store passwords hashed (Prosody: authentication = "internal_hashed"; ejabberd: auth_password_format: scram)',
+        HASHED,
       ),
     )
   const refused = logins.find((l) => l.outcome === 'refused' || l.outcome === 'error')
@@ -270,7 +276,9 @@ export async function auditScram(
       stream.conn.close()
       return {
         outcome: 'error',
-        detail: `the certificate does not verify (${stream.socket.authorizationError}): no password is sent there`,
+        detail:
+          `the certificate does not verify (${stream.socket.authorizationError}): ` +
+          'no password is sent there',
       }
     }
     return scramLogin(stream, opts.domain, credentials.username, credentials.password)

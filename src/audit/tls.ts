@@ -103,7 +103,8 @@ export function judgeVersions(
       target,
       'fail',
       words,
-      `refuse TLS below ${tlsMin} on this port (Prosody: ssl.protocol = "tlsv1_2+"; ejabberd: protocol_options no_tlsv1, no_tlsv1_1 on the listener)`,
+      `refuse TLS below ${tlsMin} on this port (Prosody: ssl.protocol = "tlsv1_2+"; ` +
+        'ejabberd: protocol_options no_tlsv1, no_tlsv1_1 on the listener)',
     )
   if (!atLeast.some((o) => o.result === 'accepted')) {
     const unknown = outcomes.filter((o) => o.result === 'unknown')
@@ -202,7 +203,8 @@ export function judgeBeforeTls(target: string, before: Element): CheckResult {
       target,
       'fail',
       `before TLS the stream offers ${exposed.map(([, , what]) => what).join(', ')} (features: ${list})`,
-      'require encryption (Prosody: c2s_require_encryption / s2s_require_encryption = true; ejabberd: starttls_required: true)',
+      'require encryption (Prosody: c2s_require_encryption / s2s_require_encryption = true; ' +
+        'ejabberd: starttls_required: true)',
     )
   return check(
     'tls',
@@ -243,6 +245,7 @@ export async function auditEndpointTls(
       return {endpoint, results: [check('tls', 'reachable', target, verdict, `${why}: ${f.message}`)]}
     }
     const results: CheckResult[] = []
+    const offered = (f.cause.details?.features as string[] | undefined) ?? []
     if (f.phase === 'starttls' && f.cause.reason === 'no-starttls')
       results.push(
         check(
@@ -250,7 +253,7 @@ export async function auditEndpointTls(
           'starttls-required',
           target,
           'fail',
-          `no STARTTLS offered (features: ${((f.cause.details?.features as string[]) ?? []).join(', ') || 'none'})`,
+          `no STARTTLS offered (features: ${offered.join(', ') || 'none'})`,
         ),
       )
     results.push(judgeVersions(target, outcomes, settings.tlsMin))

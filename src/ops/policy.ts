@@ -3,7 +3,7 @@
 import {readFileSync} from 'node:fs'
 import {AUDIT_KEYS, type AuditSettings} from '../audit/settings.js'
 import {readKeyValues} from '../config/key-values.js'
-import {XmppadmError, configError} from '../errors.js'
+import {cannotRead, configError} from '../errors.js'
 import {parseDuration} from './values.js'
 
 /** The rules a policy may hold, by their stable key (the JSON "rule"). */
@@ -44,11 +44,7 @@ export function readPolicyFile(path: string): PolicyFile {
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
   } catch (error) {
-    throw new XmppadmError(
-      'noInput',
-      'no-input',
-      `cannot read policy ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw cannotRead(`policy ${path}`, error)
   }
   const rules: Policy = {}
   const audit: Partial<AuditSettings> = {}
@@ -59,7 +55,8 @@ export function readPolicyFile(path: string): PolicyFile {
     const before = seen.get(key)
     if (before)
       throw configError(
-        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} = ${before.value}, ${written} = ${value})`,
+        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} ` +
+          `= ${before.value}, ${written} = ${value})`,
         'keep one of them',
       )
     seen.set(key, {line, written, value})
@@ -82,7 +79,8 @@ export function loadPolicy(path: string): Policy {
   const {rules} = readPolicyFile(path)
   if (!Object.keys(rules).length)
     throw configError(
-      `${path}: no retention rules to apply (offline, uploads, debug_log); its audit lines are for policy check`,
+      `${path}: no retention rules to apply (offline, uploads, debug_log); ` +
+        'its audit lines are for policy check',
     )
   return rules
 }

@@ -68,7 +68,7 @@ function expectEveryPromiseReported(r: CliResult): void {
 }
 
 describe.each(WITH_MODULE)('policy check on the shared %s as configured', (kind, server) => {
-  it('TLS and SASL checks pass; PLAIN offered and the archive are caught; every promise reported', async () => {
+  it('TLS, SASL pass; PLAIN offered and the archive are caught; every promise reported', async () => {
     const r = await check(server, ['--json'])
     expect(r.exitCode, r.stderr).toBe(83)
     expect(r.json).toMatchObject({ok: false, error: {code: 83, reason: 'promise-broken'}})
@@ -91,7 +91,8 @@ describe.each(WITH_MODULE)('policy check on the shared %s as configured', (kind,
         : {verdict: 'pass', evidence: expect.stringMatching(/^SCRAM-SHA-1-PLUS offered; binding types: /)},
     )
     expect(one(r, 'scram-iterations', c2s).evidence).toBe(
-      `${kind === 'prosody-0.12' ? 'SCRAM-SHA-1' : 'SCRAM-SHA-1-PLUS'}: ${isProsody(kind) ? 10000 : 4096} iterations (at least 4096)`,
+      `${kind === 'prosody-0.12' ? 'SCRAM-SHA-1' : 'SCRAM-SHA-1-PLUS'}: ` +
+        `${isProsody(kind) ? 10000 : 4096} iterations (at least 4096)`,
     )
     // Both families offer PLAIN inside TLS by default: the promise "no PLAIN" is broken.
     expect(one(r, 'plain', c2s)).toMatchObject({verdict: 'fail'})
@@ -165,7 +166,8 @@ describe('a Prosody that keeps every promise', () => {
     const lines = r.stdout.trim().split('\n')
     expect(lines[0]).toBe('promise\tcheck\tevidence\tverdict')
     expect(lines).toContain(
-      `no message archive\tarchive-offered: admin@localhost\tthe account is offered no XEP-0313 archive\tpass`,
+      'no message archive\tarchive-offered: admin@localhost\t' +
+        'the account is offered no XEP-0313 archive\tpass',
     )
     expect(lines.slice(1).every((l) => l.split('\t').length === 4)).toBe(true)
     expect(r.stderr).toMatch(
@@ -173,7 +175,7 @@ describe('a Prosody that keeps every promise', () => {
     )
   })
 
-  it('--format nagios: OK, exit 0, one line; a certificate closer to its end than cert_warn_days: WARNING, exit 1', async () => {
+  it('--format nagios: OK, exit 0, one line; closer to the end than cert_warn_days: WARNING', async () => {
     const ok = await check(server, [...endpoints, '--format', 'nagios'])
     expect(ok.exitCode).toBe(0)
     expect(ok.stdout).toMatch(
@@ -188,7 +190,7 @@ describe('a Prosody that keeps every promise', () => {
     )
   })
 
-  it('--format nagios: UNKNOWN, exit 3, when only the admin login fails, or when the check cannot run at all', async () => {
+  it('--format nagios: UNKNOWN, exit 3, when only the admin login fails, or nothing can run', async () => {
     const wrong = await check(server, [...endpoints, '--format', 'nagios'], undefined, {
       XMPPADM_PASSWORD_FILE: secretFile('not-the-password\n'),
     })
@@ -235,7 +237,7 @@ describe('a Prosody that keeps every promise', () => {
     )
   })
 
-  it("the README's Nagios and Icinga 2 command lines work as written (paths and the JID filled in)", async () => {
+  it("the README's Nagios and Icinga 2 command lines work as written (paths, JID filled in)", async () => {
     const readme = readFileSync('README.md', 'utf8')
     const policy = secretFile('offline = 7d\nuploads = 14d\ndebug_log = off\n')
     const password = secretFile(`${server.admin.password}\n`)
@@ -274,7 +276,8 @@ describe('a Prosody that keeps every promise', () => {
     expect(one(r, 'xep-0157')).toMatchObject({
       verdict: 'fail',
       evidence:
-        'no support address published (XEP-0157); published: abuse: mailto:abuse@localhost; security: xmpp:security@localhost',
+        'no support address published (XEP-0157); ' +
+        'published: abuse: mailto:abuse@localhost; security: xmpp:security@localhost',
     })
   })
 })
@@ -302,7 +305,8 @@ describe.each([
       startProsody({
         // Prosody's own upload expiry (a week by default) would delete the old upload first.
         prosodyExtraConfig:
-          'allow_registration = true\nauthentication = "internal_plain"\nhttp_file_share_expires_after = "never"',
+          'allow_registration = true\nauthentication = "internal_plain"\n' +
+          'http_file_share_expires_after = "never"',
       }),
   ],
   ['ejabberd 24.12', () => startEjabberd24()],
@@ -314,7 +318,7 @@ describe.each([
   })
   afterAll(() => server?.stop())
 
-  it('each broken promise is caught with its evidence; exit 83; no account is created by the audit', async () => {
+  it('each broken promise is caught with its evidence; exit 83; the audit creates no account', async () => {
     const r = await check(server, ['--json'])
     expect(r.exitCode, r.stderr).toBe(83)
     expectEveryPromiseReported(r)
@@ -374,9 +378,10 @@ describe.each([
     )
   })
 
-  it('policy apply with the same file puts retention and debug logging right; the next check says so', async () => {
+  it('policy apply with the same file puts retention, debug logging right; next check agrees', async () => {
     const file =
-      'offline = 7d\nuploads = 14d\ndebug_log = off\nregistration = open\narchive = allowed\nplain = allowed\n'
+      'offline = 7d\nuploads = 14d\ndebug_log = off\n' +
+      'registration = open\narchive = allowed\nplain = allowed\n'
     const apply = await cliOn(server, ['policy', 'apply', secretFile(file), '--json'])
     expect(apply.exitCode, apply.stdout).toBe(0)
     const r = await check(server, ['--json'], file)

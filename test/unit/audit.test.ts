@@ -203,7 +203,7 @@ describe('SASL mechanisms', () => {
     expect(by(judgeOffer(T, offer, settings({plain: 'allowed'})), 'plain').verdict).toBe('pass')
   })
 
-  it('only PLAIN: no SCRAM is broken; no -PLUS is a warning, or broken when channel binding is required', () => {
+  it('only PLAIN: no SCRAM is broken; no -PLUS a warning, or broken with channel binding required', () => {
     const plainOnly = judgeOffer(T, {mechanisms: ['PLAIN']}, settings())
     expect(by(plainOnly, 'scram-offered')).toMatchObject({verdict: 'fail'})
     expect(by(plainOnly, 'scram-offered').evidence).toMatch(
@@ -370,7 +370,7 @@ describe('what the server publishes', () => {
     expect(judgeContacts('example.org', undefined, settings()).verdict).toBe('not-applicable')
   })
 
-  it('XEP-0504: a retention shorter than the policy keeps data, or "hidden" passwords with PLAIN offered, is broken', () => {
+  it('XEP-0504: a shorter retention than the policy, or "hidden" passwords with PLAIN: broken', () => {
     const dp = (fields: Record<string, string>) =>
       form('urn:xmpp:data-policy:0', fields, {
         auth_data: 'list-single',
@@ -407,7 +407,7 @@ describe('monitoring: one line and a state', () => {
     evidence,
   })
 
-  it('CRITICAL for a broken promise, WARNING for one close to breaking, UNKNOWN only when nothing else, OK', () => {
+  it('CRITICAL if broken, WARNING if close to breaking, UNKNOWN only when nothing else, OK', () => {
     expect(nagiosState([r('pass'), r('fail'), r('warn'), r('cannot-tell')])).toBe('CRITICAL')
     expect(nagiosState([r('pass'), r('warn'), r('cannot-tell')])).toBe('WARNING')
     expect(nagiosState([r('pass'), r('cannot-tell'), r('not-applicable')])).toBe('UNKNOWN')
@@ -418,10 +418,12 @@ describe('monitoring: one line and a state', () => {
   it('one line, the evidence of what was found, performance data after "|" and no other "|"', () => {
     const line = nagiosLine('example.org', [r('pass'), r('warn', 'expires in 3 days | soon')], 0.84)
     expect(line).toBe(
-      `XMPP POLICY WARNING - example.org: warning: tls: expires in 3 days / soon (${T}) | pass=1 warn=1 fail=0 cannot_tell=0 time=0.84s`,
+      `XMPP POLICY WARNING - example.org: warning: tls: expires in 3 days / soon (${T}) | ` +
+        'pass=1 warn=1 fail=0 cannot_tell=0 time=0.84s',
     )
     expect(nagiosLine('example.org', [r('pass')], 1)).toBe(
-      'XMPP POLICY OK - example.org: every promise kept (1 checks passed) | pass=1 warn=0 fail=0 cannot_tell=0 time=1.00s',
+      'XMPP POLICY OK - example.org: every promise kept (1 checks passed) | ' +
+        'pass=1 warn=0 fail=0 cannot_tell=0 time=1.00s',
     )
   })
 })

@@ -72,7 +72,8 @@ describe('the key = value reader', () => {
 describe('profiles accept an inline # comment after a value', () => {
   it('each value without its comment', () => {
     const name = profile(
-      'jid = admin@example.org   # the admin\nserver = xmpp.example.org:5222 # c2s\nca_file = /x/ca.pem  # note\ntimeout = 20 # slow link\ninsecure = false # never\n',
+      'jid = admin@example.org   # the admin\nserver = xmpp.example.org:5222 # c2s\nca_file = ' +
+        '/x/ca.pem  # note\ntimeout = 20 # slow link\ninsecure = false # never\n',
     )
     expect(loadProfile(name, false, {XDG_CONFIG_HOME: home})).toMatchObject({
       jid: 'admin@example.org',
@@ -118,7 +119,18 @@ describe('policy files', () => {
 
   it('audit lines (issue 12): read with the rules, checked, and left to policy check by apply', () => {
     const path = file(
-      'offline = 7d\ntls_min = 1.3\nplain = forbidden\nscram-min-iterations = 10000\narchive = none\nregistration = closed\ncert_warn_days = 21\ncontacts = abuse, security-addresses\nchannel_binding = required\n',
+      [
+        'offline = 7d',
+        'tls_min = 1.3',
+        'plain = forbidden',
+        'scram-min-iterations = 10000',
+        'archive = none',
+        'registration = closed',
+        'cert_warn_days = 21',
+        'contacts = abuse, security-addresses',
+        'channel_binding = required',
+        '',
+      ].join('\n'),
     )
     expect(readPolicyFile(path).audit).toEqual({
       tlsMin: '1.3',
@@ -133,7 +145,7 @@ describe('policy files', () => {
     expect(Object.keys(loadPolicy(path))).toEqual(['offline'])
   })
 
-  it('a bad audit value names its line and what is expected; a file of audit lines only has nothing to apply', () => {
+  it('a bad audit value names its line and what it expects; audit lines only: nothing to apply', () => {
     expect(fails(() => readPolicyFile(file('tls_min = 1.1\n'))).message).toMatch(
       /:1: tls_min: expected "1\.2" or "1\.3"$/,
     )
