@@ -2,6 +2,7 @@
 // gets TLS up with the settings it is given (one TLS version, or the usual ones) and hands back
 // what the server offered. They verify certificates themselves (to report on them), so a probe
 // never sends a password unless the certificate verified (sasl.ts).
+import {randomBytes} from 'node:crypto'
 import type tls from 'node:tls'
 import {type Element, xml} from '@xmpp/xml'
 import {Connection, type Endpoint, NS_TLS} from '../xmpp/connection.js'
@@ -125,7 +126,7 @@ export function featureNames(features: Element): string[] {
 
 /** Sends an IQ on a stream that is not logged in (in-band registration) and waits for its answer. */
 export async function preAuthIq(conn: Connection, type: 'get' | 'set', payload: Element): Promise<Element> {
-  const id = `probe${Math.random().toString(36).slice(2, 10)}`
+  const id = `probe${randomBytes(6).toString('hex')}`
   conn.send(xml('iq', {type, id}, payload))
   for (;;) {
     const el = await conn.read('an answer to an unauthenticated IQ')
