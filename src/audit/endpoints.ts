@@ -1,16 +1,10 @@
 // Which ports an audit looks at: the client and server-to-server endpoints a domain announces in
 // DNS SRV (RFC 6120 §3.2, XEP-0368 for direct TLS), or those given on the command line; without
 // either, the standard ports of the domain itself (5222, and 5269 for federation).
-import {promises as dns} from 'node:dns'
 import net from 'node:net'
 import type {Endpoint} from '../xmpp/connection.js'
-import {parseServer} from '../xmpp/endpoints.js'
+import {parseServer, srvEndpoints} from '../xmpp/endpoints.js'
 import type {ProbeEndpoint, StreamKind} from './probe.js'
-
-const SRV: Record<StreamKind, [directTls: string, starttls: string]> = {
-  c2s: ['_xmpps-client._tcp', '_xmpp-client._tcp'],
-  s2s: ['_xmpps-server._tcp', '_xmpp-server._tcp'],
-}
 
 /** A --c2s/--s2s value: host[:port] (STARTTLS) or xmpps://host[:port]; s2s ports default to 5269/5270. */
 export function parseProbeEndpoint(spec: string, kind: StreamKind, source: string): ProbeEndpoint {
@@ -21,24 +15,16 @@ export function parseProbeEndpoint(spec: string, kind: StreamKind, source: strin
   return {...e, port, kind, announced: true}
 }
 
+/** What the domain announces in DNS SRV for this kind of stream, every record (each is probed). */
 async function announced(domain: string, kind: StreamKind): Promise<ProbeEndpoint[]> {
-  const lookup = (name: string) => dns.resolveSrv(`${name}.${domain}`).catch(() => [])
-  const [tls, plain] = await Promise.all(SRV[kind].map(lookup))
+  const endpoints = await srvEndpoints(domain, kind === 'c2s' ? 'client' : 'server')
   const seen = new Set<string>()
-  const out: ProbeEndpoint[] = []
-  for (const [records, directTls] of [
-    [tls, true],
-    [plain, false],
-  ] as const)
-    for (const r of records.sort((a, b) => a.priority - b.priority)) {
-      // A lone "." says the service is decidedly not there (RFC 2782).
-      if (!r.name || r.name === '.') continue
-      const key = `${r.name}:${r.port}:${directTls}`
-      if (seen.has(key)) continue
-      seen.add(key)
-      out.push({host: r.name, port: r.port, directTls, kind, announced: true})
-    }
-  return out
+  return endpoints
+    .filter((e) => {
+      const key = `${e.host}:${e.port}:${e.directTls}`
+      return !seen.has(key) && Boolean(seen.add(key))
+    })
+    .map((e) => ({...e, kind, announced: true}))
 }
 
 export interface AuditEndpoints {
