@@ -1,10 +1,11 @@
 // Issue 12: policy check against real servers. The shared test servers as configured (TLS 1.2+
 // only, SCRAM storage) pass the TLS and SASL checks, and every promise of the README's table gets a
-// verdict and evidence. Dedicated instances (started here) keep every promise (Prosody), or break
-// them on purpose (Prosody and ejabberd 24.12: an archive with messages, open registration,
-// passwords kept as is, an old offline message, an old upload, debug logging left on), and each
-// broken promise is caught with its evidence and the exit code. Hostile servers for what no real
-// server can be made to do: policy-check-hostile.test.ts.
+// verdict and evidence. Dedicated instances (started here) keep every promise (Prosody), lack
+// mod_xmppadm (Prosody 13: the checks that need it say so), or break the promises on purpose
+// (Prosody and ejabberd 24.12: an archive with messages, open registration, passwords kept as is,
+// an old offline message, an old upload, debug logging left on), and each broken promise is caught
+// with its evidence and the exit code. Hostile servers for what no real server can be made to do:
+// policy-check-hostile.test.ts.
 import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -279,6 +280,45 @@ describe('a Prosody that keeps every promise', () => {
         'no support address published (XEP-0157); ' +
         'published: abuse: mailto:abuse@localhost; security: xmpp:security@localhost',
     })
+  })
+})
+
+describe('a Prosody 13 without mod_xmppadm: the checks that need the module say so', () => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startProsody({prosodyExtraConfig: 'modules_disabled = { "xmppadm" }'})
+  })
+  afterAll(() => server?.stop())
+
+  it('retention and debug logging cannot tell, blocking and export broken, naming the module', async () => {
+    const r = await check(server, ['--json'])
+    expect(r.exitCode, r.stderr).toBe(83)
+    expectEveryPromiseReported(r)
+    const install = /^install mod_xmppadm: .*add "xmppadm" to modules_enabled/
+    for (const [name, what] of [
+      ['offline-age', 'purge old offline messages'],
+      ['uploads-age', 'purge old uploaded files'],
+      ['debug-log', 'switch debug logging'],
+    ]) {
+      expect(one(r, name)).toMatchObject({
+        verdict: 'cannot-tell',
+        evidence: expect.stringMatching(new RegExp(`^Prosody 13\\S* offers no way to ${what}$`)),
+      })
+      expect(one(r, name).hint, name).toMatch(install)
+    }
+    const operation = (promise: string) =>
+      rows(r).find((c) => c.check === 'operation' && c.promise === promise)
+    expect(operation('block-ip')).toMatchObject({
+      verdict: 'fail',
+      evidence: 'not available: block-ip, block-ip-list, block-ip-remove',
+    })
+    expect(operation('export')).toMatchObject({verdict: 'fail', evidence: 'not available: export-user'})
+    for (const promise of ['block-ip', 'export']) expect(operation(promise)?.hint, promise).toMatch(install)
+    // Deletion has XEP-0133; the outside checks need no module at all.
+    expect(operation('erasure')?.evidence).toMatch(/^account-delete via XEP-0133 /)
+    for (const name of ['tls-versions', 'certificate', 'scram-iterations', 'registration'])
+      expect(one(r, name, 'c2s').verdict, name).toBe('pass')
+    expect(r.json.result.broken).toEqual(['passwords', 'archive', 'block-ip', 'export'])
   })
 })
 
