@@ -286,7 +286,7 @@ describe('a Prosody that keeps every promise', () => {
 describe('a Prosody 13 without mod_xmppadm: the checks that need the module say so', () => {
   let server: RunningServer
   beforeAll(async () => {
-    server = await startProsody({prosodyExtraConfig: 'modules_disabled = { "xmppadm" }'})
+    server = await startProsody({xmppadmModule: false})
   })
   afterAll(() => server?.stop())
 
