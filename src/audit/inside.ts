@@ -127,7 +127,7 @@ export async function auditRetention(
     const noun = promise === 'offline' ? 'offline message(s)' : 'uploaded file(s)'
     const older = `older than ${formatDuration(age)}`
     try {
-      const r = await (promise === 'offline' ? purgeOffline : purgeUploads)(ctx, age, true)
+      const r = await (promise === 'offline' ? purgeOffline : purgeUploads)(ctx, {seconds: age, dryRun: true})
       if (r.count === null)
         return check(
           promise,

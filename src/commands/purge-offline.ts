@@ -1,4 +1,5 @@
 import {BaseCommand} from '../base-command.js'
+import {runPaged, settlePaged, walked} from '../cli/paged.js'
 import {purgeOffline} from '../ops/purge.js'
 import {parseDuration} from '../ops/values.js'
 import {purgeFlags} from '../cli/flags.js'
@@ -11,7 +12,10 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
     'mod_xmppadm (Prosody or ejabberd): exact age, this virtual host, count reported, --dry-run counts. ' +
     'ejabberd 25.03+ without the module: api-commands/delete_old_messages (whole days, rounded up; all ' +
     'virtual hosts; no count; no dry run). A zero or negative age is refused before anything is sent: ' +
-    'ejabberd would delete every message.'
+    'ejabberd would delete every message.\n' +
+    'The module purges in pages of about a second each, so no answer waits long, however many users ' +
+    'there are; a terminal shows the progress (users walked of all, rate, time left). Ctrl-C stops ' +
+    'after the page in flight and says what was deleted (exit 2); run it again to purge the rest.'
   static override flags = purgeFlags
   static override examples = [
     {
@@ -26,8 +30,14 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
 
   async run() {
     const seconds = parseDuration(this.flags['older-than'], '--older-than')
+    const dryRun = this.flags['dry-run']
     const ctx = await this.opContext()
-    const r = await purgeOffline(ctx, seconds, this.flags['dry-run'])
+    const r = await runPaged(
+      this,
+      'purge-offline ',
+      (p) => `users, ${p.counts.count} message(s) ${dryRun ? 'to delete' : 'deleted'}`,
+      (onPage) => purgeOffline(ctx, {seconds, dryRun, onPage}),
+    )
     for (const n of r.notes) this.ui.warn(n)
     const users = r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''
     const line =
@@ -39,6 +49,6 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
     // A dry run's answer is the data asked for; a real run's line is a message (--quiet: none).
     if (r.dryRun) this.ui.data(line)
     else this.ui.out(line)
-    return r
+    return settlePaged(this, r, walked(r, 'users'))
   }
 }

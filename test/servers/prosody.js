@@ -274,6 +274,8 @@ async function startOnce(kind, opts) {
 
   const admin = {jid: `admin@${DOMAIN}`, password: randomPassword()}
   const user = {jid: `user@${DOMAIN}`, password: randomPassword()}
+  // Data a test or the bench writes straight into the store files, before the server reads them.
+  if (opts.prosodySeed) await opts.prosodySeed(path.join(dir, 'data'))
   // Accounts can be created before the server runs (internal storage files).
   const accounts = Promise.all([register('admin', admin.password), register('user', user.password)])
   accounts.catch(() => {})
