@@ -41,19 +41,17 @@ export async function auditEndpoints(
   domain: string,
   given: {c2s?: ProbeEndpoint[]; server?: Endpoint; s2s?: ProbeEndpoint[]},
 ): Promise<AuditEndpoints> {
-  const c2s = given.c2s?.length
-    ? given.c2s
-    : given.server
-      ? [{...given.server, kind: 'c2s' as const, announced: true}]
-      : await announced(domain, 'c2s').then((l) =>
-          l.length
-            ? l
-            : [{host: domain, port: 5222, directTls: false, kind: 'c2s' as const, announced: false}],
-        )
-  const s2s = given.s2s?.length
-    ? given.s2s
-    : await announced(domain, 's2s').then((l) =>
-        l.length ? l : [{host: domain, port: 5269, directTls: false, kind: 's2s' as const, announced: false}],
-      )
+  const guess = (kind: StreamKind, port: number): ProbeEndpoint[] => [
+    {host: domain, port, directTls: false, kind, announced: false},
+  ]
+  // Both lookups at once: a DNS server that does not answer costs its time once.
+  const [c2s, s2s] = await Promise.all([
+    given.c2s?.length
+      ? given.c2s
+      : given.server
+        ? [{...given.server, kind: 'c2s' as const, announced: true}]
+        : announced(domain, 'c2s').then((l) => (l.length ? l : guess('c2s', 5222))),
+    given.s2s?.length ? given.s2s : announced(domain, 's2s').then((l) => (l.length ? l : guess('s2s', 5269))),
+  ])
   return {c2s, s2s}
 }

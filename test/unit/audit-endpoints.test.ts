@@ -118,6 +118,26 @@ describe('policy check: the ports a domain announces', () => {
     expect(parseProbeEndpoint('10.0.0.2:6000', 's2s', '--s2s').port).toBe(6000)
   })
 
+  it('a DNS server that does not answer: the guesses after its timeout, not a hang', async () => {
+    const silent = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve))
+    const servers = dns.getServers()
+    dns.setServers([`127.0.0.1:${silent.address().port}`])
+    try {
+      const started = performance.now()
+      const e = await auditEndpoints('example.test', {})
+      expect(e.c2s).toEqual([
+        {host: 'example.test', port: 5222, directTls: false, kind: 'c2s', announced: false},
+      ])
+      expect(e.s2s[0]).toMatchObject({port: 5269, announced: false})
+      // Only a bound that catches a hang (c-ares alone would wait ~24 s).
+      expect(performance.now() - started).toBeLessThan(15_000)
+    } finally {
+      dns.setServers(servers)
+      silent.close()
+    }
+  }, 30_000)
+
   it('a login goes where the same records say (one SRV lookup for both)', async () => {
     expect(await resolveEndpoints('example.test')).toEqual([
       {host: 'xmpp.example.test', port: 5223, directTls: true},
