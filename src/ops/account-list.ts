@@ -1,5 +1,5 @@
 // The accounts of a host with their last activity, page by page (a server may hold 100,000):
-// the module's paged #list-accounts (server/CONTRACT.md 11), or ejabberd's whole user list with
+// the module's paged #list-accounts (server/CONTRACT.md 12), or ejabberd's whole user list with
 // one request per account for its last activity.
 import {commandStep} from '../protocol/adhoc.js'
 import {formRows, formValues} from '../protocol/dataform.js'

@@ -1,6 +1,6 @@
 // An account's state between create and delete: disabled or enabled, its live sessions ended, its
 // password changed. Each the way the server offers it: XEP-0133, ejabberd's API, or xmppadm's
-// module (server/CONTRACT.md 10) where neither exists.
+// module (server/CONTRACT.md 11) where neither exists.
 import {XmppadmError, dataError} from '../errors.js'
 import type {CommandResponse} from '../protocol/adhoc.js'
 import {formValues} from '../protocol/dataform.js'

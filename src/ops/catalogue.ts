@@ -8,6 +8,7 @@ import type {OpContext} from './context.js'
 import {debugLog} from './debug-log.js'
 import {storedDataOp} from './erasure.js'
 import {exportUserOp} from './export-user.js'
+import {importUserOp} from './import-user.js'
 import {type AnyOperation, type Via, enableHint, pickStrategy} from './operation.js'
 import {purgeOfflineOp, purgeUploadsOp} from './purge.js'
 
@@ -26,6 +27,7 @@ export const OPERATIONS: AnyOperation[] = [
   purgeOfflineOp,
   purgeUploadsOp,
   exportUserOp,
+  importUserOp,
   debugLog,
   accountLookup,
 ]

@@ -19,7 +19,8 @@ const OPERATION_NODES = [
   'purge-uploads',
   'export-user',
   'debug-log',
-  // issue 13 (CONTRACT 10-12)
+  'import-user',
+  // issue 13 (CONTRACT 11-13)
   'disable-user',
   'enable-user',
   'list-accounts',

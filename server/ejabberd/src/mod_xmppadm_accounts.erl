@@ -1,6 +1,6 @@
 %%%----------------------------------------------------------------------
 %%% mod_xmppadm_accounts: the account lifecycle nodes of server/CONTRACT.md
-%%% (sections 10-12): #disable-user and #enable-user, #list-accounts and
+%%% (sections 11-13): #disable-user and #enable-user, #list-accounts and
 %%% #stored-data. mod_xmppadm offers them and dispatches to run/4.
 %%%
 %%% Disabling is ejabberd's own account ban (mod_admin_extra's ban_account,

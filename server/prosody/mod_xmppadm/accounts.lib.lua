@@ -1,4 +1,4 @@
--- The accounts of the host with their last activity, page by page (server/CONTRACT.md 11).
+-- The accounts of the host with their last activity, page by page (server/CONTRACT.md 12).
 -- mod_xmppadm.lua offers M.operations.
 --
 -- Last activity: mod_account_activity's store (13) where that module is loaded; otherwise this

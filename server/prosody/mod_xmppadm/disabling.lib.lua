@@ -1,4 +1,4 @@
--- Disabling and enabling accounts (server/CONTRACT.md 10), and refusing a disabled account's
+-- Disabling and enabling accounts (server/CONTRACT.md 11), and refusing a disabled account's
 -- logins where Prosody cannot. mod_xmppadm.lua offers M.operations.
 --
 -- Prosody's own mechanism where the auth provider has one (13: usermanager.disable_user, which

@@ -1,4 +1,4 @@
--- What the server still holds about a user (server/CONTRACT.md 12): per export section
+-- What the server still holds about a user (server/CONTRACT.md 13): per export section
 -- (CONTRACT.md 7), counted in the stores themselves, also for an account that no longer exists,
 -- and what Prosody keeps on purpose. An erasure receipt's evidence. mod_xmppadm.lua offers
 -- M.operations.
