@@ -85,6 +85,15 @@ export function splitLine(text: string): [string, string | undefined] {
     : [text.slice(0, comma).trim(), text.slice(comma + 1) || undefined]
 }
 
+/**
+ * The JID of a line that names an account: its first field, up to a comma or a tab. "jid",
+ * "jid,password" (a create file) and `account list`'s "jid<TAB>…" lines. Not at a space: "bad
+ * user@host" must fail as the bad JID it is, not become the account "bad".
+ */
+export function lineJid(text: string): string {
+  return text.split(/[,\t]/, 1)[0].trim()
+}
+
 export async function* fromArray(values: string[]): AsyncGenerator<InputLine> {
   let no = 0
   for (const text of values) yield {no: ++no, text}

@@ -95,7 +95,7 @@ export async function newAccountPassword(
     throw usageError('--user-password-stdin and --from-file - both want stdin')
   let shared: string | undefined
   if (flags['user-password-file']) shared = readSecretFile(flags['user-password-file'], 'user password file')
-  else if (flags['user-password-stdin']) shared = readSecretFile('-', 'user password (stdin)')
+  else if (flags['user-password-stdin']) shared = readSecretFile('-', 'user password')
   else if (ui.interactive && jids.length === 1 && !flags['generate-password']) {
     const {promptPassword} = await import('../output/prompts.js')
     shared = (await promptPassword(`Password for ${jids[0]} (empty: generate one)`)) || undefined

@@ -25,20 +25,20 @@ export function checkHost(ctx: OpContext, jid: string): void {
     throw dataError(`${jid} is not on ${target}`, `send the command to its host with --to ${host}`)
 }
 
-function splitJid(jid: string): {user: string; host: string} {
+export function splitJid(jid: string): {user: string; host: string} {
   const j = parseJid(jid)
   return {user: j.local!, host: j.domain}
 }
 
 /** A failure on the wire with one of these conditions (an IQ error's, or a command's). */
-const failedWith = (error: unknown, ...conditions: string[]): error is XmppError =>
+export const failedWith = (error: unknown, ...conditions: string[]): error is XmppError =>
   error instanceof XmppError && conditions.includes(error.condition ?? '')
 
 const accountExistsError = (jid: string) =>
   new XmppadmError('data', 'account-exists', `account ${jid} already exists`)
 
 /** ejabberd's check_account: res 0 when the account exists. */
-async function checkAccount(ctx: OpContext, jid: string): Promise<boolean> {
+export async function checkAccount(ctx: OpContext, jid: string): Promise<boolean> {
   return String(formValues((await invoke(ctx, api('check_account'), splitJid(jid))).form!).res) === '0'
 }
 
@@ -46,7 +46,7 @@ async function checkAccount(ctx: OpContext, jid: string): Promise<boolean> {
  * Prosody's user-stats answers an error note for an account that does not exist (and for another
  * host, which checkHost() ruled out): the note is the answer.
  */
-async function userStatsFinds(ctx: OpContext, jid: string): Promise<boolean> {
+export async function userStatsFinds(ctx: OpContext, jid: string): Promise<boolean> {
   try {
     await invoke(ctx, admin('user-stats'), {FORM_TYPE: XEP0133, accountjid: jid})
     return true

@@ -1,9 +1,12 @@
 // Every operation xmppadm has, in the order `capabilities` lists them, and what this server offers
 // of each. Each operation lives with its code (accounts.ts, block-ip.ts, …); this is only the list.
+import {accountList} from './account-list.js'
+import {accountDisable, accountEnable, accountKick, accountPassword} from './account-state.js'
 import {accountCreate, accountDelete, accountLookup} from './accounts.js'
 import {blockIp, blockIpList, blockIpRemove} from './block-ip.js'
 import type {OpContext} from './context.js'
 import {debugLog} from './debug-log.js'
+import {storedDataOp} from './erasure.js'
 import {exportUserOp} from './export-user.js'
 import {importUserOp} from './import-user.js'
 import {type AnyOperation, type Via, enableHint, pickStrategy} from './operation.js'
@@ -12,6 +15,12 @@ import {purgeOfflineOp, purgeUploadsOp} from './purge.js'
 export const OPERATIONS: AnyOperation[] = [
   accountCreate,
   accountDelete,
+  storedDataOp,
+  accountDisable,
+  accountEnable,
+  accountPassword,
+  accountKick,
+  accountList,
   blockIp,
   blockIpList,
   blockIpRemove,

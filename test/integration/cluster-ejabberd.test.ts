@@ -57,7 +57,10 @@ beforeAll(async () => {
   await runControlOk(node2, ['clear_cache'])
   await eventually(
     'mod_xmppadm on node 2 after the join',
-    async () => (await cliOn(node2view, ['capabilities', '--json'])).json?.result?.operations?.[2]?.available,
+    async () =>
+      (await cliOn(node2view, ['capabilities', '--json'])).json?.result?.operations?.find(
+        (o: any) => o.operation === 'block-ip',
+      )?.available,
     60_000,
     500,
   )

@@ -21,7 +21,9 @@ import {
   sendMessages,
   setRosterAndVcard,
   type TestAccount,
+  RawClient,
 } from '../helpers/mission.js'
+import {loginRefusal, sessionEnded} from '../helpers/lifecycle.js'
 import {type RunningServer, startEjabberd24, startEjabberd26} from '../servers/harness.js'
 
 const from = (address: string) => ({env: {XMPPADM_SOURCE_ADDRESS: address}})
@@ -91,6 +93,12 @@ describe('capabilities without mod_xmppadm', () => {
       {
         'account-create': yes('XEP-0133'),
         'account-delete': yes('XEP-0133'),
+        'erasure-receipt': yes('ejabberd API', true),
+        'account-disable': yes('ejabberd API'),
+        'account-enable': yes('ejabberd API'),
+        'account-password': yes('XEP-0133'),
+        'account-kick': yes('ejabberd API'),
+        'account-list': yes('ejabberd API', true),
         'block-ip': no,
         'block-ip-list': no,
         'block-ip-remove': yes('ejabberd API', true),
@@ -107,6 +115,12 @@ describe('capabilities without mod_xmppadm', () => {
       {
         'account-create': yes('XEP-0133'),
         'account-delete': yes('XEP-0133'),
+        'erasure-receipt': no,
+        'account-disable': no,
+        'account-enable': no,
+        'account-password': yes('XEP-0133'),
+        'account-kick': yes('XEP-0133'),
+        'account-list': yes('XEP-0133', true),
         'block-ip': no,
         'block-ip-list': no,
         'block-ip-remove': no,
@@ -553,6 +567,159 @@ describe('capabilities and export-user agree on ejabberd 26.07 without the modul
     expect(exported).toBe('roster, vCard and last activity')
     for (const m of exp.result.missing) expect(exported, m.section).not.toContain(NAMES[m.section])
     for (const m of exp.result.missing) expect(partial, m.section).toContain(NAMES[m.section])
+  })
+})
+
+// Issue 13: the account lifecycle where ejabberd's own commands are the only way (the ways that are
+// the same with the module, such as ban_account on 26.07, are tested in mission-lifecycle).
+describe('account lifecycle on ejabberd 26.07 without the module (its API)', () => {
+  it('list: registered_users and get_last; an account made old is inactive, a fresh one is not', async () => {
+    const [old, fresh] = await newAccounts(plain26, 2, 'lst')
+    await runControlOk(plain26, [
+      'set_last',
+      old.local,
+      'localhost',
+      String(Math.floor(Date.now() / 1000) - 400 * DAY),
+      'away',
+    ])
+    const r = await cliOn(plain26, ['account', 'list', '--inactive-since', '180d', '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = expectOkEnvelope(r.json)
+    expect(result.via).toBe('ejabberd API')
+    const jids = result.accounts.map((a: any) => a.jid)
+    expect(jids).toContain(old.jid)
+    expect(jids).not.toContain(fresh.jid)
+    const all = await cliJson(plain26, ['account', 'list'])
+    const row = all.result.accounts.find((a: any) => a.jid === fresh.jid)
+    // mod_last's note at registration: never logged in, made now
+    expect(row).toMatchObject({activity: 'never', lastActivity: null})
+    expect(Date.now() - Date.parse(row.created)).toBeLessThan(600_000)
+  })
+
+  it('the erasure receipt through the API: what it cannot ask about is named, not claimed', async () => {
+    const a = await newAccount(plain26, 'rcp')
+    await setRosterAndVcard(plain26, a, {jid: 'x@localhost', name: 'X', group: 'G'}, {fn: 'F', nickname: 'N'})
+    const r = await cliOn(plain26, ['account', 'delete', a.jid, '--yes', '--json'])
+    expect(r.exitCode, r.stdout).toBe(0)
+    const [receipt] = expectOkEnvelope(r.json).receipts
+    expect(receipt).toMatchObject({verdict: 'unverified', left: {}, kept: [], via: 'ejabberd API'})
+    expect(receipt.unchecked).toEqual(['private', 'blocklist', 'pep', 'uploads'])
+  })
+})
+
+describe('account lifecycle on ejabberd 24.12 without the module', () => {
+  it('disable and enable are unavailable (69): the hint names the module and mod_adhoc_api', async () => {
+    const a = await newAccount(plain24, 'dis')
+    for (const verb of ['disable', 'enable']) {
+      const r = await cliOn(plain24, ['account', verb, a.jid])
+      expect(r.exitCode).toBe(69)
+      expect(oneLine(r)).toMatch(MODULE_HINT)
+      expect(r.stderr).toMatch(/ban_account/)
+    }
+    expect(await canLogin(plain24, a)).toBe(true)
+  })
+
+  it('kick through XEP-0133 end-user-session: the live session is gone', async () => {
+    const a = await newAccount(plain24, 'kck')
+    const session = await RawClient.login(plain24, a)
+    const r = await cliOn(plain24, ['account', 'kick', a.jid])
+    expect(r.exitCode, r.stderr).toBe(0)
+    await sessionEnded(session)
+  })
+
+  it('list: get-registered-users-list and get-user-lastlogin (partial, said on stderr)', async () => {
+    const [old, fresh] = await newAccounts(plain24, 2, 'lst')
+    await runControlOk(plain24, [
+      'set_last',
+      old.local,
+      'localhost',
+      String(Math.floor(Date.now() / 1000) - 400 * DAY),
+      'away',
+    ])
+    const r = await cliOn(plain24, ['account', 'list', '--inactive-since', '180d'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/XEP-0133: one request per account/)
+    const jids = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t')[0])
+    expect(jids).toContain(old.jid)
+    expect(jids).not.toContain(fresh.jid)
+
+    // a fresh account shows its registration as a last login: --never-logged-in says it cannot tell
+    const never = await cliOn(plain24, ['account', 'list', '--never-logged-in', '--json'])
+    expect(never.exitCode, never.stderr).toBe(0)
+    expect(never.json.result.accounts.map((a: any) => a.jid)).not.toContain(fresh.jid)
+    expect(never.json.warnings.join('\n')).toMatch(/--never-logged-in cannot find such accounts here/)
+  })
+
+  it('the erasure receipt: the server offers no way to ask, and the receipt says so', async () => {
+    const a = await newAccount(plain24, 'rcp')
+    const r = await cliOn(plain24, ['account', 'delete', a.jid, '--yes'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/this server offers no way to ask what it still holds about a user/)
+    expect(r.stderr).toMatch(/erasure receipts: 1 not fully checked/)
+    const caps = await cliJson(plain24, ['capabilities'])
+    const cap = caps.result.operations.find((o: any) => o.operation === 'erasure-receipt')
+    expect(cap).toMatchObject({available: false})
+    expect(cap.hint).toMatch(MODULE_HINT)
+  })
+})
+
+// ejabberd 25.10+ has XEP-0133 disable-user and reenable-user in mod_configure (its account ban
+// with an empty reason): the way where neither mod_adhoc_api nor the module is there.
+describe('account lifecycle on ejabberd 26.07 without the module and without mod_adhoc_api', () => {
+  let bare26: RunningServer
+  beforeAll(async () => {
+    bare26 = await startEjabberd26({xmppadmModule: false, adhocApi: false})
+  }, 120_000)
+  afterAll(async () => {
+    await bare26?.stop()
+  }, 60_000)
+
+  it('capabilities: disable and enable through XEP-0133 (no reason kept), list partial', async () => {
+    const caps = await cliJson(bare26, ['capabilities'])
+    const cap = (id: string) => caps.result.operations.find((o: any) => o.operation === id)
+    expect(cap('account-disable')).toMatchObject({
+      available: true,
+      via: 'XEP-0133',
+      node: 'http://jabber.org/protocol/admin#disable-user',
+      partial: 'no reason is kept',
+    })
+    expect(cap('account-enable')).toMatchObject({available: true, via: 'XEP-0133'})
+    expect(cap('account-kick')).toMatchObject({available: true, via: 'XEP-0133'})
+    expect(cap('account-list').partial).toMatch(/never logged in shows when it was registered/)
+    expect(cap('erasure-receipt')).toMatchObject({available: false})
+    expect(cap('erasure-receipt').hint).toMatch(MODULE_HINT)
+  })
+
+  it('disable: the session ends, logins are refused (the reason is not kept: said so); enable', async () => {
+    const a = await newAccount(bare26, 'x26')
+    const session = await RawClient.login(bare26, a)
+    const r = await cliOn(bare26, ['account', 'disable', a.jid, '--reason', 'kept nowhere'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.trim()).toBe(`disabled ${a.jid}`)
+    expect(r.stderr).toMatch(/keeps no reason: --reason is not stored/)
+    await sessionEnded(session)
+    expect(await loginRefusal(bare26, a)).toMatch(/account-disabled/)
+    // ejabberd answers a second ban the same: no "already" to report
+    expect((await cliOn(bare26, ['account', 'disable', a.jid])).exitCode).toBe(0)
+
+    const en = await cliOn(bare26, ['account', 'enable', a.jid])
+    expect(en.exitCode, en.stderr).toBe(0)
+    expect(en.stdout.trim()).toBe(`enabled ${a.jid}`)
+    expect(await canLogin(bare26, a)).toBe(true)
+  })
+
+  it('a missing account: disable and enable exit 67 naming it', async () => {
+    const nobody = `nobody-${Date.now().toString(36)}@localhost`
+    for (const verb of ['disable', 'enable']) {
+      const r = await cliOn(bare26, ['account', verb, nobody])
+      expect(r.exitCode, r.stderr).toBe(67)
+      expect(r.stderr).toContain(`no such user: ${nobody}`)
+      expectNoStack(r)
+    }
   })
 })
 

@@ -1,4 +1,4 @@
-// Issues 3 and 10: `capabilities` says exactly which mission operations each test server offers, and
+// Issues 3, 10 and 13: `capabilities` says exactly which mission operations each test server offers, and
 // how. The ejabberd servers here have mod_xmppadm; without it: fallback-ejabberd.test.ts.
 import {describe, expect, it} from 'vitest'
 import {cliOn, expectNoStack} from '../helpers/cli.js'
@@ -12,6 +12,9 @@ const yes = (via: string, partial = false): Row => ({available: true, via, parti
 const WITH_MODULE: Record<string, Row> = {
   'account-create': yes('XEP-0133'),
   'account-delete': yes('XEP-0133'),
+  'erasure-receipt': yes('mod_xmppadm'),
+  'account-password': yes('XEP-0133'),
+  'account-list': yes('mod_xmppadm'),
   'block-ip': yes('mod_xmppadm'),
   'block-ip-list': yes('mod_xmppadm'),
   'block-ip-remove': yes('mod_xmppadm'),
@@ -22,11 +25,20 @@ const WITH_MODULE: Record<string, Row> = {
   'debug-log': yes('mod_xmppadm'),
 }
 
+// Issue 13: the server's own way first where it has one (Prosody 13's XEP-0133 keeps no reason:
+// partial; ejabberd 26.07's API), the module where it has none.
+const lifecycle = (state: Row, kick: Row) => ({
+  ...WITH_MODULE,
+  'account-disable': state.via === 'XEP-0133' ? yes('XEP-0133', true) : state,
+  'account-enable': state,
+  'account-kick': kick,
+})
+
 const EXPECTED: Array<[string, typeof prosody, Record<string, Row>]> = [
-  ['prosody (with mod_xmppadm)', prosody, WITH_MODULE],
-  ['prosody 0.12 (with mod_xmppadm)', prosody012, WITH_MODULE],
-  ['ejabberd 26.07 (with mod_xmppadm)', ejabberd26, WITH_MODULE],
-  ['ejabberd 24.12 (with mod_xmppadm)', ejabberd24, WITH_MODULE],
+  ['prosody (with mod_xmppadm)', prosody, lifecycle(yes('XEP-0133'), yes('XEP-0133'))],
+  ['prosody 0.12 (with mod_xmppadm)', prosody012, lifecycle(yes('mod_xmppadm'), yes('XEP-0133'))],
+  ['ejabberd 26.07 (with mod_xmppadm)', ejabberd26, lifecycle(yes('ejabberd API'), yes('ejabberd API'))],
+  ['ejabberd 24.12 (with mod_xmppadm)', ejabberd24, lifecycle(yes('mod_xmppadm'), yes('XEP-0133'))],
 ]
 
 describe.each(EXPECTED)('capabilities on %s', (_name, server, expected) => {

@@ -17,6 +17,11 @@ const OPERATIONS = [
   'export-user',
   'debug-log',
   'import-user',
+  // issue 13 (CONTRACT 11-13)
+  'disable-user',
+  'enable-user',
+  'list-accounts',
+  'stored-data',
 ]
 const oneShot = (name: string, fields: Record<string, string>) => [
   'command',

@@ -20,6 +20,11 @@ const OPERATION_NODES = [
   'export-user',
   'debug-log',
   'import-user',
+  // issue 13 (CONTRACT 11-13)
+  'disable-user',
+  'enable-user',
+  'list-accounts',
+  'stored-data',
 ].map((n) => `${ADM}#${n}`)
 
 /** Runs a node in one round trip with --field values; the exit code and the JSON document. */

@@ -145,6 +145,20 @@ describe('on a terminal (pty)', () => {
     expect(await canLogIn(server, jid2, generated)).toBe(true)
   })
 
+  it('account password asks for the new one on a terminal (issue 13): it works, the old not', async () => {
+    const a = await newAccount('uxchpw')
+    const pw = `changed-${a.local}-Pw`
+    const t = spawnPty(['account', 'password', a.jid], {env: serverEnv(server), stdoutFile: outFile()})
+    await t.waitFor(/Password for .*empty: generate/)
+    await t.typeSlowly(pw, 5)
+    t.type('\r')
+    const r = await t.exited
+    expect(r.exitCode, r.screen).toBe(0)
+    expect(r.raw).not.toContain(pw)
+    expect(await canLogIn(server, a.jid, pw)).toBe(true)
+    expect(await canLogIn(server, a.jid, a.password)).toBe(false)
+  })
+
   it('a bulk create from a file shows done/total, percentage, rate, time left, then a summary', async () => {
     const prefix = uniqueUser('uxprog')
     const file = join(ptyScratch, `${prefix}.txt`)

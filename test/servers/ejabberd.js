@@ -49,10 +49,10 @@ const CHROOT_MARKER = '.xmppadm-chroot-ready'
 
 /**
  * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string,
- *          uploadDir: string, sqlite: string | null, xmppadmModule: boolean}} o
+ *          uploadDir: string, sqlite: string | null, xmppadmModule: boolean, adhocApi: boolean}} o
  */
 function ejabberdYml(o) {
-  const adhocApi = o.version >= 26
+  const adhocApi = o.adhocApi
   // With mod_xmppadm, mod_http_upload keeps a deleted account's files (rm_on_unregister: false):
   // removing them is then mod_xmppadm's job, which the tests check.
   return `### Written by xmppadm's test harness (test/servers/ejabberd.js). Loopback only.
@@ -451,6 +451,8 @@ async function startOnce(makeFlavor, opts) {
         uploadDir: I('upload'),
         sqlite,
         xmppadmModule: withModule,
+        // 26.07's API over ad-hoc (mod_adhoc_api), unless a test needs ejabberd without it
+        adhocApi: fl.version >= 26 && (opts.adhocApi ?? true),
       }),
     )
     const node = opts.erlangNode ?? `xmppadm${fl.version}_${randomHex(5)}@localhost`

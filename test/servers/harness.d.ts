@@ -19,6 +19,8 @@ export interface StartOptions {
   /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm/ exists);
    * ejabberd: install server/ejabberd with module_install (default true) */
   xmppadmModule?: boolean
+  /** ejabberd 26.07: load mod_adhoc_api, its API over ad-hoc commands (default true) */
+  adhocApi?: boolean
   /** ejabberd: keep everything in SQLite (default_db: sql) instead of Mnesia */
   sqlite?: boolean
   /** ejabberd: Erlang node name (e.g. ejc1@127.0.0.2 for a cluster), distribution port and the

@@ -12,6 +12,8 @@
 %%%   mod_xmppadm_export  one user's data as XEP-0227
 %%%   mod_xmppadm_import  a XEP-0227 <user/> onto this host
 %%%   mod_xmppadm_debug   temporary debug logging, one per node
+%%%   mod_xmppadm_accounts  disabling accounts, the accounts list, what is
+%%%                         stored about a user
 %%%----------------------------------------------------------------------
 -module(mod_xmppadm).
 -author('xmppadm').
@@ -30,7 +32,8 @@
 -include("mod_xmppadm.hrl").
 
 -define(OPERATIONS, [<<"block-ip">>, <<"list-blocked-ips">>, <<"unblock-ip">>, <<"purge-offline">>,
-		     <<"purge-uploads">>, <<"export-user">>, <<"debug-log">>, <<"import-user">>]).
+		     <<"purge-uploads">>, <<"export-user">>, <<"debug-log">>, <<"import-user">>
+		     | mod_xmppadm_accounts:names()]).
 -define(DEFAULT_PAGE, 50).
 -define(MAX_PAGE, 500).
 
@@ -68,7 +71,8 @@ load_new_code() ->
 		  _ -> ok
 	      end
       end, [mod_xmppadm_form, mod_xmppadm_block, mod_xmppadm_mnesia, mod_xmppadm_sql,
-	    mod_xmppadm_purge, mod_xmppadm_export, mod_xmppadm_debug, mod_xmppadm_import]).
+	    mod_xmppadm_purge, mod_xmppadm_export, mod_xmppadm_debug, mod_xmppadm_import,
+	    mod_xmppadm_accounts]).
 
 hooks() ->
     [{adhoc_local_items, ?MODULE, adhoc_local_items, 40},
@@ -143,7 +147,8 @@ title(<<"purge-offline">>) -> <<"Purge old offline messages">>;
 title(<<"purge-uploads">>) -> <<"Purge old HTTP uploads">>;
 title(<<"export-user">>) -> <<"Export a user's data (XEP-0227)">>;
 title(<<"debug-log">>) -> <<"Debug logging">>;
-title(<<"import-user">>) -> <<"Import a user's data (XEP-0227)">>.
+title(<<"import-user">>) -> <<"Import a user's data (XEP-0227)">>;
+title(Name) -> mod_xmppadm_accounts:title(Name).
 
 fld(Var, Type, Label) -> mod_xmppadm_form:field(Var, Type, Label).
 fld(Var, Type, Label, Extra) -> mod_xmppadm_form:field(Var, Type, Label, Extra).
@@ -175,12 +180,12 @@ input(<<"debug-log">>) ->
     [fld(<<"action">>, 'list-single', <<"Action">>,
        [required, {options, [<<"on">>, <<"off">>, <<"status">>]}]),
      fld(<<"duration">>, 'text-single', <<"Turn off after this many seconds (with on)">>)];
-input(_) -> [].
+input(Name) -> mod_xmppadm_accounts:input(Name).
 
 %% Why a command cannot work on this host ({true, Reason}), or false.
 unavailable(<<"purge-offline">>, Host) -> mod_xmppadm_purge:offline_unavailable(Host);
 unavailable(<<"purge-uploads">>, Host) -> mod_xmppadm_purge:uploads_unavailable(Host);
-unavailable(_, _) -> false.
+unavailable(Name, Host) -> mod_xmppadm_accounts:unavailable(Name, Host).
 
 allowed(From, Host) ->
     acl:match_rule(Host, gen_mod:get_module_opt(Host, ?MODULE, access), From) == allow.
@@ -442,7 +447,10 @@ run(<<"debug-log">>, _Host, _From, Values) ->
 			     {<<"file">>, 'text-single', <<"Debug log file">>, mod_xmppadm_debug:file()},
 			     {<<"expires">>, 'text-single', <<"Turns off at">>,
 			      mod_xmppadm_form:iso8601(Expires)},
-			     {<<"previous">>, boolean, <<"Was active before">>, Previous}]).
+			     {<<"previous">>, boolean, <<"Was active before">>, Previous}]);
+
+run(Name, Host, From, Values) ->
+    mod_xmppadm_accounts:run(Name, Host, From, Values).
 
 %% The paging fields of a long operation's result (CONTRACT.md 1).
 paging(Next, Scanned, Total) ->

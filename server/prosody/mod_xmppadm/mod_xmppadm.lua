@@ -15,6 +15,10 @@
 --   export.lib.lua    XEP-0227 sections and pages; last activity
 --   import.lib.lua    a XEP-0227 <user/> onto this host, section by section
 --   debuglog.lib.lua  the debug log sink and its file
+--   disabling.lib.lua disabled accounts, and refusing their logins where Prosody cannot
+--   accounts.lib.lua  the accounts with their last activity
+--   stored.lib.lua    what the server still holds about a user
+--   reported.lib.lua  result forms with a table
 -- Module hooks: export.lib.lua sets module.save/restore, debuglog.lib.lua module.unload.
 
 local common = module:require "common";
@@ -23,6 +27,9 @@ local purges = module:require "purges";
 local export = module:require "export";
 local import = module:require "import";
 local debuglog = module:require "debuglog";
+local disabling = module:require "disabling";
+local accounts = module:require "accounts";
+local stored = module:require "stored";
 local st = common.lib "util.stanza";
 local usermanager = common.lib "core.usermanager";
 
@@ -221,6 +228,9 @@ local operations = {
 	{ name = "debug-log", title = "Debug logging", handler = debug_handler };
 	{ name = "import-user", title = "Import a user's data (XEP-0227)", handler = import_handler };
 };
+for _, lib in ipairs({ disabling, accounts, stored }) do -- CONTRACT.md 11-13
+	for _, op in ipairs(lib.operations) do operations[#operations + 1] = op; end
+end
 for _, op in ipairs(operations) do
 	op.node = xmlns_adm .. "#" .. op.name;
 	op.command = adhoc_new(op.title, op.node, op.handler, "admin");

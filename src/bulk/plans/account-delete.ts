@@ -4,8 +4,9 @@
 import {Settled} from '../../cli/outcome.js'
 import {accountExists} from '../../ops/accounts.js'
 import type {OpContext} from '../../ops/context.js'
+import {type ErasureReceipt, type Verdict, describeReceipt, incompleteErasure} from '../../ops/erasure.js'
 import {type BulkEnv, runBulkCommand} from '../bulk-run.js'
-import {type InputLine, atLine, splitLine} from '../lines.js'
+import {type InputLine, atLine, lineJid} from '../lines.js'
 import {parseAccountJid, parseJid} from '../../xmpp/jid.js'
 
 /** A line's JID (its errors name the line when it comes from a file). */
@@ -13,7 +14,7 @@ export type JidOf = (line: InputLine) => string
 
 /** How an argument or a line becomes a JID: its first field, a bare name on the admin's domain. */
 export function jidReader(ctx: OpContext, file: string | undefined) {
-  const parse = (text: string) => parseAccountJid(splitLine(text)[0], parseJid(ctx.to).domain)
+  const parse = (text: string) => parseAccountJid(lineJid(text), parseJid(ctx.to).domain)
   const jidOf: JidOf = (line) => (file ? atLine(line, parse) : parse(line.text))
   return {parse, jidOf}
 }
@@ -26,16 +27,41 @@ export const deletionOf = (count: number | undefined, first: string | undefined)
 
 export async function deleteAccounts(
   env: BulkEnv,
-  o: {total?: number; jidOf: JidOf; remove: (jid: string) => Promise<boolean>},
+  o: {
+    total?: number
+    jidOf: JidOf
+    remove: (jid: string) => Promise<boolean>
+    /** The erasure receipt of each account (also of one that was not found); none without it. */
+    receipt?: (jid: string) => Promise<ErasureReceipt>
+  },
 ) {
   const {ui} = env
+  const single = o.total === 1
   const deleted: string[] = []
   const notFound: string[] = []
-  const report = await runBulkCommand<string, string>(env, {
+  const receipts: ErasureReceipt[] = []
+  const verdicts = {erased: 0, kept: 0, unverified: 0, left: 0}
+  const unchecked = new Set<string>()
+  type Deleted = {jid: string; receipt?: ErasureReceipt}
+  const judge = async (jid: string): Promise<ErasureReceipt | undefined> => {
+    if (!o.receipt) return undefined
+    const r = await o.receipt(jid)
+    verdicts[r.verdict]++
+    if (r.verdict === 'left') throw incompleteErasure(r)
+    return r
+  }
+  const tell = (r: ErasureReceipt | undefined) => {
+    if (!r) return
+    if (ui.settings.json) receipts.push(r)
+    for (const s of r.unchecked) unchecked.add(s)
+    if (r.verdict === 'kept') ui.warn(describeReceipt(r))
+    else if (single) ui.info(describeReceipt(r))
+  }
+  const report = await runBulkCommand<Deleted, string>(env, {
     progress: 'deleting ',
     total: o.total,
     key: 'jid',
-    name: (line) => splitLine(line.text)[0],
+    name: (line) => lineJid(line.text),
     recovery: {redo: o.remove, name: (jid) => jid, noun: 'accounts', again: 'deleted again'},
     each: (line, retry) => {
       const jid = o.jidOf(line)
@@ -43,16 +69,27 @@ export async function deleteAccounts(
         // Tried again after a lost connection, "not found" most likely means the first try did it.
         const gone = (await o.remove(jid)) || attempt > 0
         if (gone) retry.acked(jid)
-        return {outcome: gone ? 'done' : 'skipped', value: jid}
+        return {outcome: gone ? 'done' : 'skipped', value: {jid, receipt: await judge(jid)}}
       })
     },
-    done: (jid) => {
+    done: ({jid, receipt}) => {
       ui.out(`deleted ${jid}`)
       if (ui.settings.json) deleted.push(jid)
+      tell(receipt)
     },
-    skipped: (jid) => {
+    skipped: ({jid, receipt}) => {
       ui.info(`not found: ${jid}`)
       if (ui.settings.json) notFound.push(jid)
+      tell(receipt)
+    },
+    closing: () => {
+      if (verdicts.unverified && !single)
+        ui.warn(
+          `for ${verdicts.unverified} account(s) the server could not be asked about everything; not ` +
+            `checked: ${[...unchecked].join(', ')}`,
+        )
+      // a line of its own: the summary line after it keeps its shape (scripts read it)
+      if (o.receipt) ui.info(`erasure receipts: ${receiptCounts(verdicts)}`)
     },
     summary: (c) => `deleted ${c.done}, not found ${c.skipped}${c.failed ? `, failed ${c.failed}` : ''}`,
   })
@@ -66,13 +103,36 @@ export async function deleteAccounts(
     rechecked: recheck.rechecked,
     deletedAgain: recheck.redone,
     unchecked: recheck.unchecked,
+    ...(o.receipt ? {erasure: verdicts} : {}),
   }
-  const notAttempted = report.notAttempted.map((t) => splitLine(t)[0])
+  const notAttempted = report.notAttempted.map(lineJid)
   return new Settled(
-    {dryRun: false, deleted, notFound, failed, notAttempted, summary, failedFile},
+    {
+      dryRun: false,
+      deleted,
+      notFound,
+      failed,
+      notAttempted,
+      ...(o.receipt ? {receipts} : {}),
+      summary,
+      failedFile,
+    },
     report.error,
   )
 }
+
+const VERDICT_WORDS: Record<Verdict, string> = {
+  erased: 'erased',
+  kept: 'kept something',
+  unverified: 'not fully checked',
+  left: 'data left',
+}
+
+const receiptCounts = (v: Record<Verdict, number>) =>
+  (['erased', 'kept', 'unverified', 'left'] as const)
+    .filter((k) => v[k])
+    .map((k) => `${v[k]} ${VERDICT_WORDS[k]}`)
+    .join(', ') || 'none'
 
 /**
  * What a deletion would do, account by account, asked of the server: "would delete" (it exists),
@@ -84,7 +144,7 @@ export async function previewDeletion(env: BulkEnv, ctx: OpContext, jidOf: JidOf
   const counts = {wouldDelete: 0, notFound: 0, cannotTell: 0}
   const report = await runBulkCommand<{jid: string; exists?: boolean}>(env, {
     key: 'jid',
-    name: (line) => splitLine(line.text)[0],
+    name: (line) => lineJid(line.text),
     each: async (line) => {
       const jid = jidOf(line)
       return {outcome: 'done', value: {jid, exists: await accountExists(ctx, jid)}}
