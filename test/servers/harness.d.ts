@@ -1,6 +1,6 @@
 // Types for harness.js.
 import type {ServerDescriptor} from './servers.js'
-export type {ServerDescriptor, ServerKind, Account, Servers} from './servers.js'
+export type {ServerDescriptor, ServerKind, Account, SecondHost, Servers} from './servers.js'
 
 export interface Pki {
   dir: string
