@@ -25,13 +25,14 @@ local active; -- { fh, expires, timer } while on
 -- header) is held back in memory, a few lines per source, and written once it turns out to be
 -- this host's.
 
-local MAX_HELD_LINES, MAX_HELD_SOURCES = 16, 1000;
+-- A session logs 2-4 lines before its stream names the host; at most ~1 MB is held.
+local MAX_HELD_LINES, MAX_HELD_SOURCES = 8, 500;
 
 local sessions = setmetatable({}, { __mode = "k" }); -- this host's client sessions
 local recorded = setmetatable({}, { __mode = "k" }); -- sessions whose sources are known
 local mine = setmetatable({}, { __mode = "v" }); -- source -> this host's session it belongs to
 local module_sources = {}; -- "<host>:<module>" -> whether it is this host's
-local held, held_count, held_seq = {}, 0, 0; -- source -> { {seq, time, level, text}, ... }
+local held, held_count, held_seq = {}, 0, 0; -- source -> { {seq, time, level, text, source}, ... }
 local probe; -- while a session's sources are being learnt: they are collected here
 
 local function forget_module_sources() module_sources = {}; end
@@ -54,7 +55,7 @@ local function write(when, source, level, text)
 	active.fh:write(os.date("%b %d %H:%M:%S ", when), source, "\t", level, "\t", text, "\n");
 end
 
-local function hold(source, level, text)
+local function hold(source, level, message, ...)
 	local lines = held[source];
 	if not lines then
 		if held_count >= MAX_HELD_SOURCES then held, held_count = {}, 0; end -- a bound, not a cache
@@ -63,7 +64,7 @@ local function hold(source, level, text)
 	end
 	if #lines < MAX_HELD_LINES then
 		held_seq = held_seq + 1;
-		lines[#lines + 1] = { held_seq, os.time(), level, text, source };
+		lines[#lines + 1] = { held_seq, os.time(), level, format(message, ...), source };
 	end
 end
 
@@ -76,7 +77,7 @@ local function sink(source, level, message, ...)
 	if is_mine(source) then
 		write(os.time(), source, level, format(message, ...));
 	elseif not source:find(":", 1, true) then -- maybe a session that has not reached a host yet
-		hold(source, level, format(message, ...));
+		hold(source, level, message, ...);
 	end
 end
 
