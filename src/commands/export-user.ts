@@ -10,7 +10,7 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
   static override summary = 'Export everything the server stores about a user (XEP-0227 XML or JSON).'
   static override description = `Account facts, roster, vCard, private XML, offline messages, message archive, blocklist, PEP data, uploads and last activity, fetched page by page so that no reply hits a stanza size limit. No password hashes unless --include-credentials.
 The file is written atomically with mode 0600 and never overwrites an existing file without --force; -o - writes to stdout. Default file: JID.xml (or .json).
-Prosody: mod_xmppadm gives every section. ejabberd 25.03+ (mod_adhoc_api): roster, vCard and last activity, with counts of offline and archived messages; the export lists what is missing (<missing xmlns="urn:xmppadm:admin:1"/> elements, "missing" in JSON) and the command warns.`
+With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03+ without it (mod_adhoc_api): roster, vCard and last activity, with counts of offline and archived messages; the export lists what is missing (<missing xmlns="urn:xmppadm:admin:1"/> elements, "missing" in JSON) and the command warns.`
   static override args = {
     jid: Args.string({description: 'The account to export', ignoreStdin: true, required: true}),
   }

@@ -6,7 +6,7 @@ import {purgeFlags} from '../purge-flags.js'
 export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
   static override summary = 'Delete offline messages older than an age.'
   static override description = `Deletes stored offline messages older than --older-than and keeps newer ones. Safe to run from cron as often as you like; it only deletes what is past the age, so it needs no confirmation.
-Prosody: mod_xmppadm (exact age, this virtual host, count reported, --dry-run counts). ejabberd 25.03+: api-commands/delete_old_messages (whole days, rounded up; all virtual hosts; no count; no dry run). A zero or negative age is refused before anything is sent: ejabberd would delete every message.`
+mod_xmppadm (Prosody or ejabberd): exact age, this virtual host, count reported, --dry-run counts. ejabberd 25.03+ without the module: api-commands/delete_old_messages (whole days, rounded up; all virtual hosts; no count; no dry run). A zero or negative age is refused before anything is sent: ejabberd would delete every message.`
   static override flags = purgeFlags
   static override examples = [
     {

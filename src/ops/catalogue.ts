@@ -43,6 +43,9 @@ interface OperationSpec {
 
 // Replaced by moduleHint() (it knows the server's version and where this package is).
 const MODULE_HINT = 'load mod_xmppadm'
+/** The ejabberd module, installed as ejabberd's contributed modules are (README "Server module for ejabberd"). */
+const EJABBERD_MODULE_HINT =
+  'install mod_xmppadm: copy server/ejabberd of the xmppadm package to $CONTRIB_MODULES_PATH/sources/xmppadm/mod_xmppadm (default ~/.ejabberd-modules of the user ejabberd runs as), then run `ejabberdctl module_install mod_xmppadm`'
 const ADHOC_API = 'ejabberd >= 25.03 with mod_adhoc_api and api_permissions for the admin'
 
 export const OPERATIONS: Record<OperationId, OperationSpec> = {
@@ -75,8 +78,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     strategies: [{nodes: [mod('block-ip')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd:
-        'ejabberd has no command that bans an address: mod_fail2ban bans after failed logins by itself, and a permanent block is an "ip" ACL in ejabberd.yml denied by the c2s access rule, then api-commands/reload_config',
+      ejabberd: `${EJABBERD_MODULE_HINT}. Without it ejabberd has no command that bans an address: mod_fail2ban bans after failed logins by itself, and a permanent block is an "ip" ACL in ejabberd.yml denied by the c2s access rule, then api-commands/reload_config`,
       other: `a server offering the ${mod('block-ip')} node (see README "Server module")`,
     },
   },
@@ -85,8 +87,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     strategies: [{nodes: [mod('list-blocked-ips')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd:
-        'ejabberd has no command that lists banned addresses (mod_fail2ban keeps them in memory only)',
+      ejabberd: `${EJABBERD_MODULE_HINT}. Without it ejabberd has no command that lists banned addresses (mod_fail2ban keeps them in memory only)`,
       other: `a server offering ${mod('list-blocked-ips')}`,
     },
   },
@@ -102,7 +103,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (api-commands/unban_ip)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, for mod_fail2ban bans only, ${ADHOC_API} (api-commands/unban_ip)`,
       other: `a server offering ${mod('unblock-ip')}`,
     },
   },
@@ -118,7 +119,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (api-commands/delete_old_messages)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, in whole days for all hosts, ${ADHOC_API} (api-commands/delete_old_messages)`,
       other: `a server offering ${mod('purge-offline')}`,
     },
   },
@@ -127,8 +128,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     strategies: [{nodes: [mod('purge-uploads')], via: 'mod_xmppadm'}],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd:
-        'ejabberd has no command for it: set max_days in mod_http_upload_quota (it sweeps once a day), or run find on the upload directory on the server',
+      ejabberd: `${EJABBERD_MODULE_HINT}. Without it ejabberd has no command for it: set max_days in mod_http_upload_quota (it sweeps once a day), or run find on the upload directory on the server`,
       other: `a server offering ${mod('purge-uploads')}`,
     },
   },
@@ -144,7 +144,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (partial export)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, for a partial export, ${ADHOC_API}`,
       other: `a server offering ${mod('export-user')}`,
     },
   },
@@ -160,7 +160,7 @@ export const OPERATIONS: Record<OperationId, OperationSpec> = {
     ],
     enable: {
       prosody: MODULE_HINT,
-      ejabberd: `${ADHOC_API} (api-commands/set_loglevel)`,
+      ejabberd: `${EJABBERD_MODULE_HINT}; or, without a file of its own to wipe, ${ADHOC_API} (api-commands/set_loglevel)`,
       other: `a server offering ${mod('debug-log')}`,
     },
   },

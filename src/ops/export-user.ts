@@ -1,5 +1,6 @@
 // One user's data as XEP-0227 (urn:xmpp:pie:0), paged so that no reply hits a stanza size limit.
-// mod_xmppadm gives every section; ejabberd's API gives part, and the export says what is missing.
+// mod_xmppadm (Prosody or ejabberd) gives every section; ejabberd's API without the module gives part,
+// and the export says what is missing.
 import {type Element, xml} from '@xmpp/xml'
 import {XmppadmError} from '../errors.js'
 import {formValues} from '../protocol/dataform.js'
@@ -30,13 +31,23 @@ export interface UserExport {
   via: string
 }
 
-/** Appends a page's children, merging into a container of the same name the section already has. */
+/**
+ * Appends a page's children, merging into a container of the same name and namespace the export
+ * already has (server/CONTRACT.md 7); inside a merged <pubsub/>, <items/> of the same node merge too.
+ */
 function mergeInto(target: Element, page: Element, seen: Map<string, Element>): void {
   for (const child of page.getChildElements()) {
     const key = `${child.name}|${child.attrs.xmlns ?? ''}`
     const existing = seen.get(key)
     if (existing && child.children.length) {
-      for (const c of child.getChildElements()) existing.append(c)
+      for (const c of child.getChildElements()) {
+        const same =
+          c.name === 'items' && c.attrs.node
+            ? existing.getChildElements().find((e) => e.name === 'items' && e.attrs.node === c.attrs.node)
+            : undefined
+        if (same) for (const item of c.getChildElements()) same.append(item)
+        else existing.append(c)
+      }
     } else {
       target.append(child)
       seen.set(key, child)

@@ -21,6 +21,10 @@ export const PROSODIES: Array<[string, ServerDescriptor]> = [
   ['Prosody', prosody],
   ['Prosody 0.12', prosody012],
 ]
+/** Every test server with mod_xmppadm, by kind (for test titles): Prosody 13 and 0.12, ejabberd 24.12 and 26.07. */
+export const WITH_MODULE = [prosody, prosody012, ejabberd24, ejabberd26].map((s) => [s.kind, s] as const)
+/** Prosody 13 or 0.12 (the kinds 'prosody' and 'prosody-0.12'). */
+export const isProsody = (kind: string) => kind.startsWith('prosody')
 
 export interface TestAccount {
   jid: string

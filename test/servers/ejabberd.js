@@ -10,6 +10,7 @@ import {randomBytes} from 'node:crypto'
 import {acquireSharedPki} from './pki.js'
 import {
   LOOPBACK,
+  REPO_ROOT,
   freePorts,
   keepServers,
   makeTempDir,
@@ -33,6 +34,8 @@ const DOMAIN = 'localhost'
 const UPLOAD_DOMAIN = `upload.${DOMAIN}`
 const HOST_EJABBERDCTL = '/usr/sbin/ejabberdctl'
 const CTL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
+/** mod_xmppadm's sources (installed with `ejabberdctl module_install`, as an operator would). */
+export const EJABBERD_MODULE_DIR = path.join(REPO_ROOT, 'server', 'ejabberd')
 
 /** Cache dir of install.sh. */
 export function testCacheDir() {
@@ -45,14 +48,25 @@ export function ejabberd26Root() {
 const CHROOT_MARKER = '.xmppadm-chroot-ready'
 
 /**
- * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string, uploadDir: string}} o
+ * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string, uploadDir: string, sqlite: string | null, xmppadmModule: boolean}} o
  */
 function ejabberdYml(o) {
   const adhocApi = o.version >= 26
+  // With mod_xmppadm, mod_http_upload keeps a deleted account's files (rm_on_unregister: false):
+  // removing them is then mod_xmppadm's job, which the tests check.
   return `### Written by xmppadm's test harness (test/servers/ejabberd.js). Loopback only.
 hosts:
   - ${DOMAIN}
-
+${
+  o.sqlite
+    ? `
+## everything in SQLite (the tables are made by ejabberd's update_sql_schema)
+default_db: sql
+sql_type: sqlite
+sql_database: "${o.sqlite}"
+`
+    : ''
+}
 loglevel: info
 log_rotate_count: 1
 hide_sensitive_log_data: false
@@ -92,6 +106,7 @@ listen:
     request_handlers:
       /upload: mod_http_upload
       /api: mod_http_api
+      /bosh: mod_bosh
 
 ## no federation: no s2s listener, no outgoing s2s
 s2s_access: none
@@ -174,6 +189,7 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
   mod_announce:
     access: announce
   mod_blocking: {}
+  mod_bosh: {}
   mod_caps: {}
   mod_configure: {}
   mod_disco: {}
@@ -186,6 +202,7 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
     docroot: "${o.uploadDir}"
     max_size: 10485760
     thumbnail: false
+    rm_on_unregister: ${o.xmppadmModule ? 'false' : 'true'}
   mod_last: {}
   mod_mam:
     default: always
@@ -212,13 +229,13 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
 `
 }
 
-/** @param {{node: string, distPort: number, pidFile: string}} o */
+/** @param {{node: string, distPort: number, pidFile: string, distInterface: string}} o */
 function ejabberdctlCfg(o) {
   return `# Written by xmppadm's test harness. Sourced by ejabberdctl.
 ERLANG_NODE=${o.node}
 # fixed distribution port: no epmd is started; ctl clients connect to this port
 ERL_DIST_PORT=${o.distPort}
-ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -kernel inet_dist_use_interface {127,0,0,1}"
+ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -kernel inet_dist_use_interface {${o.distInterface.replace(/\./g, ',')}}"
 EJABBERD_PID_PATH=${o.pidFile}
 EJABBERD_BYPASS_WARNINGS=true
 `
@@ -413,7 +430,10 @@ async function startOnce(makeFlavor, opts) {
       pki = shared.pki
       inst.dirs.push(pki.dir)
     }
-    const [c2sPort, httpPort, distPort] = await freePorts(3)
+    const [c2sPort, httpPort, freeDistPort] = await freePorts(3)
+    const distPort = opts.distPort ?? freeDistPort
+    const withModule = opts.xmppadmModule ?? true
+    const sqlite = opts.sqlite ? I('spool/ejabberd.db') : null
     for (const d of ['etc', 'spool', 'logs', 'run', 'home', 'upload']) fs.mkdirSync(H(d), {mode: 0o750})
     fs.copyFileSync(pki.bundleFile, H('etc/cert.pem'))
     fs.chmodSync(H('etc/cert.pem'), 0o600)
@@ -427,17 +447,24 @@ async function startOnce(makeFlavor, opts) {
         certFile: I('etc/cert.pem'),
         caFile: I('etc/ca.pem'),
         uploadDir: I('upload'),
+        sqlite,
+        xmppadmModule: withModule,
       }),
     )
-    const node = `xmppadm${fl.version}_${randomHex(5)}@localhost`
+    const node = opts.erlangNode ?? `xmppadm${fl.version}_${randomHex(5)}@localhost`
     fs.writeFileSync(
       H('etc/ejabberdctl.cfg'),
-      ejabberdctlCfg({node, distPort, pidFile: I('run/ejabberd.pid')}),
+      ejabberdctlCfg({
+        node,
+        distPort,
+        pidFile: I('run/ejabberd.pid'),
+        distInterface: opts.distInterface ?? LOOPBACK,
+      }),
     )
     // Erlang resolver config (ejabberdctl points ERL_INETRC here; without it every call prints an error report)
     fs.writeFileSync(H('etc/inetrc'), '{lookup, [file, native]}.\n{host, {127,0,0,1}, ["localhost"]}.\n')
     // Our own Erlang cookie (the server and every ctl call read it from $HOME).
-    const cookie = randomBytes(15).toString('hex').toUpperCase()
+    const cookie = opts.cookie ?? randomBytes(15).toString('hex').toUpperCase()
     fs.writeFileSync(H('home/.erlang.cookie'), cookie, {mode: 0o400})
     if (fl.owner) chownTree(hostDir, fl.owner.uid, fl.owner.gid)
 
@@ -507,6 +534,10 @@ async function startOnce(makeFlavor, opts) {
     }
     vmPid = readPid()[0] ?? null
     if (!vmPid) throw new Error(`no pid in ${pidFileHost}`)
+    if (withModule) {
+      await installModule(fl, ctl)
+      debug('mod_xmppadm installed')
+    }
 
     const register = async (/** @type {string} */ localpart, /** @type {string} */ password) => {
       const r = await ctl(['register', localpart, DOMAIN, password], 60000)
@@ -540,6 +571,10 @@ async function startOnce(makeFlavor, opts) {
       chroot: fl.chroot ?? undefined,
       innerDir: fl.chroot ? innerDir : undefined,
       control: {argv: fl.ctlArgv},
+      cookie,
+      distInterface: opts.distInterface ?? LOOPBACK,
+      xmppadmModule: withModule ? 'enabled' : 'absent',
+      db: sqlite ? 'sqlite' : 'mnesia',
       startMs: Date.now() - t0,
       register,
       stop: inst.stop,
@@ -549,6 +584,29 @@ async function startOnce(makeFlavor, opts) {
     const msg = `${/** @type {Error} */ (err).message}\n${logs()}`
     await inst.stop().catch(() => {})
     throw clash ? new PortInUse(msg) : new Error(msg)
+  }
+}
+
+/**
+ * Installs mod_xmppadm with exactly the steps README.md gives operators: its sources under
+ * $CONTRIB_MODULES_PATH/sources/ (default ~/.ejabberd-modules of the user ejabberd runs as),
+ * owned by that user (module_install compiles into them), then `ejabberdctl module_install`.
+ * @param {Flavor} fl
+ * @param {(args: string[], timeoutMs?: number) => Promise<{code: number | null, stdout: string, stderr: string}>} ctl
+ */
+async function installModule(fl, ctl) {
+  const modules = path.join(fl.hostDir, 'home', '.ejabberd-modules')
+  const dest = path.join(modules, 'sources', 'xmppadm', 'mod_xmppadm')
+  fs.mkdirSync(path.dirname(dest), {recursive: true})
+  fs.cpSync(EJABBERD_MODULE_DIR, dest, {
+    recursive: true,
+    filter: (src) => !/[/\\](ebin|README\.md)$/.test(src),
+  })
+  if (fl.owner) chownTree(modules, fl.owner.uid, fl.owner.gid)
+  const r = await ctl(['module_install', 'mod_xmppadm'], 120000)
+  const out = (r.stdout + r.stderr).trim()
+  if (r.code !== 0 || !/installed and started/.test(out)) {
+    throw new Error(`ejabberdctl module_install mod_xmppadm failed (exit ${r.code}): ${out}`)
   }
 }
 

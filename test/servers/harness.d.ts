@@ -16,8 +16,17 @@ export interface StartOptions {
   pki?: Pki
   /** default 30 s (Prosody) / 60 s (ejabberd) */
   startTimeoutMs?: number
-  /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm/ exists) */
+  /** Prosody: force loading mod_xmppadm on/off (default: if server/prosody/mod_xmppadm/ exists);
+   * ejabberd: install server/ejabberd with module_install (default true) */
   xmppadmModule?: boolean
+  /** ejabberd: keep everything in SQLite (default_db: sql) instead of Mnesia */
+  sqlite?: boolean
+  /** ejabberd: Erlang node name (e.g. ejc1@127.0.0.2 for a cluster), distribution port and the
+   * interface it listens on (default 127.0.0.1), cookie (default: random) */
+  erlangNode?: string
+  distPort?: number
+  distInterface?: string
+  cookie?: string
   /** Prosody: Lua appended to the global section of the config */
   prosodyExtraConfig?: string
   /** Prosody: plugin_paths entry (default <repo>/server/prosody) */

@@ -14,6 +14,11 @@ import {stopAllLive} from './util.js'
  * @property {boolean} [xmppadmModule]        Prosody: force loading mod_xmppadm on/off (default: if the file exists)
  * @property {string} [prosodyExtraConfig]    Prosody: Lua appended to the global section
  * @property {string} [prosodyPluginDir]      Prosody: plugin_paths entry (default <repo>/server/prosody)
+ * @property {boolean} [sqlite]               ejabberd: default_db sql on SQLite (default Mnesia)
+ * @property {string} [erlangNode]            ejabberd: node name (default: random @localhost)
+ * @property {number} [distPort]              ejabberd: distribution port (default: a free one)
+ * @property {string} [distInterface]         ejabberd: distribution interface (default 127.0.0.1)
+ * @property {string} [cookie]                ejabberd: Erlang cookie (default: random)
  * @property {boolean} [prosodyUploads]       Prosody: the upload.localhost http_file_share component (default true)
  *
  * @typedef {object} Account
@@ -42,7 +47,10 @@ import {stopAllLive} from './util.js'
  * @property {number} [distPort]        ejabberd: Erlang distribution port
  * @property {string} [chroot]          ejabberd 26.07: chroot root
  * @property {string} [innerDir]        ejabberd 26.07: `dir` as seen inside the chroot
- * @property {'absent' | 'enabled' | 'failed'} [xmppadmModule]  Prosody: state of mod_xmppadm
+ * @property {'absent' | 'enabled' | 'failed'} [xmppadmModule]  state of mod_xmppadm
+ * @property {string} [cookie]          ejabberd: Erlang cookie
+ * @property {string} [distInterface]   ejabberd: distribution interface
+ * @property {'mnesia' | 'sqlite'} [db] ejabberd: storage
  * @property {string[]} [xmppadmModuleErrors]  Prosody: log lines about mod_xmppadm failing
  * @property {number} startMs           how long the start took
  *
@@ -64,7 +72,8 @@ export {
 }
 
 /**
- * Starts all the servers in parallel (sharing one test PKI).
+ * Starts all the servers in parallel (sharing one test PKI). The ejabberd servers get mod_xmppadm
+ * (installed as an operator would); 26.07 keeps its data in SQLite, 24.12 in Mnesia.
  * If one fails, the others are stopped and the error is thrown.
  * @param {StartOptions} [opts]
  * @returns {Promise<{prosody: RunningServer, ejabberd24: RunningServer, ejabberd26: RunningServer, prosody012: RunningServer}>}
@@ -73,7 +82,7 @@ export async function startAll(opts = {}) {
   const results = await Promise.allSettled([
     startProsody(opts),
     startEjabberd24(opts),
-    startEjabberd26(opts),
+    startEjabberd26({sqlite: true, ...opts}),
     startProsody012(opts),
   ])
   const failures = results.filter((r) => r.status === 'rejected')

@@ -8,7 +8,8 @@
 #     with dpkg -x into ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/prosody-0.12
 #   - stops/disables the packaged system services (the harness runs its own instances)
 #   - ejabberd 26.07 in a debootstrap trixie chroot (trixie-backports), built once into
-#     ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/ejabberd-26.07
+#     ${XMPPADM_TEST_CACHE:-/var/cache/xmppadm-test}/ejabberd-26.07, with erlang-p1-sqlite3
+#     (ejabberd's SQLite driver: the 26.07 test server stores its data in SQLite)
 #
 # Environment: XMPPADM_TEST_CACHE (cache dir), XMPPADM_DEBIAN_MIRROR (default http://deb.debian.org/debian),
 #              XMPPADM_REBUILD_CHROOT=1 (throw the chroot away and build it again).
@@ -24,6 +25,8 @@ MARKER="$ROOT/.xmppadm-chroot-ready"
 MIRROR="${XMPPADM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 HOST_PKGS=(openssl debootstrap hyperfine ca-certificates coreutils man-db)
 BPO_PKGS=(prosody ejabberd)
+# installed into the ejabberd 26.07 chroot, from trixie-backports
+CHROOT_PKGS=(ejabberd erlang-p1-sqlite3)
 
 T0=$(date +%s%N)
 say() { local ms=$(( ($(date +%s%N) - T0) / 1000000 )); printf '[install %d.%02ds] %s\n' $((ms / 1000)) $((ms % 1000 / 10)) "$*"; }
@@ -165,7 +168,34 @@ if [ -n "${XMPPADM_REBUILD_CHROOT:-}" ] && [ -e "$ROOT" ]; then
 	rm -rf --one-file-system "$ROOT"
 fi
 
+CH_ENV=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C HOME=/root)
+# apt-get install in a chroot: /proc mounted for the time of the install, lists dropped afterwards
+chroot_install() {
+	local root=$1; shift
+	local log="$CACHE/debootstrap.log"
+	mount -t proc proc "$root/proc"
+	local rc=0
+	{ chroot "$root" "${CH_ENV[@]}" apt-get update -q >> "$log" 2>&1 \
+		&& chroot "$root" "${CH_ENV[@]}" apt-get install -y -q --no-install-recommends -t trixie-backports "$@" >> "$log" 2>&1; } || rc=$?
+	umount "$root/proc" || umount -l "$root/proc" || true
+	chroot "$root" "${CH_ENV[@]}" apt-get clean
+	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+	[ "$rc" = 0 ] || { tail -n 20 "$log" >&2; die "installing $* in the chroot $root failed (log: $log)"; }
+}
+chroot_missing() {
+	local root=$1 p missing=()
+	for p in "${CHROOT_PKGS[@]}"; do
+		dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+	done
+	echo "${missing[*]}"
+}
+
 if [ -f "$MARKER" ] && [ -x "$ROOT/usr/sbin/ejabberdctl" ]; then
+	missing=$(chroot_missing "$ROOT")
+	if [ -n "$missing" ]; then
+		say "adding $missing to the ejabberd chroot"
+		chroot_install "$ROOT" $missing
+	fi
 	say "ejabberd chroot ok: $ROOT ($(cat "$MARKER"))"
 	say "done"
 	exit 0
@@ -204,18 +234,8 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 
-CH_ENV=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C HOME=/root)
-mount -t proc proc "$BUILD/proc"
-say "apt-get update in the chroot"
-chroot "$BUILD" "${CH_ENV[@]}" apt-get update -q >> "$CACHE/debootstrap.log" 2>&1 \
-	|| { tail -n 20 "$CACHE/debootstrap.log" >&2; die "apt-get update in the chroot failed"; }
-say "installing ejabberd from trixie-backports in the chroot"
-chroot "$BUILD" "${CH_ENV[@]}" apt-get install -y -q --no-install-recommends -t trixie-backports ejabberd >> "$CACHE/debootstrap.log" 2>&1 \
-	|| { tail -n 20 "$CACHE/debootstrap.log" >&2; die "installing ejabberd in the chroot failed"; }
-# The chroot's own package may have started nothing (policy-rc.d), but be sure no process runs from it.
-unmount_build
-chroot "$BUILD" "${CH_ENV[@]}" apt-get clean
-rm -rf "$BUILD"/var/lib/apt/lists/* "$BUILD"/var/cache/apt/*.bin
+say "installing ${CHROOT_PKGS[*]} from trixie-backports in the chroot"
+chroot_install "$BUILD" "${CHROOT_PKGS[@]}"
 
 VER=$(chroot "$BUILD" dpkg-query -W -f='${Version}' ejabberd 2>/dev/null || true)
 dpkg --compare-versions "${VER:-0}" ge 26.07 || die "ejabberd in the chroot is '${VER:-missing}', expected >= 26.07"

@@ -51,13 +51,18 @@ export interface ServerDescriptor {
   pid: number
   /** command prefix that runs prosodyctl / ejabberdctl against this instance */
   control: {argv: string[]}
-  /** ejabberd: Erlang node name and distribution port */
+  /** ejabberd: Erlang node name and distribution port, its cookie and the interface it listens on */
   erlangNode?: string
   distPort?: number
+  cookie?: string
+  distInterface?: string
+  /** ejabberd: where it keeps its data */
+  db?: 'mnesia' | 'sqlite'
   /** ejabberd 26.07: the chroot, and `dir` as seen inside it */
   chroot?: string
   innerDir?: string
-  /** Prosody: whether mod_xmppadm (server/prosody/mod_xmppadm/) was enabled and loaded */
+  /** whether mod_xmppadm was enabled and loaded (Prosody: server/prosody/mod_xmppadm/;
+   * ejabberd: server/ejabberd, installed with ejabberdctl module_install) */
   xmppadmModule?: 'absent' | 'enabled' | 'failed'
   xmppadmModuleErrors?: string[]
   /** milliseconds the start took */
@@ -80,6 +85,11 @@ export declare function runControl(
   args: string[],
   timeoutMs?: number,
 ): Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>
+export declare function evalErlang(
+  server: ServerDescriptor,
+  code: string,
+  timeoutMs?: number,
+): Promise<string>
 export declare function registerAccount(
   server: ServerDescriptor,
   localpart: string,

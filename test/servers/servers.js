@@ -2,7 +2,7 @@
 // The global setup writes their descriptors (JSON, no functions) to a file and puts its path in
 // the environment variable XMPPADM_TEST_SERVERS, which vitest passes on to the test workers.
 import * as fs from 'node:fs'
-import {run} from './util.js'
+import {randomHex, run} from './util.js'
 
 /** @typedef {import('./harness.js').ServerDescriptor} ServerDescriptor */
 /** @typedef {{prosody: ServerDescriptor, ejabberd24: ServerDescriptor, ejabberd26: ServerDescriptor, prosody012: ServerDescriptor}} Servers */
@@ -59,4 +59,51 @@ export async function registerAccount(server, localpart, password) {
       `${server.kind}: registering ${localpart}@${server.domain} failed (exit ${r.code}): ${(r.stdout + r.stderr).trim()}`,
     )
   }
+}
+
+/**
+ * Evaluates Erlang expressions inside an ejabberd node (for tests that must see or change what
+ * the server stores, e.g. make an offline message old). A hidden node connects with the
+ * server's cookie to its fixed distribution port (no epmd) and runs erl_eval there. The value of
+ * the last expression is printed: a binary as it is, anything else with ~w.
+ * @param {ServerDescriptor} server
+ * @param {string} code  Erlang expressions, comma-separated, ending with a dot
+ * @param {number} [timeoutMs]
+ * @returns {Promise<string>}
+ */
+export async function evalErlang(server, code, timeoutMs = 30000) {
+  if (!server.erlangNode || !server.distPort || !server.cookie)
+    throw new Error(`${server.kind}: not an ejabberd node`)
+  const host = server.erlangNode.split('@')[1]
+  const long = host.includes('.')
+  const boot =
+    `{ok,T,_}=erl_scan:string(os:getenv("XMPPADM_EVAL")),{ok,E}=erl_parse:parse_exprs(T),` +
+    `case rpc:call('${server.erlangNode}',erl_eval,exprs,[E,[]]) of ` +
+    `{value,V,_} when is_binary(V)->io:put_chars(V),halt(0);` +
+    `{value,V,_}->io:format("~w",[V]),halt(0);` +
+    `Err->io:format(standard_error,"~p~n",[Err]),halt(1) end.`
+  const args = [
+    long ? '-name' : '-sname',
+    `xmppadm_eval_${randomHex(4)}@${long ? '127.0.0.1' : 'localhost'}`,
+    '-hidden',
+    '-noinput',
+    '-dist_listen',
+    'false',
+    '-erl_epmd_port',
+    String(server.distPort),
+    '-start_epmd',
+    'false',
+    '-setcookie',
+    server.cookie,
+    '-eval',
+    boot,
+  ]
+  const [cmd, pre] = server.chroot ? ['chroot', [server.chroot, '/usr/bin/erl']] : ['erl', []]
+  const r = await run(cmd, [...pre, ...args], {
+    timeoutMs,
+    cwd: '/',
+    env: {PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/tmp', XMPPADM_EVAL: code},
+  })
+  if (r.code !== 0) throw new Error(`${server.kind}: evaluating Erlang failed (exit ${r.code}): ${r.stderr}`)
+  return r.stdout
 }

@@ -24,7 +24,7 @@ export default class BlockIp extends BaseCommand<typeof BlockIp> {
   static override description = `A new client connection from a blocked address is refused and live sessions from it are ended at once. Blocks last until removed, or for --expires. Every address given as an argument is checked before anything is sent.
 Safe by default: a range broader than /${BROADEST_IPV4} (IPv4) or /${BROADEST_IPV6} (IPv6), including IPv4-mapped forms such as ::ffff:0:0/96, is refused unless --allow-broad; a range that covers the address this connection comes from (which would lock you out) is refused unless --include-own-address. With either flag, a terminal still asks first. Addresses the server exempts (xmppadm_block_exempt on Prosody, block_exempt on ejabberd; loopback by default) stay reachable whatever is blocked: the way back in after a mistake (README "Recovering from a block"); the command warns when a new block covers one.
 Bulk: --from-file FILE (or - for stdin, blocked as lines arrive), one address or range a line (# comments and blank lines skipped), streamed, in batches of up to 500 a command with several in flight (--concurrency); a bad or refused line fails on its own, and failed and unattempted lines go to the --failed-file. From a file on a terminal, the ranges the flags allow are confirmed once before the run.
-Needs mod_xmppadm (Prosody). ejabberd has no command to ban an address: see "xmppadm capabilities". See also: block-ip list, block-ip remove.`
+Needs mod_xmppadm (Prosody or ejabberd; on an ejabberd cluster a block holds on every node): see "xmppadm capabilities". See also: block-ip list, block-ip remove.`
   static override strict = false
   static override args = {
     address: Args.string({

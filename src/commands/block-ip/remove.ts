@@ -8,7 +8,7 @@ import {parseIpRange} from '../../ops/values.js'
 export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
   static override summary = 'Lift blocks of addresses or ranges.'
   static override description =
-    'Each argument must match a block as listed by "block-ip list". On ejabberd (mod_adhoc_api) this lifts mod_fail2ban\'s automatic bans (api-commands/unban_ip). Removing a block that does not exist is reported, not an error.'
+    'Each argument must match a block as listed by "block-ip list". On ejabberd without mod_xmppadm (mod_adhoc_api) this lifts mod_fail2ban\'s automatic bans only (api-commands/unban_ip). Removing a block that does not exist is reported, not an error.'
   static override strict = false
   static override args = {
     address: Args.string({description: 'Addresses or CIDR ranges to unblock', ignoreStdin: true}),

@@ -5,8 +5,8 @@ import {parseDuration} from '../../ops/values.js'
 
 export default class DebugLogOn extends BaseCommand<typeof DebugLogOn> {
   static override summary = 'Switch debug logging on, optionally for a limited time.'
-  static override description = `Prosody (mod_xmppadm): debug lines go to a separate file; with --for the server itself switches it off when the time is up, so a dead xmppadm can never leave it on, and off wipes that file.
-ejabberd (api-commands/set_loglevel): the log level is set to debug and the previous level remembered locally; with --for, xmppadm waits in the foreground and switches it back at the end or on Ctrl-C. ejabberd cannot wipe its log remotely.`
+  static override description = `With mod_xmppadm (Prosody, or ejabberd on every node of a cluster): debug lines go to a separate file while the main log keeps its level; with --for the server itself switches it off when the time is up, so a dead xmppadm can never leave it on, and off wipes that file.
+ejabberd 25.03+ without the module (api-commands/set_loglevel): the log level is set to debug and the previous level remembered locally; with --for, xmppadm waits in the foreground and switches it back at the end or on Ctrl-C. ejabberd cannot wipe its log remotely.`
   static override flags = {for: Flags.string({summary: 'Switch off again after this long: 30m, 2h…'})}
   static override examples = [
     {
