@@ -5,11 +5,11 @@
 // users; the files the module writes are the server user's alone.
 // Own servers: these tests block, purge and switch debug logging on, server-wide state that the
 // shared servers' other tests rely on.
-import {readFileSync, existsSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cliOn, expectNoStack, scratch, secretFile, uniqueUser} from '../helpers/cli.js'
-import {filesNamed, secondHost} from '../helpers/multi-domain.js'
+import {cliOn, scratch, uniqueUser} from '../helpers/cli.js'
+import {expectHostIsolation, filesNamed, operations, secondHost} from '../helpers/multi-domain.js'
 import {
   RawClient,
   canLogin,
@@ -71,49 +71,7 @@ describe.each([
   })
 
   describe('every operation: a host admin succeeds on their host and gets 77 on the other; a global admin succeeds on both', () => {
-    const stamp = uniqueUser('md')
-    const policy = join(scratch, `${stamp}.policy`)
-    writeFileSync(policy, 'offline = 30d\nuploads = 30d\ndebug_log = off\n')
-    const password = secretFile('a-password-for-md-accounts\n')
-    /** who runs it and where: the host's accounts take their JIDs from `on` */
-    type Args = (on: ServerDescriptor, who: string) => string[]
-    const OPERATIONS: Array<[string, Args]> = [
-      ['block-ip', () => ['block-ip', '192.0.2.15', '--reason', 'multi-domain test']],
-      ['block-ip list', () => ['block-ip', 'list']],
-      ['block-ip remove', () => ['block-ip', 'remove', '192.0.2.15']],
-      ['purge-offline', () => ['purge-offline', '--older-than', '30d']],
-      ['purge-uploads', () => ['purge-uploads', '--older-than', '30d']],
-      [
-        'export-user',
-        (on, who) => ['export-user', on.user.jid, '-o', join(scratch, `${stamp}-${who}-${on.domain}.xml`)],
-      ],
-      ['debug-log on', () => ['debug-log', 'on', '--for', '10m']],
-      ['debug-log status', () => ['debug-log', 'status']],
-      ['debug-log off', () => ['debug-log', 'off']],
-      [
-        'account create',
-        (on, who) => ['account', 'create', `${stamp}-${who}@${on.domain}`, '--user-password-file', password],
-      ],
-      ['account delete', (on, who) => ['account', 'delete', `${stamp}-${who}@${on.domain}`, '--yes']],
-      ['policy apply', () => ['policy', 'apply', policy]],
-    ]
-
-    it.each(OPERATIONS)('%s', async (op, args) => {
-      const [bossHere, bossThere, adminHere, adminThere] = await Promise.all([
-        cliOn(second, [...args(second, 'boss'), '--json']),
-        cliOn(second, [...args(main, 'boss'), '--to', main.domain, '--json']),
-        cliOn(main, [...args(main, 'admin'), '--json']),
-        cliOn(main, [...args(second, 'admin'), '--to', second.domain, '--json']),
-      ])
-      expect(bossHere.exitCode, `boss on second.localhost: ${bossHere.stdout}`).toBe(0)
-      expect(adminHere.exitCode, `admin on localhost: ${adminHere.stdout}`).toBe(0)
-      expect(adminThere.exitCode, `admin on second.localhost: ${adminThere.stdout}`).toBe(0)
-      expect(bossThere.exitCode, `boss on localhost: ${bossThere.stdout}`).toBe(77)
-      expectErrorEnvelope(bossThere.json, 77)
-      // (policy apply: every rule failed, and the run fails with their code)
-      expect(bossThere.json.error.reason).toBe(op === 'policy apply' ? 'policy-failed' : 'forbidden')
-      expectNoStack(bossThere)
-    })
+    it.each(operations(uniqueUser('md')))('%s', (op, args) => expectHostIsolation(op, args, main, second))
   })
 
   it("boss's block refuses connections to second.localhost only", async () => {

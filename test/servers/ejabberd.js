@@ -32,6 +32,9 @@ import {
 
 const DOMAIN = 'localhost'
 const UPLOAD_DOMAIN = `upload.${DOMAIN}`
+/** A second virtual host with an admin of its own (admin of that host only) and a user. */
+const SECOND_DOMAIN = 'second.localhost'
+const SECOND_UPLOAD_DOMAIN = `upload.${SECOND_DOMAIN}`
 const HOST_EJABBERDCTL = '/usr/sbin/ejabberdctl'
 const CTL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 /** mod_xmppadm's sources (installed with `ejabberdctl module_install`, as an operator would). */
@@ -57,6 +60,7 @@ function ejabberdYml(o) {
   return `### Written by xmppadm's test harness (test/servers/ejabberd.js). Loopback only.
 hosts:
   - ${DOMAIN}
+  - ${SECOND_DOMAIN}
 ${
   o.sqlite
     ? `
@@ -183,6 +187,22 @@ shaper_rules:
     none: admin
     normal: all
 
+## second.localhost has an admin of its own, admin of that host only. A host's acl replaces the
+## global acl of the same name there: the global admin is listed again to stay admin everywhere.
+host_config:
+  ${SECOND_DOMAIN}:
+    acl:
+      admin:
+        user:
+          - "boss@${SECOND_DOMAIN}"
+          - "admin@${DOMAIN}"
+      local:
+        user_regexp: ""
+      loopback:
+        ip:
+          - 127.0.0.0/8
+          - ::1/128
+
 modules:
   mod_adhoc: {}
 ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
@@ -198,7 +218,9 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
     c2s_max_auth_failures: 20
   mod_http_api: {}
   mod_http_upload:
-    put_url: "http://${LOOPBACK}:${o.httpPort}/upload"
+    ## one docroot for every host (as ejabberd's default "@HOME@/upload"); a put_url per host
+    ## (mod_http_upload names its process after it)
+    put_url: "http://${LOOPBACK}:${o.httpPort}/upload/@HOST@"
     docroot: "${o.uploadDir}"
     max_size: 10485760
     thumbnail: false
@@ -549,7 +571,22 @@ async function startOnce(makeFlavor, opts) {
     }
     const admin = {jid: `admin@${DOMAIN}`, password: randomPassword()}
     const user = {jid: `user@${DOMAIN}`, password: randomPassword()}
-    await Promise.all([register('admin', admin.password), register('user', user.password)])
+    const second = {
+      domain: SECOND_DOMAIN,
+      uploadDomain: SECOND_UPLOAD_DOMAIN,
+      admin: {jid: `boss@${SECOND_DOMAIN}`, password: randomPassword()},
+      user: {jid: `user@${SECOND_DOMAIN}`, password: randomPassword()},
+    }
+    const registerOn = async (/** @type {{jid: string, password: string}} */ account) => {
+      const [localpart, domain] = account.jid.split('@')
+      const r = await ctl(['register', localpart, domain, account.password], 60000)
+      if (r.code !== 0) {
+        throw new Error(
+          `ejabberdctl register ${account.jid} failed (exit ${r.code}): ${(r.stdout + r.stderr).trim()}`,
+        )
+      }
+    }
+    await Promise.all([admin, user, second.admin, second.user].map(registerOn))
 
     return {
       kind: fl.kind,
@@ -564,6 +601,7 @@ async function startOnce(makeFlavor, opts) {
       logFile,
       httpPort,
       uploadDomain: UPLOAD_DOMAIN,
+      second,
       configFile: H('etc/ejabberd.yml'),
       pid: vmPid,
       erlangNode: node,

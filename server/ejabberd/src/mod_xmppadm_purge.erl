@@ -114,11 +114,35 @@ uploads_unavailable(Host) ->
 	    {true, <<"mod_http_upload is not loaded on this host: add it to the modules of ejabberd.yml">>};
 	true ->
 	    case gen_mod:get_module_opt(Host, mod_http_upload, service_url) of
-		undefined -> false;
+		undefined -> indistinct(Host);
 		_ -> {true, <<"mod_http_upload hands uploads to an external service_url: "
 			      "their files are not on this server">>}
 	    end
     end.
+
+%% Several hosts may keep their files under one docroot (ejabberd's default, "@HOME@/upload",
+%% names no host): each user's directory is then told by its name, the SHA-1 of the JID. With
+%% jid_in_url: node it is the user name alone, the same for alice of every host.
+indistinct(Host) ->
+    case {sharing_hosts(Host), gen_mod:get_module_opt(Host, mod_http_upload, jid_in_url)} of
+	{[_ | _] = Others, node} ->
+	    {true, iolist_to_binary(
+		     io_lib:format("mod_http_upload keeps the files of ~ts under the docroot of ~ts and "
+				   "names users' directories by the user name alone (jid_in_url: node), "
+				   "so this host's files cannot be told from theirs: give each host a "
+				   "docroot of its own (docroot: \"/var/lib/ejabberd/upload/@HOST@\")",
+				   [Host, lists:join(", ", Others)]))};
+	_ -> false
+    end.
+
+%% The other hosts whose mod_http_upload keeps its files in this host's docroot (or around it).
+sharing_hosts(Host) ->
+    Root = filename:split(docroot(Host)),
+    [H || H <- ejabberd_option:hosts(), H /= Host, gen_mod:is_loaded(H, mod_http_upload),
+	  begin
+	      Other = filename:split(docroot(H)),
+	      lists:prefix(Root, Other) orelse lists:prefix(Other, Root)
+	  end].
 
 docroot(Host) ->
     DocRoot = gen_mod:get_module_opt(Host, mod_http_upload, docroot),
@@ -134,11 +158,17 @@ user_dir(User, Host) ->
 	   end,
     {Name, filename:join(docroot(Host), Name)}.
 
-%% Deletes (or counts) the upload files of Host modified at or before Cutoff.
+%% Deletes (or counts) the upload files of Host modified at or before Cutoff: the whole
+%% docroot when it is this host's alone, otherwise the directories of this host's users.
 %% Returns {Files, Bytes, UploadServices}.
 purge_uploads(Host, Cutoff, DryRun) ->
     Root = docroot(Host),
-    Old = [F || {_, _, MTime, _} = F <- files_under(Root, 3), MTime =< Cutoff],
+    Files = case sharing_hosts(Host) of
+		[] -> files_under(Root, 3);
+		_ -> lists:append([files_under(element(2, user_dir(U, Host)), 2)
+				   || {U, _} <- ejabberd_auth:get_users(Host)])
+	    end,
+    Old = [F || {_, _, MTime, _} = F <- Files, MTime =< Cutoff],
     Bytes = lists:sum([Size || {_, Size, _, _} <- Old]),
     case DryRun of
 	true -> ok;

@@ -1,0 +1,178 @@
+// Issue 15: many domains on one server, on ejabberd 24.12 and 26.07 with mod_xmppadm. Each test
+// server has a second virtual host second.localhost whose admin boss@ administers that host
+// alone (its acl in host_config). Every operation acts on the host it was sent to and only for
+// that host's admins (global admins, here admin@localhost: every host); debug logging switched on
+// by boss records none of localhost's users; the debug log files are mode 0600.
+// The shared servers: what is done on localhost does no harm to the other test files (documentation
+// addresses, month-old purges, fixtures seconds old that no other file's purge reaches), and
+// debug logging on localhost is switched only while holding its lock.
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {cliOn, scratch, uniqueUser} from '../helpers/cli.js'
+import {acquire, debugLogLock} from '../helpers/lock.js'
+import {expectHostIsolation, operations, secondHost} from '../helpers/multi-domain.js'
+import {
+  RawClient,
+  cliJson,
+  ejabberd24,
+  ejabberd26,
+  eventually,
+  newAccount,
+  sendMessages,
+  sleep,
+} from '../helpers/mission.js'
+import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
+import {hostPath, offlineBodies, uploadFile} from '../helpers/stores.js'
+import type {ServerDescriptor} from '../servers/servers.js'
+
+const ADM = 'urn:xmppadm:admin:1'
+
+/** The form of a contract node run in one round trip. */
+async function node(
+  server: ServerDescriptor,
+  name: string,
+  fields: string[],
+  opts: {to?: string; exitCode?: number} = {},
+) {
+  const args = ['command', 'run', `${ADM}#${name}`, '--one-shot', ...fields.flatMap((f) => ['-f', f])]
+  return cliJson(server, opts.to ? [...args, '--to', opts.to] : args, opts.exitCode ?? 0)
+}
+
+// Source addresses of this file only: one to block, one for each host's user whose session is logged.
+describe.each([
+  ['ejabberd 24.12', ejabberd24, ['127.0.4.24', '127.0.4.124', '127.0.4.224']],
+  ['ejabberd 26.07', ejabberd26, ['127.0.4.26', '127.0.4.126', '127.0.4.226']],
+] as const)('two virtual hosts on %s with mod_xmppadm', (_name, main, [blockFrom, mainFrom, secondFrom]) => {
+  const second = secondHost(main)
+
+  it("#about lists the hosts the requester administers: boss's own, every host for the global admin", async () => {
+    const hosts = (doc: any) => expectOkEnvelope(doc).form.values.hosts
+    expect(hosts(await node(second, 'about', []))).toEqual(['second.localhost'])
+    expect(hosts(await node(main, 'about', []))).toEqual(['localhost', 'second.localhost'])
+    expect(hosts(await node(main, 'about', [], {to: second.domain}))).toEqual([
+      'localhost',
+      'second.localhost',
+    ])
+    expectErrorEnvelope(await node(second, 'about', [], {to: main.domain, exitCode: 77}), 77)
+  })
+
+  describe('every operation: a host admin succeeds on their host and gets 77 on the other; a global admin succeeds on both', () => {
+    // debug-log and policy apply (debug_log = off) change localhost's debug logging
+    let release = () => {}
+    beforeAll(async () => {
+      release = await acquire(debugLogLock(main.kind))
+    })
+    afterAll(() => release())
+
+    it.each(operations(uniqueUser('mde')))('%s', (op, args) => expectHostIsolation(op, args, main, second))
+  })
+
+  it("boss's block refuses connections to second.localhost only", async () => {
+    const from = {localAddress: blockFrom}
+    await cliJson(second, ['block-ip', blockFrom])
+    try {
+      await expect(RawClient.login(second, second.user, from)).rejects.toThrow(/policy-violation/)
+      const other = await RawClient.login(main, main.user, from)
+      await other.close()
+    } finally {
+      await cliOn(second, ['block-ip', 'remove', blockFrom])
+    }
+    const own = await RawClient.login(second, second.user, from)
+    await own.close()
+  })
+
+  it('a purge acts on its host only, also where both hosts keep their uploads under one docroot', async () => {
+    const [mainRcpt, secondRcpt] = await Promise.all([newAccount(main, 'mdo'), newAccount(second, 'mdo')])
+    await Promise.all([
+      sendMessages(main, main.user, mainRcpt.jid, ['kept on localhost']),
+      sendMessages(second, second.user, secondRcpt.jid, ['gone from second.localhost']),
+    ])
+    const [mainUp, secondUp] = await Promise.all([
+      uploadFile(main, main.user, 'main.txt', 'kept on localhost\n'),
+      uploadFile(second, second.user, 'second.txt', 'gone from second.localhost\n'),
+    ])
+    expect(existsSync(mainUp.path) && existsSync(secondUp.path)).toBe(true)
+    await sleep(2100) // older than the 1 s purge below (no other file purges localhost at that age)
+
+    // boss purges second.localhost: its message and upload are gone, localhost's stay
+    const offline = await node(second, 'purge-offline', ['older-than=1'])
+    expect(expectOkEnvelope(offline).form.values).toMatchObject({count: '1', users: '1'})
+    const uploads = await node(second, 'purge-uploads', ['older-than=1'])
+    expect(expectOkEnvelope(uploads).form.values).toMatchObject({
+      count: '1',
+      hosts: ['upload.second.localhost'],
+    })
+    expect(await offlineBodies(second, secondRcpt.local)).toEqual([])
+    expect(existsSync(secondUp.path)).toBe(false)
+    expect(await offlineBodies(main, mainRcpt.local)).toEqual(['kept on localhost'])
+    expect(existsSync(mainUp.path)).toBe(true)
+  })
+
+  it("boss's export, sent to second.localhost, cannot reach localhost's users", async () => {
+    const r = await cliOn(second, [
+      'export-user',
+      main.user.jid,
+      '-o',
+      join(scratch, 'never-e.xml'),
+      '--json',
+    ])
+    expect(r.exitCode, r.stdout).toBe(65)
+    expect(r.json.error.message).toMatch(/not a JID of a user on second\.localhost/)
+  })
+
+  describe('debug logging', () => {
+    let release = () => {}
+    beforeAll(async () => {
+      release = await acquire(debugLogLock(main.kind))
+    })
+    afterAll(async () => {
+      await Promise.all([cliOn(second, ['debug-log', 'off']), cliOn(main, ['debug-log', 'off'])])
+      release()
+    })
+
+    it("switched on by boss records second.localhost's sessions and none of localhost's; its file is 0600", async () => {
+      const on = expectOkEnvelope(await cliJson(second, ['debug-log', 'on', '--for', '5m']))
+      expect(on.file).toMatch(/\/logs\/xmppadm-debug-second\.localhost\.log$/)
+      const file = hostPath(main, on.file)
+      try {
+        const other = await RawClient.login(main, main.user, {localAddress: mainFrom})
+        const own = await RawClient.login(second, second.user, {localAddress: secondFrom})
+        await Promise.all([other.close(), own.close()])
+        await eventually("second.localhost's login in its debug log", () =>
+          readFileSync(file, 'utf8').includes(second.user.jid),
+        )
+        const log = readFileSync(file, 'utf8')
+        expect(log).toContain(secondFrom)
+        expect(log).not.toContain('@localhost')
+        expect(log).not.toContain('<<"localhost">>') // a JID of localhost, as ejabberd prints records
+        expect(log).not.toContain(mainFrom)
+        expect(statSync(file).mode & 0o777).toBe(0o600)
+        // localhost's own debug logging is not switched on by it
+        expect(expectOkEnvelope(await cliJson(main, ['debug-log', 'status'])).active).toBe(false)
+      } finally {
+        await cliJson(second, ['debug-log', 'off'])
+      }
+      expect(existsSync(file)).toBe(false)
+    })
+
+    it("and the global admin's debug log of localhost records none of second.localhost's", async () => {
+      const on = expectOkEnvelope(await cliJson(main, ['debug-log', 'on', '--for', '5m']))
+      const file = hostPath(main, on.file)
+      try {
+        const other = await RawClient.login(second, second.user, {localAddress: secondFrom})
+        const own = await RawClient.login(main, main.user, {localAddress: mainFrom})
+        await Promise.all([other.close(), own.close()])
+        await eventually("localhost's login in its debug log", () =>
+          readFileSync(file, 'utf8').includes(mainFrom),
+        )
+        const log = readFileSync(file, 'utf8')
+        expect(log).not.toContain('second.localhost')
+        expect(log).not.toContain(secondFrom)
+        expect(statSync(file).mode & 0o777).toBe(0o600)
+      } finally {
+        await cliJson(main, ['debug-log', 'off'])
+      }
+    })
+  })
+})
