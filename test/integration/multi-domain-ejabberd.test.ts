@@ -7,7 +7,7 @@
 // addresses, month-old purges, fixtures seconds old that no other file's purge reaches), and
 // debug logging on localhost is switched only while holding its lock.
 import {existsSync, readFileSync, statSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, scratch, uniqueUser} from '../helpers/cli.js'
 import {acquire, debugLogLock} from '../helpers/lock.js'
@@ -24,7 +24,8 @@ import {
 } from '../helpers/mission.js'
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {hostPath, offlineBodies, uploadFile} from '../helpers/stores.js'
-import type {ServerDescriptor} from '../servers/servers.js'
+import {type RunningServer, startEjabberd24} from '../servers/harness.js'
+import {type ServerDescriptor, registerAccount} from '../servers/servers.js'
 
 const ADM = 'urn:xmppadm:admin:1'
 
@@ -174,5 +175,34 @@ describe.each([
         await cliJson(main, ['debug-log', 'off'])
       }
     })
+  })
+})
+
+describe('ejabberd 24.12 whose hosts share a docroot with directories named by user name (jid_in_url: node)', () => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startEjabberd24({ejabberdJidInUrl: 'node'})
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it("purge-uploads is unavailable and says why; deleting alice of one host keeps the other alice's uploads", async () => {
+    const second = secondHost(server)
+    const r = await cliOn(second, ['purge-uploads', '--older-than', '1d', '--json'])
+    expect(r.exitCode, r.stdout).toBe(69)
+    expect(JSON.stringify(r.json.error)).toMatch(/cannot be told from theirs.*docroot of its own/)
+
+    // alice of each host: one upload directory, "alice", for both
+    const local = uniqueUser('alice')
+    const alices = [server, second].map((s) => ({jid: `${local}@${s.domain}`, password: `pw-${local}`}))
+    await Promise.all([server, second].map((s, i) => registerAccount(s, local, alices[i].password)))
+    const [mainUp, secondUp] = await Promise.all([
+      uploadFile(server, alices[0], 'a.txt', 'alice of localhost\n'),
+      uploadFile(second, alices[1], 'b.txt', 'alice of second.localhost\n'),
+    ])
+    expect(dirname(dirname(mainUp.path))).toBe(dirname(dirname(secondUp.path)))
+    await cliJson(second, ['account', 'delete', alices[1].jid, '--yes'])
+    expect(existsSync(mainUp.path)).toBe(true)
   })
 })

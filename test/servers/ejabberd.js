@@ -51,7 +51,7 @@ export function ejabberd26Root() {
 const CHROOT_MARKER = '.xmppadm-chroot-ready'
 
 /**
- * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string, uploadDir: string, sqlite: string | null, xmppadmModule: boolean}} o
+ * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string, uploadDir: string, sqlite: string | null, xmppadmModule: boolean, jidInUrl?: 'sha1' | 'node'}} o
  */
 function ejabberdYml(o) {
   const adhocApi = o.version >= 26
@@ -225,7 +225,7 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
     max_size: 10485760
     thumbnail: false
     rm_on_unregister: ${o.xmppadmModule ? 'false' : 'true'}
-  mod_last: {}
+${o.jidInUrl ? `    jid_in_url: ${o.jidInUrl}\n` : ''}  mod_last: {}
   mod_mam:
     default: always
   mod_offline:
@@ -471,6 +471,7 @@ async function startOnce(makeFlavor, opts) {
         uploadDir: I('upload'),
         sqlite,
         xmppadmModule: withModule,
+        jidInUrl: opts.ejabberdJidInUrl,
       }),
     )
     const node = opts.erlangNode ?? `xmppadm${fl.version}_${randomHex(5)}@localhost`

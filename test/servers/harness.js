@@ -15,6 +15,7 @@ import {stopAllLive} from './util.js'
  * @property {string} [prosodyExtraConfig]    Prosody: Lua appended to the global section
  * @property {string} [prosodyPluginDir]      Prosody: plugin_paths entry (default <repo>/server/prosody)
  * @property {boolean} [sqlite]               ejabberd: default_db sql on SQLite (default Mnesia)
+ * @property {'sha1' | 'node'} [ejabberdJidInUrl]  ejabberd: mod_http_upload's jid_in_url (default sha1)
  * @property {string} [erlangNode]            ejabberd: node name (default: random @localhost)
  * @property {number} [distPort]              ejabberd: distribution port (default: a free one)
  * @property {string} [distInterface]         ejabberd: distribution interface (default 127.0.0.1)
