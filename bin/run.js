@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import {leadingOptionsLast} from '../dist/argv.js'
-
 // `xmppadm --version` is called by scripts and monitoring: answer it without loading oclif
 // (same text as oclif's own version output).
 const argv = process.argv.slice(2)
@@ -12,11 +10,12 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   // Bulk runs allocate a little per line; a small young generation keeps peak RSS flat in the
   // size of the input (measured: 10,000 lines within 1.15x the RSS of 1,000).
   if (argv.includes('--from-file')) (await import('node:v8')).setFlagsFromString('--max-semi-space-size=1')
-  const args = leadingOptionsLast(argv)
-  // Commands run from one bundle without oclif (dist/lite.js, ~90 ms less per run); help, and any
-  // line the bundle is not sure to parse as oclif would, go to oclif. XMPPADM_FULL_CLI=1 forces it.
+  // Commands run from one bundle without oclif (dist/lite.js; src/lite/main.ts says why); help, and
+  // any line the bundle is not sure to parse as oclif would, go to oclif. XMPPADM_FULL_CLI=1 forces it.
+  const lite = await import('../dist/lite.js')
+  const args = lite.leadingOptionsLast(argv)
   const help = args.some((a) => a === '--help' || a === '-h')
-  const done = !help && !process.env.XMPPADM_FULL_CLI && (await (await import('../dist/lite.js')).run(args))
+  const done = !help && !process.env.XMPPADM_FULL_CLI && (await lite.run(args))
   if (!done) {
     const {run, flush, handle, Errors} = await import('@oclif/core')
     try {

@@ -24,22 +24,9 @@ const cmds = Object.values(manifest.commands)
   .sort((a, b) => a.id.localeCompare(b.id))
 const spaced = (id) => id.replace(/:/g, ' ')
 const pageName = (id) => `${bin}-${id.replace(/:/g, '-')}`
-const globalFlagNames = new Set([
-  'json',
-  'profile',
-  'jid',
-  'server',
-  'to',
-  'password-file',
-  'ca-file',
-  'insecure',
-  'allow-plain',
-  'timeout',
-  'debug',
-  'quiet',
-  'no-color',
-  'no-input',
-])
+// The flags every command takes: src/cli/flags.ts, and oclif's --json.
+const {globalFlags} = await import(new URL('dist/cli/flags.js', root).href)
+const globalFlagNames = new Set(['json', ...Object.keys(globalFlags)])
 
 /**
  * Paragraphs as roff. A run of literal lines (indented by two spaces in a description, or "$ "
@@ -63,7 +50,8 @@ function flagLine(f) {
   const value = f.type === 'option' ? ` \\fI${(f.name.split('-').pop() ?? 'value').toUpperCase()}\\fR` : ''
   const env = f.env ? ` (env \\fB${f.env}\\fR)` : ''
   const def = f.default !== undefined && f.type === 'option' ? ` Default: ${esc(f.default)}.` : ''
-  return `.TP\n${short}\\fB\\-\\-${esc(f.name)}\\fR${value}\n${esc(f.summary ?? f.description ?? '')}${def}${env}\n`
+  const text = esc(f.summary ?? f.description ?? '')
+  return `.TP\n${short}\\fB\\-\\-${esc(f.name)}\\fR${value}\n${text}${def}${env}\n`
 }
 
 function examples(c) {
@@ -71,7 +59,8 @@ function examples(c) {
     .map((e) => (typeof e === 'string' ? {command: e} : e))
     .map(
       (e) =>
-        `${e.description ? `${esc(e.description)}:\n` : ''}.PP\n.RS 4\n.nf\n${esc(e.command.replace('<%= config.bin %>', bin))}\n.fi\n.RE\n`,
+        `${e.description ? `${esc(e.description)}:\n` : ''}.PP\n.RS ` +
+        `4\n.nf\n${esc(e.command.replace('<%= config.bin %>', bin))}\n.fi\n.RE\n`,
     )
     .join('.PP\n')
 }
@@ -87,7 +76,9 @@ function usage(c) {
 
 function commandPage(c) {
   const own = Object.values(c.flags).filter((f) => !globalFlagNames.has(f.name) && !f.hidden)
-  let s = `.TH ${pageName(c.id).toUpperCase()} 1 "" "${date}" "xmppadm manual"\n.SH NAME\n${pageName(c.id)} \\- ${esc(c.summary)}\n.SH SYNOPSIS\n${usage(c)}\n`
+  let s =
+    `.TH ${pageName(c.id).toUpperCase()} 1 "" "${date}" "xmppadm manual"\n.SH ` +
+    `NAME\n${pageName(c.id)} \\- ${esc(c.summary)}\n.SH SYNOPSIS\n${usage(c)}\n`
   if (c.aliases?.length)
     s += `.PP\nAlias: ${c.aliases.map((a) => `\\fB${bin} ${esc(spaced(a))}\\fR`).join(', ')}\n`
   s += `.SH DESCRIPTION\n${esc(c.summary)}\n`
@@ -98,10 +89,12 @@ function commandPage(c) {
       (l) => l.slice(2),
     )
   const args = Object.values(c.args ?? {})
-  if (args.length)
-    s += `.SH ARGUMENTS\n${args.map((a) => `.TP\n\\fI${a.name.toUpperCase()}\\fR\n${esc(a.description)}\n`).join('')}`
+  const arg = (a) => `.TP\n\\fI${a.name.toUpperCase()}\\fR\n${esc(a.description)}\n`
+  if (args.length) s += `.SH ARGUMENTS\n${args.map(arg).join('')}`
   if (own.length) s += `.SH OPTIONS\n${own.map(flagLine).join('')}`
-  s += `.PP\nThe connection and output options of \\fB${bin}\\fR(1) apply too, and \\fB\\-\\-json\\fR prints one JSON document on stdout.\n`
+  s +=
+    `.PP\nThe connection and output options of \\fB${bin}\\fR(1) apply too, and ` +
+    `\\fB\\-\\-json\\fR prints one JSON document on stdout.\n`
   if (c.examples?.length) s += `.SH EXAMPLES\n${examples(c)}`
   s += `.SH EXIT STATUS\nSee \\fB${bin}\\fR(1).\n.SH SEE ALSO\n\\fB${bin}\\fR(1)\n`
   return s
@@ -110,9 +103,13 @@ function commandPage(c) {
 function mainPage() {
   const any = cmds[0]
   const globals = Object.values(any.flags).filter((f) => globalFlagNames.has(f.name))
-  let s = `.TH ${bin.toUpperCase()} 1 "" "${date}" "xmppadm manual"\n.SH NAME\n${bin} \\- ${esc(pkg.description)}\n.SH SYNOPSIS\n\\fB${bin}\\fR \\fICOMMAND\\fR [\\fIARGS\\fR] [\\fIOPTIONS\\fR]\n`
+  let s =
+    `.TH ${bin.toUpperCase()} 1 "" "${date}" "xmppadm manual"\n.SH NAME\n${bin} \\- ` +
+    `${esc(pkg.description)}\n.SH SYNOPSIS\n\\fB${bin}\\fR \\fICOMMAND\\fR [\\fIARGS\\fR] [\\fIOPTIONS\\fR]\n`
   s += `.SH DESCRIPTION\n${sections.description.map(esc).join('\n.PP\n')}\n`
-  s += `.SH COMMANDS\n${cmds.map((c) => `.TP\n\\fB${esc(spaced(c.id))}\\fR\n${esc(c.summary)} See \\fB${pageName(c.id)}\\fR(1).\n`).join('')}`
+  const command = (c) =>
+    `.TP\n\\fB${esc(spaced(c.id))}\\fR\n${esc(c.summary)} See \\fB${pageName(c.id)}\\fR(1).\n`
+  s += `.SH COMMANDS\n${cmds.map(command).join('')}`
   s += `.SH OPTIONS\nThese options are accepted by every command.\n${globals.map(flagLine).join('')}`
   for (const [title, paras] of Object.entries(sections.extra))
     s += `.SH ${title}\n${paragraphs(
@@ -120,7 +117,8 @@ function mainPage() {
       (p) => p.startsWith('$ '),
       (p) => p.slice(2),
     )}`
-  s += `.SH EXIT STATUS\n${exitCodeTable.map(([code, name, text]) => `.TP\n\\fB${code}\\fR (${name})\n${esc(text)}\n`).join('')}`
+  const exit = ([code, name, text]) => `.TP\n\\fB${code}\\fR (${name})\n${esc(text)}\n`
+  s += `.SH EXIT STATUS\n${exitCodeTable.map(exit).join('')}`
   s += `.SH SEE ALSO\n${cmds.map((c) => `\\fB${pageName(c.id)}\\fR(1)`).join(', ')}\n`
   return s
 }

@@ -1,28 +1,16 @@
 // Global options may come before the command (`xmppadm --profile prod purge-offline …`, as in a
 // crontab); oclif only reads flags after the command id, so those move behind the command words.
+import {globalFlags} from './cli/flags.js'
 
-/** Global options that take a value (long and short forms). */
-const TAKES_VALUE = new Set([
-  '--profile',
-  '-p',
-  '--jid',
-  '-j',
-  '--server',
-  '-s',
-  '--to',
-  '--password-file',
-  '--ca-file',
-  '--timeout',
-])
+const spellings = (name: string, char?: string) => [`--${name}`, ...(char ? [`-${char}`] : [])]
+const globals = Object.entries(globalFlags) as Array<[string, {type: string; char?: string}]>
+/** Global options that take a value (long and short forms), and those that do not. */
+const TAKES_VALUE = new Set(
+  globals.filter(([, f]) => f.type === 'option').flatMap(([n, f]) => spellings(n, f.char)),
+)
 const GLOBAL_BOOLEAN = new Set([
-  '--insecure',
-  '--allow-plain',
-  '--debug',
-  '--quiet',
-  '-q',
-  '--no-color',
-  '--no-input',
   '--json',
+  ...globals.filter(([, f]) => f.type === 'boolean').flatMap(([n, f]) => spellings(n, f.char)),
 ])
 
 export function leadingOptionsLast(argv: string[]): string[] {

@@ -3,14 +3,15 @@
 // error on oclif's help path. One line on stderr, or the JSON error envelope under --json, and a
 // documented exit code, as for every command.
 import {Config} from '@oclif/core'
-import {errorEnvelope, normaliseError} from './base-command.js'
-import {XmppadmError} from './errors.js'
+import {errorEnvelope, normaliseError} from './cli/outcome.js'
+import {XmppadmError, knownError} from './errors.js'
 import {Ui} from './output/ui.js'
 import {describeParseError, unknownCommand} from './usage.js'
 
 export async function reportTopLevel(error: unknown, argv: string[], root: string): Promise<never> {
   let e: XmppadmError
-  if (error instanceof XmppadmError) e = error
+  const known = knownError(error)
+  if (known) e = known
   else {
     // Only on this path: the commands and their definitions, for names and suggestions.
     const config = await Config.load(root)

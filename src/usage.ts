@@ -1,7 +1,7 @@
 // Usage errors in one voice: oclif's parser errors (which often lose the flag or argument on the
 // way: "The following error occurred:", "Missing 1 required arg:") and unknown commands become
 // one-line XmppadmErrors (exit 64) that name what is wrong, as text and in --json.
-import {XmppadmError} from './errors.js'
+import {ExitCode, XmppadmError} from './errors.js'
 
 /** What the parser knew about a flag (oclif's definition, or its manifest entry). */
 export interface FlagInfo {
@@ -46,7 +46,7 @@ function typed(name: string, argv: readonly string[], char?: string): boolean {
   )
 }
 
-/** Where a flag's value came from, for messages: "--timeout", or "XMPPADM_TIMEOUT" when from the environment. */
+/** Where a flag's value came from, for messages: "--timeout", or "XMPPADM_TIMEOUT" from the environment. */
 export function flagSource(name: string, argv: readonly string[], flag?: FlagInfo): string {
   const env = flag?.env
   return env && process.env[env] !== undefined && !typed(name, argv, flag?.char) ? env : `--${name}`
@@ -141,7 +141,7 @@ export function describeParseError(err: unknown, ctx: ParseContext = {}): Xmppad
   if (m) return usage('repeated-flag', `--${m[1]} is given more than once`, ctx)
   m = /^Flag --([\w-]+) expects one of these values: (.*)$/.exec(first)
   if (m) return usage('invalid-value', `--${m[1]} needs one of these values: ${m[2]}`, ctx)
-  if (kind.endsWith('ParseError') || (err as {oclif?: {exit?: number}}).oclif?.exit === 64)
+  if (kind.endsWith('ParseError') || (err as {oclif?: {exit?: number}}).oclif?.exit === ExitCode.usage)
     return usage('usage', first || 'invalid command line', ctx)
   return undefined
 }

@@ -1,5 +1,6 @@
 // vitest globalSetup of the "integration" project (vitest.config.ts): starts Prosody 13,
-// Prosody 0.12, ejabberd 24.12 and ejabberd 26.07 once, writes their descriptors (JSON, without functions) to a
+// Prosody 0.12, ejabberd 24.12 and ejabberd 26.07 once, writes their descriptors (JSON, without functions) to
+// a
 // private temp file and exports its path as XMPPADM_TEST_SERVERS for the test workers
 // (read it with loadServers() from test/servers/servers.js). Stops them at teardown.
 import * as fs from 'node:fs'

@@ -1,7 +1,7 @@
 // Input lines for bulk work, streamed (memory stays flat in the size of the file).
 import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
-import {XmppadmError, exitCodeName} from '../errors.js'
+import {XmppadmError, cannotRead, exitCodeName} from '../errors.js'
 
 export interface InputLine {
   /** 1-based line number in the source. */
@@ -19,9 +19,7 @@ export async function* readLines(path: string, opts: {until?: AbortSignal} = {})
   const opened = new Promise<void>((resolve, reject) => {
     if (path === '-') resolve()
     stream.once('open', () => resolve())
-    stream.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new XmppadmError('noInput', 'no-input', `cannot read ${path}: ${err.code ?? err.message}`)),
-    )
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(cannotRead(path, err)))
   })
   await opened
   const rl = createInterface({input: stream, crlfDelay: Infinity})
@@ -124,4 +122,26 @@ export async function* batches<T>(
     }
   }
   if (batch.length) yield batch
+}
+
+/**
+ * Every item checked before anything is sent: each argument (all bad ones named at once), or every
+ * line of a file, read ahead and streamed (a bad line refuses the whole run). Stdin can be read only
+ * once: its lines are checked as they are done. Returns how many there are and the first, if known.
+ */
+export async function checkItems<T>(
+  args: readonly string[],
+  file: string | undefined,
+  parse: (text: string) => T,
+): Promise<{count?: number; first?: T}> {
+  if (!file) return {count: args.length, first: parseArguments(args, parse)[0]}
+  if (file === '-') return {}
+  let count = 0
+  let first: T | undefined
+  for await (const line of readLines(file)) {
+    const item = atLine(line, parse)
+    first ??= item
+    count++
+  }
+  return {count, first}
 }

@@ -60,7 +60,9 @@ export class Progress {
       const share = this.count / this.total
       const filled = Math.round(share * width)
       const left = (this.total - this.count) / Math.max(rate, 0.001)
-      line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ${Math.floor(share * 100)}% ${rate.toFixed(0)}/s ETA ${shortDuration(left)}`
+      line =
+        `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ` +
+        `${Math.floor(share * 100)}% ${rate.toFixed(0)}/s ETA ${shortDuration(left)}`
     } else line = `${this.count} ${rate.toFixed(0)}/s`
     process.stderr.write(`\r${this.label}${line}${this.failed ? ` ${this.failed} failed` : ''}\u001b[K`)
   }

@@ -3,7 +3,7 @@
 // finish, so the summary says exactly what was done.
 import {setFlagsFromString} from 'node:v8'
 import {runInNewContext} from 'node:vm'
-import {XmppadmError} from '../errors.js'
+import {XmppadmError, knownError} from '../errors.js'
 import type {InputLine} from './lines.js'
 
 export type Outcome = 'done' | 'skipped' | 'failed'
@@ -96,9 +96,8 @@ export async function runBulk<R, I = InputLine>(
         record({line, outcome: r.outcome, value: r.value})
       } catch (error) {
         const e =
-          error instanceof XmppadmError
-            ? error
-            : new XmppadmError('internal', 'internal', String((error as Error)?.message ?? error))
+          knownError(error) ??
+          new XmppadmError('internal', 'internal', String((error as Error)?.message ?? error))
         record({line, outcome: 'failed', error: e})
         if (opts.isFatal?.(e)) halt(e.message)
       }

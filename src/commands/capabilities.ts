@@ -1,12 +1,17 @@
 import {BaseCommand} from '../base-command.js'
-import {capabilities, moduleReasons} from '../ops/catalogue.js'
+import {capabilities} from '../ops/catalogue.js'
+import {moduleReasons} from '../ops/server-module.js'
 import {renderTable} from '../output/table.js'
 
 export default class Capabilities extends BaseCommand<typeof Capabilities> {
   static override summary =
     'Show which operations this server offers, through which command, and what would enable the rest.'
   static override description =
-    "Discovers the server's ad-hoc commands and maps each xmppadm operation to the best way the server offers it: XEP-0133, ejabberd's mod_adhoc_api (api-commands/*), or xmppadm's own server module (urn:xmppadm:admin:1#*, for Prosody and ejabberd), which comes first where loaded. Where that module is loaded but an operation cannot work on this host, the hint is the module's own reason (its #about node); where it is missing, the hint says how to install it."
+    "Discovers the server's ad-hoc commands and maps each xmppadm operation to the best way the " +
+    "server offers it: XEP-0133, ejabberd's mod_adhoc_api (api-commands/*), or xmppadm's own server " +
+    'module (urn:xmppadm:admin:1#*, for Prosody and ejabberd), which comes first where loaded. Where ' +
+    "that module is loaded but an operation cannot work on this host, the hint is the module's own " +
+    'reason (its #about node); where it is missing, the hint says how to install it.'
   static override examples = [
     '<%= config.bin %> capabilities',
     "<%= config.bin %> capabilities --json | jq '.result.operations[] | select(.available | not)'",

@@ -1,16 +1,23 @@
-import {closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
+import {openSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {XmppadmError, usageError} from '../errors.js'
+import {writePrivateFile} from '../files.js'
 import {exportUser, toJsonExport, toXep0227} from '../ops/export-user.js'
 import {parseAccountJid, parseJid} from '../xmpp/jid.js'
 
 export default class ExportUser extends BaseCommand<typeof ExportUser> {
   static override summary = 'Export everything the server stores about a user (XEP-0227 XML or JSON).'
-  static override description = `Account facts, roster, vCard, private XML, offline messages, message archive, blocklist, PEP data, uploads and last activity, fetched page by page so that no reply hits a stanza size limit. No password hashes unless --include-credentials.
-The file is written atomically with mode 0600 and never overwrites an existing file without --force; -o - writes to stdout. Default file: JID.xml (or .json).
-With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03+ without it (mod_adhoc_api): roster, vCard and last activity, with counts of offline and archived messages; the export lists what is missing (<missing xmlns="urn:xmppadm:admin:1"/> elements, "missing" in JSON) and the command warns.`
+  static override description =
+    'Account facts, roster, vCard, private XML, offline messages, message archive, blocklist, PEP data, ' +
+    'uploads and last activity, fetched page by page so that no reply hits a stanza size limit. No ' +
+    'password hashes unless --include-credentials.\n' +
+    'The file is written atomically with mode 0600 and never overwrites an existing file without --force; ' +
+    '-o - writes to stdout. Default file: JID.xml (or .json).\n' +
+    'With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03+ without it ' +
+    '(mod_adhoc_api): roster, vCard and last activity, with counts of offline and archived messages; the ' +
+    'export lists what is missing (<missing xmlns="urn:xmppadm:admin:1"/> elements, "missing" in JSON) ' +
+    'and the command warns.'
   static override args = {
     jid: Args.string({description: 'The account to export', ignoreStdin: true, required: true}),
   }
@@ -48,12 +55,14 @@ With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03
     const jid = parseAccountJid(args.jid, parseJid(ctx.to).domain)
     const path = toStdout ? undefined : (flags.output ?? `${jid}.${flags.format === 'json' ? 'json' : 'xml'}`)
     if (path && !flags.force) assertAbsent(path)
-    const exp = await exportUser(ctx, jid, {
+    const exp = await exportUser(ctx, {
+      jid,
       includeCredentials: flags['include-credentials'],
       pageSize: flags['page-size'],
     })
     const text = flags.format === 'json' ? `${JSON.stringify(toJsonExport(exp), null, 2)}\n` : toXep0227(exp)
-    if (path) writeAtomically(path, text, flags.force)
+    // Still absent at the end (an export takes a while), unless --force.
+    if (path) writePrivateFile(path, text, {beforeRename: flags.force ? undefined : () => assertAbsent(path)})
     else process.stdout.write(text)
     for (const m of exp.missing) this.ui.warn(`not exported: ${m.section}: ${m.reason}`)
     if (path)
@@ -82,35 +91,4 @@ function assertAbsent(path: string): void {
   throw new XmppadmError('cantCreate', 'exists', `${path} exists; not overwriting it`, {
     hint: 'use --force, or another -o file',
   })
-}
-
-/** Temp file in the same directory, fsync, rename: readers never see half a file. */
-function writeAtomically(path: string, text: string, force: boolean): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  let fd: number
-  try {
-    fd = openSync(tmp, 'wx', 0o600)
-  } catch (error) {
-    throw new XmppadmError(
-      'cantCreate',
-      'cant-create',
-      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
-  }
-  try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-    closeSync(fd)
-    if (!force) assertAbsent(path)
-    renameSync(tmp, path)
-  } catch (error) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // already gone
-    }
-    throw error instanceof XmppadmError
-      ? error
-      : new XmppadmError('cantCreate', 'cant-create', `cannot write ${path}: ${(error as Error).message}`)
-  }
 }

@@ -1,12 +1,15 @@
 import {BaseCommand} from '../base-command.js'
 import {purgeUploads} from '../ops/purge.js'
 import {parseDuration} from '../ops/values.js'
-import {purgeFlags} from '../purge-flags.js'
+import {purgeFlags} from '../cli/flags.js'
 
 export default class PurgeUploads extends BaseCommand<typeof PurgeUploads> {
   static override summary = 'Delete uploaded files (HTTP upload) older than an age, with their records.'
   static override description =
-    'Deletes files shared through HTTP File Upload (XEP-0363) that are older than --older-than, from disk and from the server\'s records, and reports how many and how many bytes. Needs mod_xmppadm (Prosody, or ejabberd: the files under mod_http_upload\'s document root, aged by their modification time); stock ejabberd has no remote command for it: see "xmppadm capabilities".'
+    'Deletes files shared through HTTP File Upload (XEP-0363) that are older than --older-than, from ' +
+    "disk and from the server's records, and reports how many and how many bytes. Needs mod_xmppadm " +
+    "(Prosody, or ejabberd: the files under mod_http_upload's document root, aged by their " +
+    'modification time); stock ejabberd has no remote command for it: see "xmppadm capabilities".'
   static override flags = purgeFlags
   static override examples = [
     {

@@ -2,7 +2,8 @@
 // a profile's password command, or a prompt on a TTY.
 import {execFile} from 'node:child_process'
 import {readFileSync, statSync} from 'node:fs'
-import {XmppadmError, configError} from '../errors.js'
+import {XmppadmError, cannotRead, configError, usageError} from '../errors.js'
+import type {Ui} from '../output/ui.js'
 import {registerSecret} from '../secrets.js'
 
 export interface PasswordSources {
@@ -31,11 +32,7 @@ export function readSecretFile(path: string, what: string): string {
     }
   } catch (error) {
     if (error instanceof XmppadmError) throw error
-    throw new XmppadmError(
-      'noInput',
-      'no-input',
-      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw cannotRead(`${what} ${path}`, error)
   }
   // The first line is the secret; a trailing newline is never part of it.
   const value = text.split(/\r?\n/)[0]
@@ -72,9 +69,37 @@ export async function resolvePassword(src: PasswordSources): Promise<string> {
   if (!value) {
     throw configError(
       'no password given',
-      'use --password-file FILE (or -), XMPPADM_PASSWORD_FILE, XMPPADM_PASSWORD, or password_file/password_command in a profile',
+      'use --password-file FILE (or -), XMPPADM_PASSWORD_FILE, XMPPADM_PASSWORD, or ' +
+        'password_file/password_command in a profile',
     )
   }
   registerSecret(value)
   return value
+}
+
+/**
+ * The one password for new accounts, if there is one: --user-password-file, --user-password-stdin,
+ * or a prompt (one account, on a terminal, unless --generate-password; empty: generate one).
+ */
+export async function newAccountPassword(
+  flags: {
+    'user-password-file'?: string
+    'user-password-stdin'?: boolean
+    'generate-password'?: boolean
+    'from-file'?: string
+  },
+  jids: readonly string[],
+  ui: Pick<Ui, 'interactive' | 'warn'>,
+): Promise<string | undefined> {
+  if (flags['user-password-stdin'] && flags['from-file'] === '-')
+    throw usageError('--user-password-stdin and --from-file - both want stdin')
+  let shared: string | undefined
+  if (flags['user-password-file']) shared = readSecretFile(flags['user-password-file'], 'user password file')
+  else if (flags['user-password-stdin']) shared = readSecretFile('-', 'user password (stdin)')
+  else if (ui.interactive && jids.length === 1 && !flags['generate-password']) {
+    const {promptPassword} = await import('../output/prompts.js')
+    shared = (await promptPassword(`Password for ${jids[0]} (empty: generate one)`)) || undefined
+  }
+  if (shared && jids.length > 1) ui.warn('all accounts get the same password')
+  return shared
 }

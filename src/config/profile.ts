@@ -15,6 +15,7 @@ export interface Profile {
   passwordFile?: string
   passwordCommand?: string
   caFile?: string
+  sourceAddress?: string
   timeout?: number
   allowPlain?: boolean
   insecure?: boolean
@@ -28,6 +29,7 @@ const KEYS = [
   'password_file',
   'password_command',
   'ca_file',
+  'source_address',
   'timeout',
   'allow_plain',
   'insecure',
@@ -89,6 +91,9 @@ export function loadProfile(
         break
       case 'ca_file':
         profile.caFile = value
+        break
+      case 'source_address':
+        profile.sourceAddress = value
         break
       case 'timeout': {
         const n = Number(value)

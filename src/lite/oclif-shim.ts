@@ -233,7 +233,6 @@ export abstract class Command {
     let result: unknown
     let handOver = false
     try {
-      delete process.env.XMPPADM_REDIRECTED
       await this.init()
       result = await this.run()
     } catch (error) {

@@ -1,24 +1,20 @@
-// Account create/delete on top of whichever way the server offers.
+// Accounts: create, delete, and look up (a dry run's check), each the way the server offers it.
 import {randomBytes} from 'node:crypto'
 import {XmppadmError, dataError} from '../errors.js'
-import {registerSecret} from '../secrets.js'
 import {formValues} from '../protocol/dataform.js'
-import {StanzaError} from '../xmpp/stanza-error.js'
+import {registerSecret} from '../secrets.js'
+import {XmppError} from '../xmpp/errors.js'
 import {parseJid} from '../xmpp/jid.js'
-import {pickStrategy, requireStrategy} from './catalogue.js'
 import {type OpContext, invoke} from './context.js'
+import {type Operation, perform, performIfOffered} from './operation.js'
 import {XEP0133, XMPPADM_NS, admin, api, mod} from './nodes.js'
+import {ADHOC_API} from './server-module.js'
 
 /** 24 random bytes, base64url: 192 bits, no characters a shell or a form would mangle. */
 export function generatePassword(): string {
   const pw = randomBytes(24).toString('base64url')
   registerSecret(pw)
   return pw
-}
-
-function splitJid(jid: string): {user: string; host: string} {
-  const j = parseJid(jid)
-  return {user: j.local!, host: j.domain}
 }
 
 /** Accounts must live on the virtual host the commands go to: servers refuse (or worse) otherwise. */
@@ -29,123 +25,188 @@ export function checkHost(ctx: OpContext, jid: string): void {
     throw dataError(`${jid} is not on ${target}`, `send the command to its host with --to ${host}`)
 }
 
-const exists = (jid: string) => new XmppadmError('data', 'account-exists', `account ${jid} already exists`)
-
-export async function createAccount(ctx: OpContext, jid: string, password: string): Promise<void> {
-  checkHost(ctx, jid)
-  registerSecret(password)
-  const s = await requireStrategy(ctx, 'account-create')
-  try {
-    if (s.via === 'XEP-0133') {
-      await invoke(ctx, admin('add-user'), {
-        FORM_TYPE: XEP0133,
-        accountjid: jid,
-        password,
-        'password-verify': password,
-      })
-    } else {
-      await invoke(ctx, api('register'), {...splitJid(jid), password})
-    }
-  } catch (error) {
-    if (
-      error instanceof XmppadmError &&
-      (error.reason === 'conflict' || /already (exists|registered)|Error 409/i.test(error.message))
-    )
-      throw exists(jid)
-    // ejabberd answers every bad input to add-user with item-not-found "No hook has processed this command".
-    if (error instanceof StanzaError && error.reason === 'item-not-found')
-      throw new XmppadmError(
-        'data',
-        'rejected',
-        `the server refused to create ${jid}: ${error.stanzaError.text ?? 'item-not-found'}`,
-      )
-    throw error
-  }
+function splitJid(jid: string): {user: string; host: string} {
+  const j = parseJid(jid)
+  return {user: j.local!, host: j.domain}
 }
 
-export interface DeleteOutcome {
-  deleted: string[]
-  notFound: string[]
-}
+/** A failure on the wire with one of these conditions (an IQ error's, or a command's). */
+const failedWith = (error: unknown, ...conditions: string[]): error is XmppError =>
+  error instanceof XmppError && conditions.includes(error.condition ?? '')
 
-function parseProsodyDeleteNote(text: string, asked: string[]): DeleteOutcome {
-  const [okPart, failPart = ''] = text.split(/could not be deleted:?/i)
-  const inPart = (part: string) => asked.filter((j) => part.split(/\s+/).includes(j))
-  return {deleted: inPart(okPart), notFound: inPart(failPart)}
-}
+const accountExistsError = (jid: string) =>
+  new XmppadmError('data', 'account-exists', `account ${jid} already exists`)
 
-async function deleteXep0133(ctx: OpContext, jids: string[]): Promise<DeleteOutcome> {
-  try {
-    const resp = await invoke(ctx, admin('delete-user'), {FORM_TYPE: XEP0133, accountjids: jids})
-    const note = resp.notes.find((n) => /deleted/i.test(n.text))
-    return note ? parseProsodyDeleteNote(note.text, jids) : {deleted: jids, notFound: []}
-  } catch (error) {
-    // ejabberd refuses the whole batch with item-not-found if one JID is unknown: find which, one by one.
-    if (error instanceof StanzaError && error.reason === 'item-not-found' && jids.length > 1) {
-      const out: DeleteOutcome = {deleted: [], notFound: []}
-      for (const jid of jids) {
-        const one = await deleteXep0133(ctx, [jid])
-        out.deleted.push(...one.deleted)
-        out.notFound.push(...one.notFound)
-      }
-      return out
-    }
-    if (error instanceof StanzaError && error.reason === 'item-not-found')
-      return {deleted: [], notFound: jids}
-    throw error
-  }
-}
-
-async function deleteApi(ctx: OpContext, jids: string[]): Promise<DeleteOutcome> {
-  const out: DeleteOutcome = {deleted: [], notFound: []}
-  for (const jid of jids) {
-    // unregister answers the same whether or not the user existed (and then miscounts users): ask first.
-    const check = await invoke(ctx, api('check_account'), splitJid(jid))
-    if (String(formValues(check.form!).res) !== '0') {
-      out.notFound.push(jid)
-      continue
-    }
-    await invoke(ctx, api('unregister'), splitJid(jid))
-    out.deleted.push(jid)
-  }
-  return out
-}
-
-export async function deleteAccounts(ctx: OpContext, jids: string[]): Promise<DeleteOutcome> {
-  for (const j of jids) checkHost(ctx, j)
-  const s = await requireStrategy(ctx, 'account-delete')
-  return s.via === 'XEP-0133' ? deleteXep0133(ctx, jids) : deleteApi(ctx, jids)
-}
-
-/** Deletes one account: true if it was deleted, false if there was none. */
-export async function deleteAccount(ctx: OpContext, jid: string): Promise<boolean> {
-  return (await deleteAccounts(ctx, [jid])).deleted.includes(jid)
+/** ejabberd's check_account: res 0 when the account exists. */
+async function checkAccount(ctx: OpContext, jid: string): Promise<boolean> {
+  return String(formValues((await invoke(ctx, api('check_account'), splitJid(jid))).form!).res) === '0'
 }
 
 /**
- * Whether an account exists, asked the way the server offers (the catalogue's "account-exists"):
- * true, false, or undefined when this server offers no way to tell.
+ * Prosody's user-stats answers an error note for an account that does not exist (and for another
+ * host, which checkHost() ruled out): the note is the answer.
  */
-export async function accountExists(ctx: OpContext, jid: string): Promise<boolean | undefined> {
-  checkHost(ctx, jid)
-  const s = pickStrategy(ctx, 'account-exists')
-  if (!s) return undefined
+async function userStatsFinds(ctx: OpContext, jid: string): Promise<boolean> {
   try {
-    if (s.via === 'ejabberd API')
-      return String(formValues((await invoke(ctx, api('check_account'), splitJid(jid))).form!).res) === '0'
-    if (s.via === 'mod_xmppadm')
-      await invoke(ctx, mod('export-user'), {
-        FORM_TYPE: XMPPADM_NS,
-        accountjid: jid,
-        section: 'last',
-        max: '1',
-      })
-    else await invoke(ctx, admin('user-stats'), {FORM_TYPE: XEP0133, accountjid: jid})
+    await invoke(ctx, admin('user-stats'), {FORM_TYPE: XEP0133, accountjid: jid})
     return true
   } catch (error) {
-    // The module: item-not-found; Prosody's user-stats: an error note "User does not exist" (67).
-    if (error instanceof XmppadmError && (error.reason === 'item-not-found' || error.exitCode === 67))
-      return false
+    if (failedWith(error, 'error-note')) return false
     throw error
   }
 }
+
+export const accountCreate: Operation<{jid: string; password: string}, void> = {
+  id: 'account-create',
+  summary: 'create accounts',
+  check(ctx, {jid, password}) {
+    checkHost(ctx, jid)
+    registerSecret(password)
+  },
+  strategies: [
+    {
+      nodes: [admin('add-user')],
+      via: 'XEP-0133',
+      async run(ctx, {jid, password}) {
+        try {
+          await invoke(ctx, admin('add-user'), {
+            FORM_TYPE: XEP0133,
+            accountjid: jid,
+            password,
+            'password-verify': password,
+          })
+        } catch (error) {
+          // ejabberd: conflict. Prosody: an error note, which after xmppadm's own checks (this
+          // host, a valid JID, the same password twice) can only mean that the account exists.
+          if (failedWith(error, 'conflict', 'error-note')) throw accountExistsError(jid)
+          // ejabberd answers every bad input to add-user with item-not-found ("No hook has processed this
+          // command").
+          if (failedWith(error, 'item-not-found'))
+            throw new XmppadmError(
+              'data',
+              'rejected',
+              `the server refused to create ${jid}: ${error.details?.text ?? 'item-not-found'}`,
+            )
+          throw error
+        }
+      },
+    },
+    {
+      nodes: [api('register')],
+      via: 'ejabberd API',
+      async run(ctx, {jid, password}) {
+        try {
+          await invoke(ctx, api('register'), {...splitJid(jid), password})
+        } catch (error) {
+          if (failedWith(error, 'api-409')) throw accountExistsError(jid)
+          throw error
+        }
+      },
+    },
+  ],
+  enable: {
+    prosody: 'load mod_admin_adhoc',
+    ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api',
+    other: 'a server with XEP-0133 add-user',
+  },
+}
+
+/** Deletes one account: true if it was deleted, false if there was none. */
+export const accountDelete: Operation<string, boolean> = {
+  id: 'account-delete',
+  summary: 'delete accounts',
+  check: checkHost,
+  strategies: [
+    {
+      // Prosody's delete-user says which accounts it deleted only in the words of an info note:
+      // ask user-stats first, which answers "no such account" as an error note.
+      nodes: [admin('delete-user'), admin('user-stats')],
+      via: 'XEP-0133',
+      families: ['prosody'],
+      async run(ctx, jid) {
+        if (!(await userStatsFinds(ctx, jid))) return false
+        await invoke(ctx, admin('delete-user'), {FORM_TYPE: XEP0133, accountjids: [jid]})
+        return true
+      },
+    },
+    {
+      nodes: [admin('delete-user')],
+      via: 'XEP-0133',
+      async run(ctx, jid) {
+        try {
+          await invoke(ctx, admin('delete-user'), {FORM_TYPE: XEP0133, accountjids: [jid]})
+          return true
+        } catch (error) {
+          // ejabberd: item-not-found for an account that does not exist.
+          if (failedWith(error, 'item-not-found')) return false
+          throw error
+        }
+      },
+    },
+    {
+      nodes: [api('unregister'), api('check_account')],
+      via: 'ejabberd API',
+      async run(ctx, jid) {
+        // unregister answers the same whether or not the user existed (and then miscounts users): ask first.
+        if (!(await checkAccount(ctx, jid))) return false
+        await invoke(ctx, api('unregister'), splitJid(jid))
+        return true
+      },
+    },
+  ],
+  enable: {
+    prosody: 'load mod_admin_adhoc',
+    ejabberd: 'load mod_configure (XEP-0133) or mod_adhoc_api',
+    other: 'a server with XEP-0133 delete-user',
+  },
+}
+
+/** Whether an account exists (a dry run's check, not an operation of its own). */
+export const accountLookup: Operation<string, boolean> = {
+  id: 'account-exists',
+  summary: 'tell whether an account exists',
+  internal: true,
+  check: checkHost,
+  strategies: [
+    {nodes: [api('check_account')], via: 'ejabberd API', run: checkAccount},
+    {
+      nodes: [mod('export-user')],
+      via: 'mod_xmppadm',
+      async run(ctx, jid) {
+        try {
+          await invoke(ctx, mod('export-user'), {
+            FORM_TYPE: XMPPADM_NS,
+            accountjid: jid,
+            section: 'last',
+            max: '1',
+          })
+          return true
+        } catch (error) {
+          // item-not-found for a user that does not exist (server/CONTRACT.md 7)
+          if (failedWith(error, 'item-not-found')) return false
+          throw error
+        }
+      },
+    },
+    // ejabberd 24.12's user-stats answers zeros for anyone.
+    {nodes: [admin('user-stats')], via: 'XEP-0133', families: ['prosody'], run: userStatsFinds},
+  ],
+  enable: {
+    prosody: 'load mod_admin_adhoc (XEP-0133 user-stats)',
+    ejabberd: `${ADHOC_API} (api-commands/check_account)`,
+    other: 'a server offering a way to look an account up',
+  },
+}
+
+export const createAccount = (ctx: OpContext, jid: string, password: string) =>
+  perform(ctx, accountCreate, {jid, password})
+
+/** Whether an account exists: true, false, or undefined when this server offers no way to tell. */
+export const accountExists = (ctx: OpContext, jid: string) => performIfOffered(ctx, accountLookup, jid)
+
+/** Creates an account; "it exists already" is returned (as the refusal it is), not thrown. */
+export const tryCreateAccount = (ctx: OpContext, jid: string, password: string) =>
+  createAccount(ctx, jid, password).then(
+    () => undefined,
+    (e: unknown) => (e instanceof XmppadmError && e.reason === 'account-exists' ? e : Promise.reject(e)),
+  )

@@ -114,9 +114,12 @@ export function checkBlock(cidr: string, o: SafetyOptions): Risk | undefined {
     throw new XmppadmError(
       'data',
       'own-address',
-      `refusing to block ${cidr}: it covers ${risk.own}, the address this connection comes from (the block would lock you out)`,
+      `refusing to block ${cidr}: it covers ${risk.own}, the address this connection comes from (the ` +
+        `block would lock you out)`,
       {
-        hint: 'to block it anyway, add --include-own-address; README "Recovering from a block" says how to get back in',
+        hint:
+          'to block it anyway, add --include-own-address; README "Recovering from a block" says ' +
+          'how to get back in',
       },
     )
   return risk

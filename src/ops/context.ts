@@ -1,10 +1,9 @@
-// What an operation needs to run: the session, the JID offering commands, the nodes it offers,
-// and which server software it is (for hints).
+// What an operation needs to run: a session to send IQs on, the JID offering commands, the nodes
+// it offers, and which server software it is (for hints).
 import {xml} from '@xmpp/xml'
-import {XmppadmError} from '../errors.js'
 import {type CommandResponse, listCommands} from '../protocol/adhoc.js'
 import {type RunOptions, runCommand} from '../protocol/runner.js'
-import type {Session} from '../xmpp/session.js'
+import type {IqSession} from '../xmpp/iq-session.js'
 
 export type Family = 'prosody' | 'ejabberd' | 'other'
 
@@ -15,14 +14,17 @@ export interface ServerSoftware {
 }
 
 export interface OpContext {
-  session: Session
+  /** The connector in a command (it replaces a lost session itself), a replay in unit tests. */
+  session: IqSession
+  /** The admin account logged in (bare JID), for messages. */
+  admin: string
   to: string
   nodes: Set<string>
   software: ServerSoftware
   signal?: AbortSignal
 }
 
-async function softwareVersion(session: Session, to: string): Promise<ServerSoftware> {
+async function softwareVersion(session: IqSession, to: string): Promise<ServerSoftware> {
   try {
     const r = await session.iq(
       'get',
@@ -45,7 +47,11 @@ async function softwareVersion(session: Session, to: string): Promise<ServerSoft
   }
 }
 
-export async function discover(session: Session, to: string, signal?: AbortSignal): Promise<OpContext> {
+export async function discover(
+  session: IqSession,
+  o: {to: string; admin: string; signal?: AbortSignal},
+): Promise<OpContext> {
+  const {to} = o
   const [commands, software] = await Promise.all([listCommands(session, to), softwareVersion(session, to)])
   const nodes = new Set(commands.map((c) => c.node))
   // ejabberd's mod_adhoc_api lists api-commands only; its family shows in the node names too.
@@ -56,7 +62,7 @@ export async function discover(session: Session, to: string, signal?: AbortSigna
     software.family = 'ejabberd'
   if (software.family === 'other' && [...nodes].some((n) => n.startsWith('http://prosody.im/protocol/')))
     software.family = 'prosody'
-  return {session, to, nodes, software, signal}
+  return {session, admin: o.admin, to, nodes, software, signal: o.signal}
 }
 
 /** Runs a node in one round trip with the given values (every server we target accepts that). */
@@ -77,11 +83,4 @@ export async function invoke(
     ...opts,
   })
   return response
-}
-
-export function unavailable(what: string, ctx: OpContext, hint: string): XmppadmError {
-  const server = ctx.software.name ? `${ctx.software.name} ${ctx.software.version ?? ''}`.trim() : ctx.to
-  return new XmppadmError('unavailable', 'operation-unavailable', `${server} offers no way to ${what}`, {
-    hint,
-  })
 }

@@ -42,4 +42,7 @@ const list = (sections: readonly Section[]) => {
 }
 
 /** The "partial" note of an export through ejabberd's API. */
-export const API_EXPORT_PARTIAL = `${list(API_EXPORT.exported)} only, with counts of ${list(API_EXPORT.counted)}: ejabberd offers no remote access to ${list(API_EXPORT.missing)}, nor to message contents`
+export const API_EXPORT_PARTIAL =
+  `${list(API_EXPORT.exported)} only, with counts of ` +
+  `${list(API_EXPORT.counted)}: ejabberd offers no remote access to ${list(API_EXPORT.missing)}, nor ` +
+  `to message contents`

@@ -4,12 +4,20 @@
 import {type Element, xml} from '@xmpp/xml'
 import {XmppadmError} from '../errors.js'
 import {formValues} from '../protocol/dataform.js'
+import {NS_ROSTER, isRoster, rosterItems} from '../protocol/roster.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
-import {requireStrategy} from './catalogue.js'
 import {type OpContext, invoke} from './context.js'
-import {API_EXPORT, API_MISSING_REASON, SECTIONS, type Section} from './export-coverage.js'
+import {
+  API_EXPORT,
+  API_EXPORT_PARTIAL,
+  API_MISSING_REASON,
+  SECTIONS,
+  type Section,
+} from './export-coverage.js'
 import {XMPPADM_NS, api, mod} from './nodes.js'
+import {type Operation, perform} from './operation.js'
+import {ADHOC_API, EJABBERD_MODULE_HINT, prosodyModuleHint} from './server-module.js'
 
 export {SECTIONS, type Section} from './export-coverage.js'
 
@@ -80,7 +88,7 @@ async function viaModule(
           max: String(pageSize),
         })
       } catch (error) {
-        if (error instanceof StanzaError && error.reason === 'item-not-found')
+        if (error instanceof StanzaError && error.condition === 'item-not-found')
           throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
         throw error
       }
@@ -96,7 +104,7 @@ async function viaModule(
 }
 
 function rosterFromApi(lines: string[]): Element {
-  const query = xml('query', {xmlns: 'jabber:iq:roster'})
+  const query = xml('query', {xmlns: NS_ROSTER})
   for (const line of lines) {
     const [jid, name, subscription, ask, group] = line.split(' : ').map((s) => s.trim())
     if (!jid) continue
@@ -161,21 +169,44 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
   return {jid, user, complete: false, missing, counts, via: 'ejabberd API'}
 }
 
-export async function exportUser(
-  ctx: OpContext,
-  jid: string,
-  opts: {includeCredentials: boolean; pageSize?: number},
-): Promise<UserExport> {
-  const s = await requireStrategy(ctx, 'export-user')
-  if (s.via === 'mod_xmppadm') return viaModule(ctx, jid, opts.includeCredentials, opts.pageSize ?? 100)
-  if (opts.includeCredentials)
-    throw new XmppadmError(
-      'unavailable',
-      'operation-unavailable',
-      'this server cannot export credentials remotely',
-    )
-  return viaEjabberdApi(ctx, jid)
+export interface ExportRequest {
+  jid: string
+  includeCredentials: boolean
+  pageSize?: number
 }
+
+export const exportUserOp: Operation<ExportRequest, UserExport> = {
+  id: 'export-user',
+  summary: "export a user's data",
+  strategies: [
+    {
+      nodes: [mod('export-user')],
+      via: 'mod_xmppadm',
+      run: (ctx, r) => viaModule(ctx, r.jid, r.includeCredentials, r.pageSize ?? 100),
+    },
+    {
+      nodes: [api('check_account'), api('get_roster'), api('get_last')],
+      via: 'ejabberd API',
+      partial: API_EXPORT_PARTIAL,
+      async run(ctx, r) {
+        if (r.includeCredentials)
+          throw new XmppadmError(
+            'unavailable',
+            'operation-unavailable',
+            'this server cannot export credentials remotely',
+          )
+        return viaEjabberdApi(ctx, r.jid)
+      },
+    },
+  ],
+  enable: {
+    prosody: prosodyModuleHint,
+    ejabberd: `${EJABBERD_MODULE_HINT}; or, for a partial export, ${ADHOC_API}`,
+    other: `a server offering ${mod('export-user')}`,
+  },
+}
+
+export const exportUser = (ctx: OpContext, req: ExportRequest) => perform(ctx, exportUserOp, req)
 
 /** The whole XEP-0227 document. */
 export function toXep0227(exp: UserExport): string {
@@ -188,7 +219,7 @@ export function toXep0227(exp: UserExport): string {
 export function toJsonExport(exp: UserExport) {
   const children = exp.user.getChildElements()
   const xmlOf = (pred: (e: Element) => boolean) => children.filter(pred).map((e) => e.toString())
-  const roster = children.find((e) => e.name === 'query' && e.attrs.xmlns === 'jabber:iq:roster')
+  const roster = children.find(isRoster)
   return {
     format: 'xmppadm-export/1',
     jid: exp.jid,
@@ -196,11 +227,12 @@ export function toJsonExport(exp: UserExport) {
     complete: exp.complete,
     missing: exp.missing,
     counts: exp.counts,
-    roster: (roster?.getChildren('item') ?? []).map((i) => ({
-      jid: i.attrs.jid,
-      name: i.attrs.name ?? null,
-      subscription: i.attrs.subscription ?? 'none',
-      groups: i.getChildren('group').map((g) => g.getText()),
+    // as exported since format 1: without "ask"
+    roster: (roster ? rosterItems(roster) : []).map(({jid, name, subscription, groups}) => ({
+      jid,
+      name,
+      subscription,
+      groups,
     })),
     elements: xmlOf((e) => !(e.name === 'missing' && e.attrs.xmlns === XMPPADM_NS)),
   }

@@ -1,7 +1,7 @@
 // A service's retention promises in a small file, applied in one run (one crontab line).
 import {readFileSync} from 'node:fs'
 import {readKeyValues} from '../config/key-values.js'
-import {XmppadmError, configError} from '../errors.js'
+import {cannotRead, configError} from '../errors.js'
 import {parseDuration} from './values.js'
 
 /** The rules a policy may hold, by their stable key (the JSON "rule"). */
@@ -34,11 +34,7 @@ export function loadPolicy(path: string): Policy {
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
   } catch (error) {
-    throw new XmppadmError(
-      'noInput',
-      'no-input',
-      `cannot read policy ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw cannotRead(`policy ${path}`, error)
   }
   const policy: Policy = {}
   for (const {key: written, value, line} of readKeyValues(text, path)) {
@@ -50,7 +46,8 @@ export function loadPolicy(path: string): Policy {
     const before = policy[key]
     if (before)
       throw configError(
-        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} = ${before.value}, ${written} = ${value})`,
+        `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} ` +
+          `= ${before.value}, ${written} = ${value})`,
         'keep one of them',
       )
     if (key === 'debug_log') {

@@ -34,7 +34,8 @@ const UNITS: Record<string, number> = {
 }
 
 const UNIT_HELP =
-  'units (case matters): s/sec, m/min, h/hour, d/day, w/week, M/month, y/year, long forms too (days, months); e.g. 90s, 30min, 12h, 7d, 2w, 1M, 1y, 1d12h'
+  'units (case matters): s/sec, m/min, h/hour, d/day, w/week, M/month, y/year, long forms too (days, ' +
+  'months); e.g. 90s, 30min, 12h, 7d, 2w, 1M, 1y, 1d12h'
 
 /** "7d", "36h", "1h 30min", "1M" (a month), "2weeks": a positive whole number of seconds. */
 export function parseDuration(input: string, what = 'duration'): number {

@@ -1,16 +1,24 @@
 // A command response as readable text (stdout) and as its JSON shape.
+import type {Element} from '@xmpp/xml'
 import type {CommandResponse} from '../protocol/adhoc.js'
 import {formToJson} from '../protocol/dataform.js'
+import {isRoster, rosterItems} from '../protocol/roster.js'
 import {plainTables, renderTable} from './table.js'
 
+/** What the response carries besides notes and fields: next to its form, or inside it (a roster). */
+const payloadOf = (resp: CommandResponse): Element[] => [...resp.payload, ...(resp.form?.payload ?? [])]
+
 export function commandResponseJson(resp: CommandResponse) {
+  const payload = payloadOf(resp)
+  const rosters = payload.filter(isRoster)
   return {
     node: resp.node,
     status: resp.status,
     sessionid: resp.sessionid,
     notes: resp.notes,
     form: resp.form ? formToJson(resp.form) : undefined,
-    payload: resp.payload.length ? resp.payload.map((p) => p.toString()) : undefined,
+    payload: payload.length ? payload.map((p) => p.toString()) : undefined,
+    roster: rosters.length ? rosters.flatMap(rosterItems) : undefined,
   }
 }
 
@@ -52,7 +60,19 @@ export async function renderCommandResponse(resp: CommandResponse, color: boolea
       )
     }
   }
-  for (const p of resp.payload) lines.push(p.toString())
+  for (const p of payloadOf(resp)) lines.push(isRoster(p) ? await renderRoster(p, color) : p.toString())
   if (!lines.length) lines.push(`${resp.node}: ${resp.status}`)
   return lines.join('\n')
+}
+
+/** A roster as a table: one row a contact. */
+function renderRoster(query: Element, color: boolean): Promise<string> {
+  const rows = rosterItems(query).map((i) => [
+    i.jid,
+    i.name ?? '',
+    i.subscription,
+    i.ask ?? '',
+    i.groups.join(', '),
+  ])
+  return renderTable(['jid', 'name', 'subscription', 'ask', 'groups'], rows, color)
 }

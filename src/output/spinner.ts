@@ -1,4 +1,6 @@
 // A spinner on stderr for waits (connecting, discovering): only when a person watches a terminal.
+import type {Ui} from './ui.js'
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 
 export class Spinner {
@@ -24,3 +26,6 @@ export class Spinner {
     process.stderr.write('\r\u001b[K')
   }
 }
+
+/** A spinner for a wait; silent unless a person watches stderr (Ui.live). */
+export const spinnerFor = (ui: Ui) => new Spinner(ui.live)

@@ -29,6 +29,19 @@ export class Ui {
     this.interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !env.CI && !settings.noInput
   }
 
+  /**
+   * A person watches stderr (a terminal, no --json, no --quiet, a terminal that takes escapes):
+   * spinners and progress bars show.
+   */
+  get live(): boolean {
+    return (
+      Boolean(process.stderr.isTTY) &&
+      !this.settings.quiet &&
+      !this.settings.json &&
+      process.env.TERM !== 'dumb'
+    )
+  }
+
   /** A progress or status line for a person (never in --json or --quiet mode). */
   info(msg: string): void {
     if (this.settings.quiet || this.settings.json) return

@@ -2,8 +2,8 @@
 // server families (IQ errors; Prosody's error notes in completed results; ejabberd mod_adhoc_api's
 // "error" result field).
 import {type Element, xml} from '@xmpp/xml'
-import {XmppadmError} from '../errors.js'
-import type {Session} from '../xmpp/session.js'
+import {XmppError} from '../xmpp/errors.js'
+import type {IqSession} from '../xmpp/iq-session.js'
 import {type DataForm, NS_DATA, parseForm} from './dataform.js'
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands'
@@ -36,7 +36,7 @@ export interface CommandResponse {
   payload: Element[]
 }
 
-export async function listCommands(session: Session, to: string): Promise<CommandItem[]> {
+export async function listCommands(session: IqSession, to: string): Promise<CommandItem[]> {
   const result = await session.iq(
     'get',
     to,
@@ -60,7 +60,7 @@ export interface NodeInfo {
 }
 
 /** A node's identity and features (XEP-0030 disco#info, as XEP-0050 describes for command nodes). */
-export async function commandInfo(session: Session, to: string, node: string): Promise<NodeInfo> {
+export async function commandInfo(session: IqSession, to: string, node: string): Promise<NodeInfo> {
   const result = await session.iq(
     'get',
     to,
@@ -86,11 +86,11 @@ export async function commandInfo(session: Session, to: string, node: string): P
 
 export function parseCommandResponse(iq: Element, node: string): CommandResponse {
   const cmd = iq.getChild('command', NS_COMMANDS)
-  if (!cmd) throw new XmppadmError('protocol', 'no-command', `the answer to ${node} carries no <command/>`)
+  if (!cmd) throw new XmppError('malformed', 'no-command', `the answer to ${node} carries no <command/>`)
   const status = cmd.attrs.status
   if (status !== 'executing' && status !== 'completed' && status !== 'canceled') {
-    throw new XmppadmError(
-      'protocol',
+    throw new XmppError(
+      'malformed',
       'bad-status',
       `${node} answered with unknown status ${JSON.stringify(status ?? '')}`,
     )
@@ -129,7 +129,7 @@ export interface StepRequest {
 }
 
 /** One round trip of a command session. IQ errors reject; error results are left to commandFailure(). */
-export async function commandStep(session: Session, req: StepRequest): Promise<CommandResponse> {
+export async function commandStep(session: IqSession, req: StepRequest): Promise<CommandResponse> {
   const cmd = xml('command', {
     xmlns: NS_COMMANDS,
     node: req.node,
@@ -142,7 +142,7 @@ export async function commandStep(session: Session, req: StepRequest): Promise<C
 }
 
 export async function cancelCommand(
-  session: Session,
+  session: IqSession,
   to: string,
   node: string,
   sessionid: string | undefined,
@@ -154,46 +154,35 @@ export async function cancelCommand(
 const API_ERROR_LABEL = /^Error\s+(\d{3})/i
 
 /**
- * A completed response that reports failure, as an error; undefined for success.
- * Prosody: <note type="error"> in a completed result. ejabberd mod_adhoc_api: a result field
- * var="error" labelled "Error NNN".
+ * A completed response that reports failure, as an error; undefined for success. Its condition
+ * says how the server said it; what it means is the command's to know (src/errors.ts has the
+ * generic meaning, an operation that knows better says so):
+ * - "error-note": Prosody, a <note type="error"> in a completed result;
+ * - "api-NNN": ejabberd mod_adhoc_api, a result field var="error" labelled "Error NNN";
+ * - "canceled": the server canceled the command.
  */
-export function commandFailure(resp: CommandResponse): XmppadmError | undefined {
+export function commandFailure(resp: CommandResponse): XmppError | undefined {
   const errorNote = resp.notes.find((n) => n.type === 'error')
   if (errorNote) {
-    return new XmppadmError(
-      classifyText(errorNote.text),
-      'command-failed',
-      `${resp.node}: ${errorNote.text}`,
-      {details: {notes: resp.notes}},
-    )
+    return new XmppError('command', 'command-failed', `${resp.node}: ${errorNote.text}`, {
+      condition: 'error-note',
+      details: {notes: resp.notes},
+    })
   }
   const errField = resp.form?.fields.find((f) => f.var === 'error')
   if (errField) {
     const code = Number(API_ERROR_LABEL.exec(errField.label ?? '')?.[1] ?? 0)
     const text = errField.values.join(' ').trim() || errField.label || 'error'
-    const exit =
-      code === 403
-        ? 'forbidden'
-        : code === 404
-          ? 'noUser'
-          : code >= 500
-            ? classifyText(text, 'data')
-            : classifyText(text)
-    return new XmppadmError(
-      exit,
+    return new XmppError(
+      'command',
       'command-failed',
       `${resp.node}: ${errField.label ? `${errField.label}: ` : ''}${text}`,
-      {details: {apiCode: code || undefined}},
+      {condition: code ? `api-${code}` : 'api', details: {apiCode: code || undefined}},
     )
   }
   if (resp.status === 'canceled')
-    return new XmppadmError('data', 'canceled', `${resp.node} was canceled by the server`)
+    return new XmppError('command', 'canceled', `${resp.node} was canceled by the server`, {
+      condition: 'canceled',
+    })
   return undefined
-}
-
-function classifyText(text: string, fallback: 'data' | 'protocol' = 'data'): 'data' | 'noUser' | 'forbidden' {
-  if (/(does not exist|doesn't exist|no such user|not found|unknown user)/i.test(text)) return 'noUser'
-  if (/(forbidden|not allowed|permission|access denied|not authori[sz]ed)/i.test(text)) return 'forbidden'
-  return fallback === 'protocol' ? 'data' : fallback
 }

@@ -45,7 +45,14 @@ export interface DataForm {
   /** Table forms: column definitions and rows. */
   reported?: FormField[]
   items: FormField[][]
+  /**
+   * Other elements the form carries next to its fields: XEP-0133's get-user-roster puts the roster
+   * (<query xmlns='jabber:iq:roster'/>) here.
+   */
+  payload: Element[]
 }
+
+const FORM_PARTS = new Set(['title', 'instructions', 'field', 'reported', 'item'])
 
 function parseField(el: Element): FormField {
   const rawType = el.attrs.type
@@ -75,6 +82,7 @@ export function parseForm(x: Element): DataForm {
     fields: x.getChildren('field').map(parseField),
     reported: reportedEl ? reportedEl.getChildren('field').map(parseField) : undefined,
     items: x.getChildren('item').map((item) => item.getChildren('field').map(parseField)),
+    payload: x.getChildElements().filter((c) => !FORM_PARTS.has(c.name)),
   }
 }
 
@@ -92,7 +100,8 @@ export function fieldValue(f: FormField): string | string[] | boolean | null {
   if (f.type === 'boolean')
     return f.values.length ? ['1', 'true'].includes(f.values[0].trim().toLowerCase()) : null
   if (isMulti(f.type)) return f.values
-  if (f.type === 'text-single' && f.values.length > 1) return f.values // tolerate servers that send lists untyped
+  // tolerate servers that send lists untyped
+  if (f.type === 'text-single' && f.values.length > 1) return f.values
   return f.values.length ? f.values[0] : null
 }
 
@@ -143,7 +152,8 @@ export function normaliseValues(field: FormField, values: string[]): string[] {
         for (const v of vals) {
           if (!field.options.some((o) => o.value === v)) {
             throw dataError(
-              `field ${name}: ${JSON.stringify(v)} is not one of ${field.options.map((o) => o.value).join(', ')}`,
+              `field ${name}: ${JSON.stringify(v)} is not one of ` +
+                `${field.options.map((o) => o.value).join(', ')}`,
             )
           }
         }
@@ -161,7 +171,8 @@ function checkSendable(name: string, value: string, what: string): void {
   // Unpaired surrogates fail the /u class above only when they stand alone; check explicitly.
   if (NOT_SENDABLE.test(value) || /[\uD800-\uDFFF]/u.test(value)) {
     throw dataError(
-      `${what} ${JSON.stringify(name)} contains a character XML cannot carry (control character, CR, or an unpaired surrogate)`,
+      `${what} ${JSON.stringify(name)} contains a character XML cannot carry (control character, CR, ` +
+        `or an unpaired surrogate)`,
     )
   }
 }

@@ -2,8 +2,9 @@
 // given values, the form's defaults, or an asker (prompts on a TTY), and cancels on abort.
 import {type Element} from '@xmpp/xml'
 import {XmppadmError, dataError} from '../errors.js'
+import {XmppError} from '../xmpp/errors.js'
 import {SECRET_VAR, registerSecret} from '../secrets.js'
-import type {Session} from '../xmpp/session.js'
+import type {IqSession} from '../xmpp/iq-session.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {
   type CommandAction,
@@ -96,7 +97,7 @@ function nextAction(resp: CommandResponse): CommandAction {
   return 'complete'
 }
 
-export async function runCommand(session: Session, opts: RunOptions): Promise<RunResult> {
+export async function runCommand(session: IqSession, opts: RunOptions): Promise<RunResult> {
   const given = opts.values ?? new Map()
   for (const [name, vals] of given) if (SECRET_VAR.test(name)) for (const v of vals) registerSecret(v)
   const base = {to: opts.to, node: opts.node, timeoutMs: opts.timeoutMs}
@@ -116,15 +117,15 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
   try {
     while (resp.status === 'executing') {
       if (opts.signal?.aborted)
-        throw new XmppadmError(
-          'tempFail',
+        throw new XmppError(
+          'interrupted',
           'interrupted',
           `${opts.node}: interrupted; the command session was canceled`,
         )
       if (stages >= (opts.maxStages ?? 20)) {
         await cancelCommand(session, opts.to, opts.node, resp.sessionid)
-        throw new XmppadmError(
-          'protocol',
+        throw new XmppError(
+          'malformed',
           'too-many-stages',
           `${opts.node}: still executing after ${stages} stages; canceled`,
         )
@@ -166,18 +167,22 @@ export async function runCommand(session: Session, opts: RunOptions): Promise<Ru
  * which on a submit means a missing user instead): one error, exit 69.
  */
 async function firstExecute(
-  session: Session,
+  session: IqSession,
   base: {to: string; node: string; timeoutMs?: number},
 ): Promise<CommandResponse> {
   try {
     return await commandStep(session, {...base, action: 'execute'})
   } catch (error) {
     if (error instanceof StanzaError && ['item-not-found', 'service-unavailable'].includes(error.reason))
-      throw new XmppadmError(
-        'unavailable',
+      throw new XmppError(
+        'command',
         'no-such-node',
-        `${base.to} has no command ${base.node} (${error.reason}${error.stanzaError.text ? `: ${error.stanzaError.text}` : ''})`,
-        {hint: 'see: xmppadm commands (an account that is not an admin sees fewer)'},
+        `${base.to} has no command ${base.node} ` +
+          `(${error.reason}${error.stanzaError.text ? `: ${error.stanzaError.text}` : ''})`,
+        {
+          condition: 'no-such-node',
+          hint: 'see: xmppadm commands (an account that is not an admin sees fewer)',
+        },
       )
     throw error
   }
@@ -188,7 +193,7 @@ async function firstExecute(
  * input completes on execute (it ran): `form` is then undefined and `ran` true.
  */
 export async function fetchForm(
-  session: Session,
+  session: IqSession,
   to: string,
   node: string,
 ): Promise<{form?: DataForm; ran: boolean}> {
@@ -213,7 +218,8 @@ function checkKnownFields(
   throw new XmppadmError(
     'usage',
     'unknown-field',
-    `${node} has no field ${unknown.map((n) => JSON.stringify(n)).join(', ')} (its fields: ${vars.join(', ') || 'none'})`,
+    `${node} has no field ${unknown.map((n) => JSON.stringify(n)).join(', ')} (its fields: ` +
+      `${vars.join(', ') || 'none'})`,
     {hint: `check the names: xmppadm command info ${node} --fields`},
   )
 }

@@ -4,7 +4,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import {StringDecoder} from 'node:string_decoder'
 import {Element, Parser} from '@xmpp/xml'
-import {XmppadmError} from '../errors.js'
+import {XmppError} from './errors.js'
 import {type TraceSink, traceElement} from './trace.js'
 
 export const NS_STREAM = 'http://etherx.jabber.org/streams'
@@ -66,98 +66,75 @@ export function describeTlsError(
   where: string,
   servername: string,
   directTls = false,
-): XmppadmError {
+): XmppError {
   const code = err.code ?? ''
+  const tlsError = (reason: string, message: string, hint?: string) =>
+    new XmppError('tls', reason, message, {condition: reason, hint, details: {tlsCode: code}})
   if (CERT_MESSAGES[code]) {
     const extra = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? ` than ${servername}` : ''
-    return new XmppadmError(
-      'tls',
-      'bad-certificate',
-      `TLS to ${where} refused: ${CERT_MESSAGES[code]}${extra}`,
-      {details: {tlsCode: code}},
-    )
+    return tlsError('bad-certificate', `TLS to ${where} refused: ${CERT_MESSAGES[code]}${extra}`)
   }
   // A server that answers a TLS ClientHello with plain text (an XMPP stream header) is not
   // speaking TLS on that port at all: a STARTTLS port reached with xmpps://.
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' && directTls) {
-    return new XmppadmError(
-      'tls',
+    return tlsError(
       'not-tls',
       `TLS to ${where} failed: the server did not answer TLS there (a STARTTLS port?)`,
-      {
-        hint: "drop xmpps:// to use STARTTLS on this port, or use the server's direct-TLS port (often 5223)",
-        details: {tlsCode: code},
-      },
+      "drop xmpps:// to use STARTTLS on this port, or use the server's direct-TLS port (often 5223)",
     )
   }
-  if (/protocol.version|unsupported.protocol|version.too.low|wrong.version/i.test(`${code} ${err.message}`)) {
-    return new XmppadmError(
-      'tls',
-      'tls-version',
-      `TLS to ${where} refused: the server does not speak TLS 1.2 or newer`,
-      {details: {tlsCode: code}},
-    )
-  }
-  return new XmppadmError('tls', 'tls-failed', `TLS to ${where} failed: ${err.message}`, {
-    details: {tlsCode: code},
-  })
+  // OpenSSL's reason, as Node names it: ERR_SSL_UNSUPPORTED_PROTOCOL, …_TLSV1_ALERT_PROTOCOL_VERSION.
+  if (/PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW|WRONG_VERSION/.test(code))
+    return tlsError('tls-version', `TLS to ${where} refused: the server does not speak TLS 1.2 or newer`)
+  return tlsError('tls-failed', `TLS to ${where} failed: ${err.message}`)
 }
 
-export function describeSocketError(err: NodeJS.ErrnoException, where: string): XmppadmError {
+export function describeSocketError(err: NodeJS.ErrnoException, where: string): XmppError {
+  const condition = err.code
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new XmppadmError(
-        err.code === 'EAI_AGAIN' ? 'tempFail' : 'noHost',
-        'host-not-found',
-        `cannot resolve ${where}`,
-      )
+      // EAI_AGAIN: the DNS server did not answer, not "no such name"
+      return new XmppError('unresolved', 'host-not-found', `cannot resolve ${where}`, {
+        condition,
+        temporary: err.code === 'EAI_AGAIN',
+      })
     case 'ECONNREFUSED':
-      return new XmppadmError('tempFail', 'connection-refused', `connection refused by ${where}`)
+      return new XmppError('refused', 'connection-refused', `connection refused by ${where}`, {condition})
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new XmppadmError('tempFail', 'unreachable', `${where} is unreachable`)
+      return new XmppError('unreachable', 'unreachable', `${where} is unreachable`, {condition})
     case 'ECONNRESET':
     case 'EPIPE':
-      return new XmppadmError('tempFail', 'connection-lost', `connection to ${where} was reset`)
+      return new XmppError('lost', 'connection-lost', `connection to ${where} was reset`, {condition})
     default:
-      return new XmppadmError(
-        'tempFail',
-        'connection-failed',
-        `connection to ${where} failed: ${err.message}`,
-      )
+      return new XmppError('socket', 'connection-failed', `connection to ${where} failed: ${err.message}`, {
+        condition,
+      })
   }
 }
 
-/** How to get back in after a block: from an exempt address, or by the server's own tools. */
-export const BLOCKED_HINT =
-  'lift it from an address the server exempts (loopback on the server itself, by default): xmppadm block-ip list, then block-ip remove RANGE; an ejabberd mod_fail2ban ban: ejabberdctl unban_ip ADDRESS (README "Recovering from a block")'
-
-function streamErrorOf(el: Element, where: string, authenticated: boolean): XmppadmError {
+function streamErrorOf(el: Element, where: string, authenticated: boolean): XmppError {
   let condition = 'undefined-condition'
   let text = ''
   for (const c of el.getChildElements()) {
     if (c.name === 'text') text = c.getText()
     else if (c.attrs.xmlns === NS_STREAM_ERR) condition = c.name
   }
+  const phase = authenticated ? 'after-login' : 'before-login'
   // Refused before login: the server will not talk to this address at all (a block, a ban).
   if (condition === 'policy-violation' && !authenticated)
-    return new XmppadmError(
-      'blocked',
+    return new XmppError(
+      'stream',
       'blocked',
       `the server at ${where} refuses connections from this address (blocked)${text ? `: ${text}` : ''}`,
-      {hint: BLOCKED_HINT},
+      {condition, phase},
     )
-  const exit =
-    condition === 'policy-violation' || condition === 'not-authorized'
-      ? 'forbidden'
-      : condition === 'system-shutdown'
-        ? 'tempFail'
-        : 'protocol'
-  return new XmppadmError(
-    exit,
+  return new XmppError(
+    'stream',
     `stream-${condition}`,
     `${where} closed the stream: ${condition}${text ? `: ${text}` : ''}`,
+    {condition, phase},
   )
 }
 
@@ -212,8 +189,8 @@ export class Connection {
       const timer = setTimeout(() => {
         sock.destroy()
         reject(
-          new XmppadmError(
-            'tempFail',
+          new XmppError(
+            'timeout',
             'timeout',
             `connecting to ${this.where} timed out after ${this.opts.timeoutMs / 1000} s`,
           ),
@@ -242,7 +219,7 @@ export class Connection {
     sock.on('data', (chunk: Buffer) => this.onData(chunk))
     sock.on('error', (err: NodeJS.ErrnoException) => this.fail(describeSocketError(err, this.where)))
     sock.on('close', () =>
-      this.fail(new XmppadmError('tempFail', 'connection-lost', `connection to ${this.where} closed`)),
+      this.fail(new XmppError('lost', 'connection-lost', `connection to ${this.where} closed`)),
     )
   }
 
@@ -250,10 +227,10 @@ export class Connection {
     const parser = new Parser()
     parser.on('element', (el) => this.onElement(el))
     parser.on('end', () =>
-      this.fail(new XmppadmError('tempFail', 'connection-lost', `${this.where} closed the stream`)),
+      this.fail(new XmppError('lost', 'connection-lost', `${this.where} closed the stream`)),
     )
     parser.on('error', (err) =>
-      this.fail(new XmppadmError('protocol', 'bad-xml', `${this.where} sent malformed XML: ${err.message}`)),
+      this.fail(new XmppError('malformed', 'bad-xml', `${this.where} sent malformed XML: ${err.message}`)),
     )
     // Nesting depth, counted on the underlying SAX events: a hostile server must not drive
     // recursive code (serialising, rendering) into a stack overflow.
@@ -262,8 +239,8 @@ export class Connection {
     sax.on('startElement', () => {
       if (++depth > MAX_DEPTH)
         this.fail(
-          new XmppadmError(
-            'protocol',
+          new XmppError(
+            'malformed',
             'too-deep',
             `${this.where} sent XML nested more than ${MAX_DEPTH} levels deep`,
           ),
@@ -286,8 +263,8 @@ export class Connection {
     const limit = this.opts.maxStanzaBytes ?? DEFAULT_MAX_STANZA
     if (this.streamBytes > limit) {
       this.fail(
-        new XmppadmError(
-          'protocol',
+        new XmppError(
+          'malformed',
           'stanza-too-large',
           `${this.where} sent a stanza larger than ${limit} bytes`,
         ),
@@ -308,8 +285,8 @@ export class Connection {
       this.parser.write(data)
     } catch (error) {
       this.fail(
-        new XmppadmError(
-          'protocol',
+        new XmppError(
+          'malformed',
           'bad-xml',
           `${this.where} sent malformed XML: ${(error as Error).message}`,
         ),
@@ -367,8 +344,8 @@ export class Connection {
         const i = this.waiters.findIndex((w) => w.timer === timer)
         if (i >= 0) this.waiters.splice(i, 1)
         reject(
-          new XmppadmError(
-            'tempFail',
+          new XmppError(
+            'timeout',
             'timeout',
             `${this.where} did not answer (${what}) within ${this.opts.timeoutMs / 1000} s`,
           ),
@@ -394,8 +371,8 @@ export class Connection {
     const features = await this.read('stream features')
     this.nudgeArmed = false
     if (features.getName() !== 'features')
-      throw new XmppadmError(
-        'protocol',
+      throw new XmppError(
+        'malformed',
         'no-features',
         `${this.where} sent <${features.name}> instead of stream features`,
       )
@@ -407,7 +384,7 @@ export class Connection {
     this.send(new Element('starttls', {xmlns: NS_TLS}))
     const answer = await this.read('STARTTLS')
     if (answer.name !== 'proceed')
-      throw new XmppadmError(
+      throw new XmppError(
         'tls',
         'starttls-failed',
         `${this.where} refused STARTTLS; refusing to log in without TLS`,
@@ -415,7 +392,7 @@ export class Connection {
     // Anything behind <proceed/> arrived unencrypted and would be taken for the TLS stream's
     // content (a STARTTLS injection attack): refuse.
     if (this.queue.length || this.held.length) {
-      throw new XmppadmError(
+      throw new XmppError(
         'tls',
         'starttls-injection',
         `${this.where} sent data after <proceed/> before TLS started; refusing (possible STARTTLS injection)`,
@@ -435,7 +412,7 @@ export class Connection {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         secure.destroy()
-        reject(new XmppadmError('tempFail', 'timeout', `TLS handshake with ${this.where} timed out`))
+        reject(new XmppError('timeout', 'timeout', `TLS handshake with ${this.where} timed out`))
       }, this.opts.timeoutMs)
       const secure = tls.connect({...this.tlsOptions(), socket: raw, ALPNProtocols: alpn}, () => {
         clearTimeout(timer)
@@ -467,7 +444,7 @@ export class Connection {
   /** Ends the stream politely without waiting for the server's reply. */
   close(): void {
     if (!this.failure) {
-      this.failure = new XmppadmError('tempFail', 'closed', 'connection closed')
+      this.failure = new XmppError('lost', 'closed', 'connection closed')
       try {
         this.socket.end('</stream:stream>')
         // Do not keep the process alive for the server's closing tag (ejabberd sends it ~100 ms later).

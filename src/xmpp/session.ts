@@ -2,11 +2,12 @@
 // caller. No stream management and no presence: a session lives for one command.
 import {randomBytes} from 'node:crypto'
 import {Element, xml} from '@xmpp/xml'
-import {XmppadmError} from '../errors.js'
 import {registerSecret} from '../secrets.js'
 import {channelBinding} from './channel-binding.js'
 import {Connection, type Endpoint, NS_TLS, type TlsSettings} from './connection.js'
 import {resolveEndpoints} from './endpoints.js'
+import type {IqSession} from './iq-session.js'
+import {XmppError, isUnreached} from './errors.js'
 import {type Jid, bareJid, parseJid} from './jid.js'
 import {chooseMechanism} from './sasl/mechanisms.js'
 import {ScramClient} from './sasl/scram.js'
@@ -40,7 +41,7 @@ export interface LoginInfo {
   boundJid: string
 }
 
-export class Session {
+export class Session implements IqSession {
   readonly jid: Jid
   readonly info: LoginInfo
   private readonly conn: Connection
@@ -91,10 +92,9 @@ export class Session {
     return this.conn.localAddress
   }
 
+  /** Connects and logs in; `opts.jid` must be a valid account JID (the caller checked it). */
   static async open(opts: SessionOptions): Promise<Session> {
     const jid = parseJid(opts.jid, 'admin JID')
-    if (!jid.local)
-      throw new XmppadmError('config', 'bad-jid', `admin JID ${JSON.stringify(opts.jid)} has no localpart`)
     registerSecret(opts.password)
     const endpoints = opts.endpoint ? [opts.endpoint] : await resolveEndpoints(jid.domain)
     let lastError: Error | undefined
@@ -112,7 +112,7 @@ export class Session {
       } catch (error) {
         // Only "could not reach it" moves on to the next SRV target; TLS failures do not.
         lastError = error as Error
-        if (error instanceof XmppadmError && error.exitCode !== 75 && error.exitCode !== 68) throw error
+        if (!isUnreached(error)) throw error
         continue
       }
       try {
@@ -123,7 +123,12 @@ export class Session {
         throw error
       }
     }
-    throw lastError ?? new XmppadmError('noHost', 'no-endpoint', `no server found for ${jid.domain}`)
+    throw (
+      lastError ??
+      new XmppError('unresolved', 'no-endpoint', `no server found for ${jid.domain}`, {
+        condition: 'no-endpoint',
+      })
+    )
   }
 
   private onStanza(el: Element): void {
@@ -185,8 +190,8 @@ export class Session {
       const timer = setTimeout(() => {
         this.pending.delete(id)
         reject(
-          new XmppadmError(
-            'tempFail',
+          new XmppError(
+            'timeout',
             'timeout',
             `${what}: no answer from ${to ?? this.domain} within ${timeoutMs / 1000} s`,
           ),
@@ -211,7 +216,7 @@ export class Session {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer)
       this.pending.delete(id)
-      p.reject(new XmppadmError('tempFail', 'closed', 'session closed'))
+      p.reject(new XmppError('lost', 'closed', 'session closed'))
     }
     this.conn.close()
   }
@@ -226,7 +231,7 @@ async function login(
   let features = await conn.openStream(jid.domain)
   if (!endpoint.directTls) {
     if (!features.getChild('starttls', NS_TLS)) {
-      throw new XmppadmError(
+      throw new XmppError(
         'tls',
         'no-starttls',
         `${conn.where} does not offer STARTTLS; refusing to log in without TLS`,
@@ -236,7 +241,7 @@ async function login(
     features = await conn.openStream(jid.domain)
   }
   const tlsSocket = conn.tlsSocket
-  if (!tlsSocket) throw new XmppadmError('tls', 'no-tls', 'no TLS on this connection')
+  if (!tlsSocket) throw new XmppError('tls', 'no-tls', 'no TLS on this connection')
   const mechanisms = (features.getChild('mechanisms', NS_SASL)?.getChildren('mechanism') ?? []).map((m) =>
     m.getText().trim(),
   )
@@ -251,8 +256,8 @@ async function login(
   })
   if (!choice) {
     const plainOnly = mechanisms.includes('PLAIN')
-    throw new XmppadmError(
-      'auth',
+    throw new XmppError(
+      'sasl',
       'no-mechanism',
       `${conn.where} offers no acceptable login mechanism (offered: ${mechanisms.join(', ') || 'none'})`,
       {
@@ -289,7 +294,7 @@ async function login(
   conn.authenticated = true
   features = await conn.openStream(jid.domain)
   if (!features.getChild('bind', NS_BIND))
-    throw new XmppadmError('protocol', 'no-bind', `${conn.where} offers no resource binding`)
+    throw new XmppError('malformed', 'no-bind', `${conn.where} offers no resource binding`)
   const resource = `xmppadm-${randomBytes(4).toString('hex')}`
   const boundJid = await bindResource(conn, resource)
   const sessionFeature = features.getChild('session', NS_SESSION)
@@ -305,33 +310,25 @@ async function login(
   }
 }
 
-function saslFailure(answer: Element, jid: Jid): XmppadmError {
+function saslFailure(answer: Element, jid: Jid): XmppError {
   const condition = answer.getChildElements().find((c) => c.name !== 'text')?.name ?? 'not-authorized'
   const text = answer.getChildText('text')
-  if (
-    condition === 'not-authorized' ||
-    condition === 'credentials-expired' ||
-    condition === 'invalid-authzid'
-  ) {
-    return new XmppadmError('auth', 'auth-failed', `login as ${bareJid(jid)} failed: wrong JID or password`)
-  }
+  const who = bareJid(jid)
+  const fail = (reason: string, message: string) =>
+    new XmppError('sasl', reason, message, {
+      condition,
+      temporary: condition === 'temporary-auth-failure',
+    })
+  if (['not-authorized', 'credentials-expired', 'invalid-authzid'].includes(condition))
+    return fail('auth-failed', `login as ${who} failed: wrong JID or password`)
   if (condition === 'account-disabled')
-    return new XmppadmError(
-      'auth',
+    return fail(
       'account-disabled',
-      `login as ${bareJid(jid)} failed: the account is disabled${text ? ` (${text})` : ''}`,
+      `login as ${who} failed: the account is disabled${text ? ` (${text})` : ''}`,
     )
   if (condition === 'temporary-auth-failure')
-    return new XmppadmError(
-      'tempFail',
-      'auth-temporary',
-      `login as ${bareJid(jid)} failed temporarily${text ? `: ${text}` : ''}`,
-    )
-  return new XmppadmError(
-    'auth',
-    'auth-failed',
-    `login as ${bareJid(jid)} failed: ${condition}${text ? `: ${text}` : ''}`,
-  )
+    return fail('auth-temporary', `login as ${who} failed temporarily${text ? `: ${text}` : ''}`)
+  return fail('auth-failed', `login as ${who} failed: ${condition}${text ? `: ${text}` : ''}`)
 }
 
 async function negotiationIq(conn: Connection, payload: Element, what: string): Promise<Element> {
@@ -342,11 +339,11 @@ async function negotiationIq(conn: Connection, payload: Element, what: string): 
     if (el.name !== 'iq' || el.attrs.id !== id) continue
     if (el.attrs.type === 'error') {
       const err = parseStanzaError(el)
-      const exit = err.condition === 'not-allowed' || err.condition === 'forbidden' ? 'forbidden' : 'protocol'
-      throw new XmppadmError(
-        exit,
+      throw new XmppError(
+        'negotiation',
         `${what}-${err.condition}`,
         `${what} refused by ${conn.where}: ${err.condition}${err.text ? `: ${err.text}` : ''}`,
+        {condition: err.condition},
       )
     }
     return el

@@ -1,5 +1,5 @@
 import type {Element} from '@xmpp/xml'
-import {type ExitCodeName, XmppadmError} from '../errors.js'
+import {XmppError} from './errors.js'
 
 const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas'
 
@@ -25,36 +25,16 @@ export function parseStanzaError(stanza: Element): StanzaErrorInfo {
   return {type: err.attrs.type ?? 'cancel', condition, text: text || undefined, appCondition}
 }
 
-const EXIT_BY_CONDITION: Record<string, ExitCodeName> = {
-  'bad-request': 'data',
-  'not-acceptable': 'data',
-  'jid-malformed': 'data',
-  conflict: 'data',
-  'item-not-found': 'noUser',
-  'service-unavailable': 'unavailable',
-  'feature-not-implemented': 'unavailable',
-  forbidden: 'forbidden',
-  'not-allowed': 'forbidden',
-  'not-authorized': 'forbidden',
-  'registration-required': 'forbidden',
-  'subscription-required': 'forbidden',
-  'policy-violation': 'forbidden',
-  'remote-server-timeout': 'tempFail',
-  'remote-server-not-found': 'unavailable',
-  'resource-constraint': 'tempFail',
-  'internal-server-error': 'tempFail',
-  'unexpected-request': 'protocol',
-  'undefined-condition': 'protocol',
-}
-
-/** An IQ error from the server, as an XmppadmError with the documented exit code. */
-export class StanzaError extends XmppadmError {
+/** An IQ error from the server: its condition is the reason (src/errors.ts says what it means). */
+export class StanzaError extends XmppError {
   readonly stanzaError: StanzaErrorInfo
   constructor(info: StanzaErrorInfo, context: string) {
-    const exit: ExitCodeName =
-      info.type === 'wait' ? 'tempFail' : (EXIT_BY_CONDITION[info.condition] ?? 'protocol')
     const text = info.text ? `: ${info.text}` : ''
-    super(exit, info.condition, `${context}: ${info.condition}${text}`, {details: {...info}})
+    super('stanza', info.condition, `${context}: ${info.condition}${text}`, {
+      condition: info.condition,
+      temporary: info.type === 'wait',
+      details: {...info},
+    })
     this.stanzaError = info
   }
 }

@@ -61,7 +61,8 @@ function stanza(id, line) {
   return (
     `<iq type='set' id='${id}' to='${domain}'><command xmlns='http://jabber.org/protocol/commands' node='${NODE}' action='${opt.action}'>` +
     `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/admin</value></field>` +
-    `<field var='accountjid'><value>${account}</value></field><field var='password'><value>${pw}</value></field>` +
+    `<field var='accountjid'><value>${account}</value></field><field ` +
+    `var='password'><value>${pw}</value></field>` +
     `<field var='password-verify'><value>${pw}</value></field></x></command></iq>`
   )
 }

@@ -73,7 +73,8 @@ export async function runOk(what, cmd, args, opts) {
   const r = await run(cmd, args, opts)
   if (r.code !== 0)
     throw new Error(
-      `${what} failed (exit ${r.code ?? r.signal}): ${cmd} ${args.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`,
+      `${what} failed (exit ${r.code ?? r.signal}): ${cmd} ` +
+        `${args.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`,
     )
   return r
 }
@@ -159,7 +160,8 @@ export async function measuredOk(what, argv, opts) {
   const r = await measured(argv, opts)
   if (r.code !== 0)
     throw new Error(
-      `${what} failed (exit ${r.code ?? r.signal}): ${argv.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`,
+      `${what} failed (exit ${r.code ?? r.signal}): ` +
+        `${argv.join(' ')}\n${(r.stdout + r.stderr).trim().slice(-2000)}`,
     )
   return r
 }

@@ -39,6 +39,7 @@ import {
   sleep,
   table,
 } from './lib.js'
+import {buildOclifRoute} from './oclif-route.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..', '..')
@@ -91,6 +92,7 @@ const TARGETS = {
   bulkVsFloor: 1.5, // bulk within 1.5x of the floor
   loopVsBulk: 10, // bulk at least 10x faster than the server-tool loop
   memory10k: 1.2, // RSS(10,000 lines) at most 1.2x RSS(1,000 lines)
+  liteGainMs: 20, // src/lite stays only while it saves more than this over oclif's standard route
 }
 
 const t0 = Date.now()
@@ -119,8 +121,11 @@ async function validateBuild(root) {
   const check = path.join(TMP, 'import-all.mjs')
   fs.writeFileSync(
     check,
-    `import {readdirSync} from 'node:fs'; import {join} from 'node:path'; import {pathToFileURL} from 'node:url'
-const walk = (d) => readdirSync(d, {withFileTypes: true}).flatMap((e) => e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : [])
+    `import {readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+const walk = (d) => readdirSync(d, {withFileTypes: true}).flatMap((e) =>
+  e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.js') ? [join(d, e.name)] : [])
 for (const f of walk(process.argv[2])) await import(pathToFileURL(f).href)
 `,
   )
@@ -163,14 +168,17 @@ async function prepareBuild() {
       [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
       {cwd: root},
     )
-    // Revisions with the lite bundle (bin/run.js loads dist/lite.js) need it built too.
+    // Revisions with the lite bundle (bin/run.js loads dist/lite.js) need it built too, after the
+    // manifest (its command table comes from there).
+    await runOk('oclif manifest', path.join(REPO, 'node_modules/.bin/oclif'), ['manifest'], {cwd: root})
     const bundled = fs.existsSync(path.join(root, 'src/lite/bundle.mjs'))
     if (bundled) await runOk('esbuild bundle', process.execPath, ['src/lite/bundle.mjs'], {cwd: root})
-    await runOk('oclif manifest', path.join(REPO, 'node_modules/.bin/oclif'), ['manifest'], {cwd: root})
     await validateBuild(root)
     return {
       root,
-      source: `commit ${rev} (--ref ${args.ref}), built privately with tsc${bundled ? ' + esbuild bundle' : ''} + oclif manifest`,
+      source:
+        `commit ${rev} (--ref ${args.ref}), built privately with ` +
+        `tsc${bundled ? ' + esbuild bundle' : ''} + oclif manifest`,
     }
   }
   if (!fs.existsSync(path.join(REPO, 'dist'))) {
@@ -206,12 +214,17 @@ async function prepareBuild() {
       const stale = newest(path.join(REPO, 'src')) > newest(path.join(root, 'dist')) + 1000
       return {
         root,
-        source: `working tree at ${head}${dirty ? ` with ${dirty} uncommitted change(s) in src/, bin/, package.json` : ''}: its dist/ as built${stale ? ' (NOTE: src/ has files newer than dist/; run npm run build)' : ''}`,
+        source:
+          `working tree at ${head}` +
+          (dirty ? ` with ${dirty} uncommitted change(s) in src/, bin/, package.json` : '') +
+          ': its dist/ as built' +
+          (stale ? ' (NOTE: src/ has files newer than dist/; run npm run build)' : ''),
       }
     } catch (error) {
       lastErr = error
       log(
-        `the working tree's build is not usable yet (attempt ${attempt}/12; a build in progress?): ${String(error.message).split('\n')[0]}`,
+        `the working tree's build is not usable yet (attempt ${attempt}/12; a build in progress?): ` +
+          `${String(error.message).split('\n')[0]}`,
       )
       await sleep(5000)
     }
@@ -274,6 +287,7 @@ async function phaseStartup(root) {
   }
   const pw = path.join(TMP, 'dummy.pw')
   fs.writeFileSync(pw, 'dummy-password\n', {mode: 0o600})
+  const oclifBin = await buildOclifRoute(root, REPO)
   const parts = [
     {name: 'node -e 0', cmd: `${process.execPath} -e 0`},
     {
@@ -285,19 +299,23 @@ async function phaseStartup(root) {
       name: "import '@oclif/core' + Config.load()",
       cmd: script(
         'config',
-        "const {Config} = await import('@oclif/core')\nawait Config.load({root: import.meta.dirname ?? new URL('.', import.meta.url).pathname})\n",
+        "const {Config} = await import('@oclif/core')\nawait Config.load({root: import.meta.dirname " +
+          "?? new URL('.', import.meta.url).pathname})\n",
       ),
     },
     {
       name: '... + load the account:create command class',
       cmd: script(
         'command',
-        "const {Config} = await import('@oclif/core')\nconst c = await Config.load({root: new URL('.', import.meta.url).pathname})\nawait c.findCommand('account:create').load()\n",
+        "const {Config} = await import('@oclif/core')\nconst c = await Config.load({root: new " +
+          "URL('.', import.meta.url).pathname})\nawait c.findCommand('account:create').load()\n",
       ),
     },
     {
       name: 'xmppadm account create through oclif (XMPPADM_FULL_CLI=1), up to connect (refused)',
-      cmd: `env XMPPADM_FULL_CLI=1 ${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`,
+      cmd:
+        `env XMPPADM_FULL_CLI=1 ${process.execPath} ${bin} account create nobody@localhost ` +
+        `--user-password-file ${pw}`,
     },
     ...(fs.existsSync(path.join(root, 'dist/lite.js'))
       ? [
@@ -310,6 +328,21 @@ async function phaseStartup(root) {
     {
       name: 'xmppadm account create, up to connect (refused)',
       cmd: `${process.execPath} ${bin} account create nobody@localhost --user-password-file ${pw}`,
+    },
+    // oclif's own fast route, side by side (test/bench/oclif-route.js; src/lite/main.ts says why)
+    {
+      name:
+        'xmppadm account create, standard oclif route (explicit commands + esbuild bundle with ' +
+        '@oclif/core), up to connect (refused)',
+      cmd: `${process.execPath} ${oclifBin} account create nobody@localhost --user-password-file ${pw}`,
+    },
+    {
+      name: 'xmppadm commands, up to connect (refused)',
+      cmd: `${process.execPath} ${bin} commands`,
+    },
+    {
+      name: 'xmppadm commands, standard oclif route, up to connect (refused)',
+      cmd: `${process.execPath} ${oclifBin} commands`,
     },
   ]
   const env = {
@@ -495,7 +528,8 @@ async function phaseSingle(root, servers) {
   const xmppadmCmd = (c, prefix) =>
     counterCmd(
       c,
-      `${q(process.execPath)} ${q(bin)} account create ${prefix}$n@localhost --user-password-file ${q(userPw)}`,
+      `${q(process.execPath)} ${q(bin)} account create ${prefix}$n@localhost --user-password-file ` +
+        `${q(userPw)}`,
     )
 
   for (const s of [servers.ejabberd, servers.prosody]) {
@@ -529,7 +563,8 @@ async function phaseSingle(root, servers) {
       body: (c) =>
         counterCmd(
           c,
-          `${q(process.execPath)} ${q(path.join(HERE, 'floor.js'))} --root ${q(root)} --window 1 --file ${q(f1)}`,
+          `${q(process.execPath)} ${q(path.join(HERE, 'floor.js'))} --root ${q(root)} --window 1 ` +
+            `--file ${q(f1)}`,
         ).replace('; exec ', `; echo sf$n@localhost,Bench-user-pw-1 > ${q(f1)}; exec `),
     })
     for (const t of tools) cmds.push({name: t.name, cmd: t.body(t.c)})
@@ -660,7 +695,8 @@ async function phaseBulk(root, servers) {
     const runs = {xmppadm: [], floor: []}
     for (let r = 1; r <= CFG.bulkRounds; r++) {
       log(
-        `bulk ${BULK_LINES} on ${s.kind}, round ${r}/${CFG.bulkRounds}: xmppadm --concurrency ${WINDOW} and the floor (window ${WINDOW})`,
+        `bulk ${BULK_LINES} on ${s.kind}, round ${r}/${CFG.bulkRounds}: xmppadm --concurrency ` +
+          `${WINDOW} and the floor (window ${WINDOW})`,
       )
       const fx = await linesFile(`bulk-${tag}x${r}`, BULK_LINES, `b${tag}x${r}n`)
       const ff = await linesFile(`bulk-${tag}f${r}`, BULK_LINES, `b${tag}f${r}n`)
@@ -768,22 +804,30 @@ function report(build, machine) {
   const R = results
   md.push('# xmppadm benchmark results', '')
   md.push(
-    `Generated by \`npm run bench\` (test/bench/run.js) on ${R.started.slice(0, 16).replace('T', ' ')} UTC, ${fmt((R.finishedMs - Date.parse(R.started)) / 1000)} s in all.`,
+    `Generated by \`npm run bench\` (test/bench/run.js) on ` +
+      `${R.started.slice(0, 16).replace('T', ' ')} UTC, ` +
+      `${fmt((R.finishedMs - Date.parse(R.started)) / 1000)} s in all.`,
   )
   md.push(`Build: ${build.source}.`)
   md.push(
-    `Machine: ${machine.cpu}, ${machine.memGb} GB, Node ${machine.node}, ${machine.hyperfine}, Prosody ${machine.prosody}, ejabberd ${machine.ejabberd}. Peak RSS via ${machine.rssVia}.`,
+    `Machine: ${machine.cpu}, ${machine.memGb} GB, Node ${machine.node}, ${machine.hyperfine}, ` +
+      `Prosody ${machine.prosody}, ejabberd ${machine.ejabberd}. Peak RSS via ${machine.rssVia}.`,
   )
   const busy = gate.log.map((g) => g.busy).filter(Number.isFinite)
   md.push(
     `Load average (1 min) at the start of each phase: ${Object.entries(R.loadavg)
       .map(([k, v]) => `${k} ${v[0]}`)
-      .join(
-        ', ',
-      )}. CPU busy (both cores, all processes, measured for 0.5 s just before each measurement while the bench's own servers were idle): median ${fmt(100 * median(busy))}%, max ${fmt(100 * Math.max(...busy))}% over ${busy.length} measurements, after waiting ${fmt(gate.spentMs() / 1000)} s in all for quiet (budget ${args['quiet-budget']} s). Other work on this shared machine adds noise; compared commands run side by side, interleaved, and CPU times are given next to wall times.`,
+      .join(', ')}. ` +
+      'CPU busy (both cores, all processes, measured for 0.5 s just before each measurement while the ' +
+      `bench's own servers were idle): median ${fmt(100 * median(busy))}%, ` +
+      `max ${fmt(100 * Math.max(...busy))}% over ${busy.length} measurements, after waiting ` +
+      `${fmt(gate.spentMs() / 1000)} s in all for quiet (budget ${args['quiet-budget']} s). ` +
+      'Other work on this shared machine adds noise; compared commands run side by side, interleaved, ' +
+      'and CPU times are given next to wall times.',
   )
   md.push(
-    `Bulk runs use \`--concurrency ${WINDOW}\` and the floor the same window; times are medians${QUICK ? ' (QUICK run: few repetitions)' : ''}.`,
+    `Bulk runs use \`--concurrency ${WINDOW}\` and the floor the same window; times are ` +
+      `medians${QUICK ? ' (QUICK run: few repetitions)' : ''}.`,
     '',
   )
 
@@ -822,11 +866,24 @@ function report(build, machine) {
       `+${fmtMs(v.cpuMs - node.cpuMs)}`,
     ])
     md.push(
-      'What one operation loads before its first byte (each line one process; the last one connects to a closed port and exits). CPU time (user+sys, mean) is the steadier measure on a shared machine:',
+      'What one operation loads before its first byte (each line one process; the last one connects ' +
+        'to a closed port and exits). CPU time (user+sys, mean) is the steadier measure on a shared machine:',
       '',
       table(['process', 'median wall', 'CPU', 'CPU over node -e 0'], rows),
       '',
     )
+    // The lite path against oclif's own fast route (src/lite/main.ts keeps it only while it pays).
+    const lite = s['xmppadm account create, up to connect (refused)']
+    const std = Object.entries(s).find(([k]) => k.startsWith('xmppadm account create, standard oclif route'))
+    if (lite && std) {
+      const gain = std[1].cpuMs - lite.cpuMs
+      targets.push({
+        name: "lite path vs oclif's standard route (account create, CPU): src/lite stays if it saves more",
+        value: `${fmtMs(gain)} CPU, ${fmtMs(std[1].median - lite.median)} wall`,
+        target: `> ${TARGETS.liteGainMs} ms`,
+        ok: gain > TARGETS.liteGainMs,
+      })
+    }
   }
   if (R.login) {
     const rows = Object.entries(R.login).map(([k, v]) => [
@@ -911,14 +968,18 @@ function report(build, machine) {
     const rows = Object.entries(R.bulk).map(([k, v]) => [
       k,
       `${fmtMs(v.xmppadmMs)} (${fmt(v.xmppadmMs / BULK_LINES)} ms/op; CPU ${fmtMs(v.xmppadmCpuMs)})`,
-      `${fmtMs(v.floorMs)} (login ${fmtMs(v.floorInner.loginMs)}, ops ${fmtMs(v.floorInner.opsMs)}; CPU ${fmtMs(v.floorCpuMs)})`,
+      `${fmtMs(v.floorMs)} (login ${fmtMs(v.floorInner.loginMs)}, ops ${fmtMs(v.floorInner.opsMs)}; ` +
+        `CPU ${fmtMs(v.floorCpuMs)})`,
       `${v.loop.tool}: ${fmtMs(v.loop.perOpMs)}/op over ${v.loop.n} -> ${fmtMs(v.loopExtrapolatedMs)}`,
       fmtRatio(v.xmppadmMs / v.floorMs),
       fmtRatio(v.loopExtrapolatedMs / v.xmppadmMs),
     ])
     md.push(`## 4. Bulk: ${BULK_LINES} account creations`, '')
     md.push(
-      `xmppadm: one process, \`account create --from-file F --concurrency ${WINDOW}\`. Floor: test/bench/floor.js, one process, the project's Session login then the same add-user one-shot submits as prebuilt strings, ${WINDOW} in flight. Server tool: a shell loop of ${CFG.loopCount} invocations, per-op time extrapolated to ${BULK_LINES}. Whole-process wall times.`,
+      `xmppadm: one process, \`account create --from-file F --concurrency ${WINDOW}\`. Floor: ` +
+        `test/bench/floor.js, one process, the project's Session login then the same add-user ` +
+        `one-shot submits as prebuilt strings, ${WINDOW} in flight. Server tool: a shell loop of ` +
+        `${CFG.loopCount} invocations, per-op time extrapolated to ${BULK_LINES}. Whole-process wall times.`,
       '',
     )
     md.push(
@@ -1043,7 +1104,8 @@ async function main() {
   if (WRITE) fs.writeFileSync(path.join(HERE, 'RESULTS.md'), md)
   process.stdout.write(`\n${md}\n`)
   log(
-    `done in ${((Date.now() - t0) / 1000).toFixed(0)} s${WRITE ? '; wrote test/bench/RESULTS.md' : ' (RESULTS.md not written: use --write)'}`,
+    `done in ${((Date.now() - t0) / 1000).toFixed(0)} ` +
+      `s${WRITE ? '; wrote test/bench/RESULTS.md' : ' (RESULTS.md not written: use --write)'}`,
   )
   if (results.errors.length) process.exitCode = 1
 }

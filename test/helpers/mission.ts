@@ -21,7 +21,7 @@ export const PROSODIES: Array<[string, ServerDescriptor]> = [
   ['Prosody', prosody],
   ['Prosody 0.12', prosody012],
 ]
-/** Every test server with mod_xmppadm, by kind (for test titles): Prosody 13 and 0.12, ejabberd 24.12 and 26.07. */
+/** Each test server with mod_xmppadm, by kind (for titles): Prosody 13 and 0.12, ejabberd 24.12 and 26.07 */
 export const WITH_MODULE = [prosody, prosody012, ejabberd24, ejabberd26].map((s) => [s.kind, s] as const)
 /** Prosody 13 or 0.12 (the kinds 'prosody' and 'prosody-0.12'). */
 export const isProsody = (kind: string) => kind.startsWith('prosody')
@@ -206,7 +206,7 @@ export class RawClient {
     account: {jid: string; password: string},
     opts: {localAddress?: string},
   ): Promise<RawClient> {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- set-up code reads better with one short name
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- set-up reads better with one short name
     const c = this
     const plain = net.connect({host: server.host, port: server.port, localAddress: opts.localAddress})
     c.socket = plain
@@ -215,7 +215,9 @@ export class RawClient {
       plain.once('connect', () => resolve())
       plain.once('error', reject)
     })
-    const header = `<?xml version='1.0'?><stream:stream to='${server.domain}' xmlns='jabber:client' xmlns:stream='${NS_STREAM}' version='1.0'>`
+    const header =
+      `<?xml version='1.0'?><stream:stream to='${server.domain}' xmlns='jabber:client' ` +
+      `xmlns:stream='${NS_STREAM}' version='1.0'>`
     c.attach(plain)
     plain.write(header)
     await c.expect(/<stream:features[\s\S]*?<\/stream:features>/)
@@ -240,14 +242,16 @@ export class RawClient {
     if (!/<mechanism>PLAIN<\/mechanism>/.test(features)) throw new Error(`PLAIN not offered: ${features}`)
     const local = account.jid.split('@')[0]
     c.send(
-      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${local}\0${account.password}`).toString('base64')}</auth>`,
+      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' ` +
+        `mechanism='PLAIN'>${Buffer.from(`\0${local}\0${account.password}`).toString('base64')}</auth>`,
     )
     const auth = await c.expect(/<(success|failure)[\s\S]*?(\/>|<\/\1>)/)
     if (auth[1] === 'failure') throw new Error(`login of ${account.jid} failed: ${auth[0]}`)
     c.send(header)
     await c.expect(/<stream:features[\s\S]*?<\/stream:features>/)
     const bound = await c.iqOk(
-      `<iq type='set' id='ID'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>mission-${randomBytes(3).toString('hex')}</resource></bind></iq>`,
+      `<iq type='set' id='ID'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>` +
+        `<resource>mission-${randomBytes(3).toString('hex')}</resource></bind></iq>`,
     )
     c.jid = /<jid>([^<]+)<\/jid>/.exec(bound)?.[1] ?? account.jid
     return c
@@ -282,7 +286,8 @@ export async function sendMessages(
   try {
     for (const body of bodies)
       c.send(
-        `<message type='chat' to='${to}' id='msg-${randomBytes(4).toString('hex')}'><body>${xmlEscape(body)}</body></message>`,
+        `<message type='chat' to='${to}' ` +
+          `id='msg-${randomBytes(4).toString('hex')}'><body>${xmlEscape(body)}</body></message>`,
       )
     // One round trip after the messages: the server has routed them by the time it answers.
     await c.iqOk(`<iq type='get' id='ID' to='${server.domain}'><ping xmlns='urn:xmpp:ping'/></iq>`)
@@ -301,10 +306,12 @@ export async function setRosterAndVcard(
   const c = await RawClient.login(server, account)
   try {
     await c.iqOk(
-      `<iq type='set' id='ID'><query xmlns='jabber:iq:roster'><item jid='${contact.jid}' name='${xmlEscape(contact.name)}'><group>${xmlEscape(contact.group)}</group></item></query></iq>`,
+      `<iq type='set' id='ID'><query xmlns='jabber:iq:roster'><item jid='${contact.jid}' ` +
+        `name='${xmlEscape(contact.name)}'><group>${xmlEscape(contact.group)}</group></item></query></iq>`,
     )
     await c.iqOk(
-      `<iq type='set' id='ID'><vCard xmlns='vcard-temp'><FN>${xmlEscape(vcard.fn)}</FN><NICKNAME>${xmlEscape(vcard.nickname)}</NICKNAME></vCard></iq>`,
+      `<iq type='set' id='ID'><vCard xmlns='vcard-temp'><FN>${xmlEscape(vcard.fn)}</FN>` +
+        `<NICKNAME>${xmlEscape(vcard.nickname)}</NICKNAME></vCard></iq>`,
     )
   } finally {
     await c.close()
@@ -362,7 +369,8 @@ export async function prosodyOfflineCount(server: ServerDescriptor, local: strin
   return Number(
     await prosodyLua(
       server,
-      `local n=0; for _ in ${STORE(server.domain, 'offline')}:find(${JSON.stringify(local)}) do n=n+1 end; return tostring(n)`,
+      `local n=0; for _ in ${STORE(server.domain, 'offline')}:find(${JSON.stringify(local)}) do ` +
+        `n=n+1 end; return tostring(n)`,
     ),
   )
 }
@@ -371,7 +379,8 @@ export async function prosodyOfflineCount(server: ServerDescriptor, local: strin
 export async function prosodyOfflineBodies(server: ServerDescriptor, local: string): Promise<string[]> {
   const out = await prosodyLua(
     server,
-    `local t={}; for _,v in ${STORE(server.domain, 'offline')}:find(${JSON.stringify(local)}) do t[#t+1]=v:get_child_text("body") or "" end; return "#"..table.concat(t,"|")`,
+    `local t={}; for _,v in ${STORE(server.domain, 'offline')}:find(${JSON.stringify(local)}) do ` +
+      `t[#t+1]=v:get_child_text("body") or "" end; return "#"..table.concat(t,"|")`,
   )
   return out === '#' ? [] : out.slice(1).split('|')
 }
@@ -389,7 +398,10 @@ export async function prosodyBackdateOffline(
   return Number(
     await prosodyLua(
       server,
-      `local s=${STORE(server.domain, 'offline')}; local back={${seconds.join(',')}}; local items={}; for k,v,w,with in s:find(${u}) do items[#items+1]={k,v,w,with} end; local n=0; for i=1,math.min(#back,#items) do local it=items[i]; assert(s:set(${u},it[1],it[2],it[3]-back[i],it[4])); n=n+1 end; return tostring(n)`,
+      `local s=${STORE(server.domain, 'offline')}; local back={${seconds.join(',')}}; local ` +
+        `items={}; for k,v,w,with in s:find(${u}) do items[#items+1]={k,v,w,with} end; local n=0; ` +
+        `for i=1,math.min(#back,#items) do local it=items[i]; ` +
+        `assert(s:set(${u},it[1],it[2],it[3]-back[i],it[4])); n=n+1 end; return tostring(n)`,
     ),
   )
 }
@@ -414,7 +426,8 @@ export async function prosodyUpload(
   let slotXml: string
   try {
     slotXml = await c.iqOk(
-      `<iq type='get' id='ID' to='${server.uploadDomain}'><request xmlns='urn:xmpp:http:upload:0' filename='${xmlEscape(filename)}' size='${body.length}' content-type='text/plain'/></iq>`,
+      `<iq type='get' id='ID' to='${server.uploadDomain}'><request xmlns='urn:xmpp:http:upload:0' ` +
+        `filename='${xmlEscape(filename)}' size='${body.length}' content-type='text/plain'/></iq>`,
     )
   } finally {
     await c.close()
@@ -442,7 +455,7 @@ export async function prosodyUpload(
 const dmEncode = (s: string) =>
   s.replace(/[^A-Za-z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 
-/** mod_http_file_share's file for a slot: <data_path>/<upload host>/http_file_share/<slot>.bin, names encoded */
+/** mod_http_file_share's file of a slot: <data_path>/<upload host>/http_file_share/<slot>.bin (encoded) */
 export function prosodyUploadPath(server: ServerDescriptor, slot: string): string {
   return join(
     server.dir,
@@ -453,7 +466,7 @@ export function prosodyUploadPath(server: ServerDescriptor, slot: string): strin
   )
 }
 
-/** Moves the slot-request time of an upload record back by `seconds` (the http_file_share "uploads" store). */
+/** Moves the slot-request time of an upload record back by `seconds` (http_file_share's "uploads" store). */
 export async function prosodyBackdateUpload(
   server: ServerDescriptor,
   slot: string,
@@ -462,7 +475,9 @@ export async function prosodyBackdateUpload(
   const k = JSON.stringify(slot)
   const out = await prosodyLua(
     server,
-    `local s=${STORE(server.uploadDomain ?? 'upload.localhost', 'uploads')}; local v,w,with=s:get(nil,${k}); assert(v, "no upload record"); assert(s:set(nil,${k},v,w-${seconds},with)); return "ok"`,
+    `local s=${STORE(server.uploadDomain ?? 'upload.localhost', 'uploads')}; local ` +
+      `v,w,with=s:get(nil,${k}); assert(v, "no upload record"); ` +
+      `assert(s:set(nil,${k},v,w-${seconds},with)); return "ok"`,
   )
   if (out !== 'ok') throw new Error(`backdating upload ${slot}: ${out}`)
 }
@@ -472,7 +487,8 @@ export async function prosodyUploadRecordExists(server: ServerDescriptor, slot: 
   return (
     (await prosodyLua(
       server,
-      `local v=${STORE(server.uploadDomain ?? 'upload.localhost', 'uploads')}:get(nil,${JSON.stringify(slot)}); return v and "yes" or "no"`,
+      `local v=${STORE(server.uploadDomain ?? 'upload.localhost', 'uploads')}` +
+        `:get(nil,${JSON.stringify(slot)}); return v and "yes" or "no"`,
     )) === 'yes'
   )
 }

@@ -92,7 +92,9 @@ export class PtySession {
   constructor(args: string[], opts: PtyOptions = {}) {
     const cmd = [
       `stty cols ${opts.cols ?? 120} rows ${opts.rows ?? 40} 2>/dev/null`,
-      `${opts.stdinCommand ? `${opts.stdinCommand} | ` : ''}exec node ${[BIN, ...args].map(sq).join(' ')}${opts.stdoutFile ? ` > ${sq(opts.stdoutFile)}` : ''}${opts.stderrFile ? ` 2> ${sq(opts.stderrFile)}` : ''}`,
+      `${opts.stdinCommand ? `${opts.stdinCommand} | ` : ''}exec node ${[BIN, ...args].map(sq).join(' ')}` +
+        (opts.stdoutFile ? ` > ${sq(opts.stdoutFile)}` : '') +
+        (opts.stderrFile ? ` 2> ${sq(opts.stderrFile)}` : ''),
     ].join('; ')
     // -q: no start/done lines; -e: exit with the child's code; -f: flush at once; no typescript file.
     this.child = spawn('script', ['-qefc', cmd, '/dev/null'], {

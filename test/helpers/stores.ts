@@ -24,7 +24,8 @@ export async function offlineBodies(server: ServerDescriptor, local: string): Pr
     server,
     `H = ${bin(server.domain)}, Mod = gen_mod:db_mod(H, mod_offline),
      Hs = lists:keysort(1, Mod:read_message_headers(${bin(local)}, H)),
-     iolist_to_binary([[<<"#">>, fxml:get_path_s(P, [{elem, <<"body">>}, cdata])] || {_, _, _, _, P} <- Hs]).`,
+     iolist_to_binary([[<<"#">>, fxml:get_path_s(P, [{elem, <<"body">>}, cdata])]
+                       || {_, _, _, _, P} <- Hs]).`,
   )
   return out === '' ? [] : out.slice(1).split('#')
 }
@@ -45,14 +46,18 @@ export async function backdateOffline(
   const code =
     server.db === 'sqlite'
       ? `H = ${bin(server.domain)}, Back = ${back},
-         {selected, _, Rows} = ejabberd_sql:sql_query(H, [<<"select seq, xml from spool where username='">>, ${bin(local)}, <<"' order by seq">>]),
+         {selected, _, Rows} = ejabberd_sql:sql_query(H,
+           [<<"select seq, xml from spool where username='">>, ${bin(local)}, <<"' order by seq">>]),
          N = min(length(Rows), length(Back)),
          lists:foreach(fun({[Seq, Xml], B}) ->
              El = fxml_stream:parse_element(Xml),
-             Stamp = fxml:get_tag_attr_s(<<"stamp">>, fxml:get_subtag_with_xmlns(El, <<"delay">>, <<"urn:xmpp:delay">>)),
+             Stamp = fxml:get_tag_attr_s(<<"stamp">>,
+                                         fxml:get_subtag_with_xmlns(El, <<"delay">>, <<"urn:xmpp:delay">>)),
              {M, S, U} = xmpp_util:decode_timestamp(Stamp), T = M * 1000000 + S - B,
              New = xmpp_util:encode_timestamp({T div 1000000, T rem 1000000, U}),
-             {updated, 1} = ejabberd_sql:sql_query(H, [<<"update spool set xml='">>, ejabberd_sql:escape(binary:replace(Xml, Stamp, New)), <<"' where seq=">>, Seq])
+             {updated, 1} = ejabberd_sql:sql_query(H, [<<"update spool set xml='">>,
+                                                       ejabberd_sql:escape(binary:replace(Xml, Stamp, New)),
+                                                       <<"' where seq=">>, Seq])
            end, lists:zip(lists:sublist(Rows, N), lists:sublist(Back, N))),
          N.`
       : `Back = ${back},
@@ -89,7 +94,8 @@ export async function uploadFile(
   let slotXml: string
   try {
     slotXml = await c.iqOk(
-      `<iq type='get' id='ID' to='${server.uploadDomain}'><request xmlns='urn:xmpp:http:upload:0' filename='${xmlEscape(filename)}' size='${body.length}' content-type='text/plain'/></iq>`,
+      `<iq type='get' id='ID' to='${server.uploadDomain}'><request xmlns='urn:xmpp:http:upload:0' ` +
+        `filename='${xmlEscape(filename)}' size='${body.length}' content-type='text/plain'/></iq>`,
     )
   } finally {
     await c.close()

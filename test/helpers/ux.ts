@@ -50,7 +50,8 @@ export function oneJson(r: CliResult): any {
     doc = JSON.parse(out)
   } catch (error) {
     throw new Error(
-      `stdout is not exactly one JSON document (${(error as Error).message}):\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`,
+      `stdout is not exactly one JSON document (${(error as Error).message}):\n--- stdout ` +
+        `---\n${r.stdout}\n--- stderr ---\n${r.stderr}`,
     )
   }
   expect(out.startsWith('{') && out.endsWith('}'), 'one JSON object on stdout').toBe(true)

@@ -4,7 +4,7 @@
 import {readFileSync, readdirSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {Element, Parser} from '@xmpp/xml'
-import {XmppadmError, exitCodeTable} from '../../src/errors.js'
+import {XmppadmError, exitCodeTable, knownError} from '../../src/errors.js'
 
 /** mulberry32: small, fast, good enough for test inputs; the seed makes every failure replayable. */
 export class Rng {
@@ -121,8 +121,9 @@ export function nastyString(r: Rng, maxLen = 24): string {
 export const DOCUMENTED_EXIT_CODES = new Set(exitCodeTable.map(([code]) => code))
 
 /**
- * Runs fn; a returned value passes, a thrown XmppadmError with a message and a documented exit
- * code passes (returned as `refused`); anything else is a failure with the input that caused it.
+ * Runs fn; a returned value passes, a thrown XmppadmError (or a failure on the wire, as the CLI's
+ * edge reports it) with a message and a documented exit code passes (returned as `refused`);
+ * anything else is a failure with the input that caused it.
  */
 export function onlyXmppadmErrors<T>(
   fn: () => T,
@@ -130,10 +131,12 @@ export function onlyXmppadmErrors<T>(
 ): {ok: true; value: T} | {ok: false; error: XmppadmError} {
   try {
     return {ok: true, value: fn()}
-  } catch (error) {
-    if (!(error instanceof XmppadmError)) {
+  } catch (thrown) {
+    const error = knownError(thrown)
+    if (!error) {
       throw new Error(
-        `non-XmppadmError for input ${JSON.stringify(input)?.slice(0, 400)}: ${(error as Error)?.name}: ${(error as Error)?.message}`,
+        `non-XmppadmError for input ${JSON.stringify(input)?.slice(0, 400)}: ` +
+          `${(thrown as Error)?.name}: ${(thrown as Error)?.message}`,
       )
     }
     if (!error.message.trim())

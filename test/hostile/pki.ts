@@ -37,7 +37,8 @@ export async function createHostilePki(): Promise<HostilePki> {
     const path = f(`${san.replace(/\W/g, '_')}.ext`)
     writeFileSync(
       path,
-      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' +
+        `extendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
     )
     return path
   }

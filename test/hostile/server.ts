@@ -52,7 +52,7 @@ export interface HostileOptions {
   username?: string
   password?: string
   iterations?: number
-  /** After bind: every IQ the client sends. Default: disco#items → no commands; others → service-unavailable. */
+  /** After bind: each IQ the client sends. Default: disco#items: no commands; others: service-unavailable */
   onIq?: (iq: Element, c: HostileConnection) => void
 }
 
@@ -181,7 +181,10 @@ export class HostileConnection {
   }
 
   private header(): string {
-    return `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS.stream}' id='${randomBytes(6).toString('hex')}' from='localhost' version='1.0' xml:lang='en'>`
+    return (
+      `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS.stream}' ` +
+      `id='${randomBytes(6).toString('hex')}' from='localhost' version='1.0' xml:lang='en'>`
+    )
   }
 
   private onStreamStart(): void {
@@ -324,7 +327,8 @@ export class HostileConnection {
     if (!cnonce) return this.saslFailure('malformed-request')
     const salt = randomBytes(16)
     const iterations = o.iterations ?? 4096
-    const serverFirst = `r=${cnonce}${randomBytes(12).toString('base64url')},s=${salt.toString('base64')},i=${iterations}`
+    const nonce = `${cnonce}${randomBytes(12).toString('base64url')}`
+    const serverFirst = `r=${nonce},s=${salt.toString('base64')},i=${iterations}`
     const salted = pbkdf2Sync(password, salt, iterations, HASH_LEN[hash], hash)
     this.scram = {
       hash,

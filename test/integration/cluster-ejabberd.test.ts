@@ -15,7 +15,7 @@ import {type RunningServer, startEjabberd24} from '../servers/harness.js'
 import {type ServerDescriptor, runControl} from '../servers/servers.js'
 import {freePorts, randomHex, xmppAnswers} from '../servers/util.js'
 
-const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
+const from = (address: string) => ({env: {XMPPADM_SOURCE_ADDRESS: address}})
 const BLOCKED_TEXT = 'Connections from your IP address are blocked'
 
 let node1: RunningServer
@@ -72,7 +72,7 @@ describe('ejabberd 24.12 cluster: blocks hold on every node', () => {
     if (node1) await cliOn(node1, ['block-ip', 'remove', '127.0.0.20', '127.0.0.21'])
   })
 
-  it('a block set through node 1 refuses a connection on node 2, is listed there, and lifts from node 2', async () => {
+  it('a block set through node 1 refuses a connection on node 2, is listed, lifts from node 2', async () => {
     const r = expectOkEnvelope(await cliJson(node1, ['block-ip', '127.0.0.20', '--reason', 'cluster']))
     expect(r.blocked).toEqual(['127.0.0.20/32'])
     const refused = await cliOn(node2view, ['commands'], from('127.0.0.20'))
@@ -137,7 +137,7 @@ describe('ejabberd 24.12 cluster: debug logging on every node', () => {
     })
   })
 
-  it('a restart of a node ends its debug logging and wipes its file (the server stops cleanly meanwhile)', async () => {
+  it('a restart ends the debug logging of a node and wipes its file (a clean stop)', async () => {
     expectOkEnvelope(await cliJson(node1, ['debug-log', 'on']))
     await eventually('the debug file on node 2', () => existsSync(fileOf(node2)))
     // (a stop that waited on the application controller from the logging process once hung here)

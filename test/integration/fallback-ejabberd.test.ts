@@ -24,7 +24,7 @@ import {
 } from '../helpers/mission.js'
 import {type RunningServer, startEjabberd24, startEjabberd26} from '../servers/harness.js'
 
-const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
+const from = (address: string) => ({env: {XMPPADM_SOURCE_ADDRESS: address}})
 const DAY = 86_400
 const PIE = 'urn:xmpp:pie:0'
 const ADM = 'urn:xmppadm:admin:1'
@@ -307,7 +307,7 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
     )
   })
 
-  it('XEP-0227 with the roster entry and the vCard field, <missing/> for the rest, and a warning per missing section', async () => {
+  it('XEP-0227 with roster and vCard, <missing/> for the rest, a warning per section', async () => {
     const file = join(out, `${alice.local}-26.xml`)
     const r = await cliOn(plain26, ['export-user', alice.jid, '-o', file])
     expect(r.exitCode, r.stderr).toBe(0)
@@ -327,7 +327,7 @@ describe('export-user on ejabberd 26.07 (partial, through the API)', () => {
     expect(r.stderr).toMatch(/partial/)
   })
 
-  it('the roster item is valid XEP-0227/RFC 6121: no "ask" unless a subscription request is pending', async () => {
+  it('the roster item is valid XEP-0227/RFC 6121: no "ask" unless a request is pending', async () => {
     const r = await cliOn(plain26, ['export-user', alice.jid, '-o', '-'])
     expect(r.exitCode, r.stderr).toBe(0)
     const item = findAll(userOf(r.stdout, alice.local), 'item').find((i) => i.attrs.jid === contact.jid)
@@ -419,7 +419,7 @@ describe('debug-log on ejabberd 26.07 (set_loglevel)', () => {
     await ejabberdApi(plain26, 'set_loglevel', {loglevel: 'info'})
   })
 
-  it('status shows the level; on: debug; off: back to the previous level, with a warning that the log stays', async () => {
+  it('status: the level; on: debug; off: the previous level, and a warning that the log stays', async () => {
     // start from a level that is not the default, to see that off restores it
     await ejabberdApi(plain26, 'set_loglevel', {loglevel: 'warning'})
     const before = expectOkEnvelope(await cliJson(plain26, ['debug-log', 'status'], 0, state))
@@ -501,7 +501,7 @@ describe('dry runs where ejabberd cannot tell', () => {
     expect(await canLogin(plain24, a)).toBe(true)
   })
 
-  it('policy apply --dry-run on ejabberd 26.07: "cannot tell" for offline messages, uploads unavailable; never "done"', async () => {
+  it('policy apply --dry-run, 26.07: "cannot tell" offline, uploads unavailable; never "done"', async () => {
     const policy = join(scratch, `${uniqueUser('dry')}.policy`)
     writeFileSync(policy, 'offline = 3650d  # ten years\nuploads = 3650d\ndebug_log = off\n')
     const e = await cliJson(plain26, ['policy', 'apply', policy, '--dry-run', '--skip-unavailable'], 0, state)
@@ -514,7 +514,7 @@ describe('dry runs where ejabberd cannot tell', () => {
     expect(rules[0]).toMatchObject({value: '3650d', olderThanSeconds: 3650 * 86400, count: null})
   })
 
-  it('policy apply --skip-unavailable where every rule is skipped: exit 82, said even with --quiet', async () => {
+  it('policy apply --skip-unavailable, every rule skipped: exit 82, said even with --quiet', async () => {
     const policy = join(scratch, `${uniqueUser('none')}.policy`)
     writeFileSync(policy, 'offline = 7d\nuploads = 14d\n')
     const [quiet, json] = await Promise.all([

@@ -2,6 +2,7 @@
 import net from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {serverList} from '../servers/servers.js'
+import {PROSODIES, newAccount, setRosterAndVcard} from '../helpers/mission.js'
 import {cli, cliOn, expectNoStack, secretFile, uniqueUser} from '../helpers/cli.js'
 import {
   expectCommandList,
@@ -46,7 +47,7 @@ describe.each(serverList().map((s) => [s.kind, s] as const))('%s', (kind, server
     expectNoStack(none)
   })
 
-  it('creates an account through the generic runner; it can log in; a second create fails; delete works', async () => {
+  it('creates an account (generic runner); it logs in; a second create fails; delete works', async () => {
     const user = uniqueUser('gen')
     const jid = `${user}@${server.domain}`
     const password = `pw-${user}-Secret`
@@ -241,5 +242,35 @@ describe('servers that are not there or never speak', () => {
     ])
     expect(r.exitCode).toBe(78)
     expect(r.stderr).toMatch(/readable by everyone/)
+  })
+})
+
+describe.each(PROSODIES)('command run on %s: what a result carries next to its fields', (_name, prosody) => {
+  it('get-user-roster: the roster in the result form, as a table, in --json as XML and parsed', async () => {
+    const alice = await newAccount(prosody, 'roster')
+    const bob = `bob@${prosody.domain}`
+    await setRosterAndVcard(
+      prosody,
+      alice,
+      {jid: bob, name: 'Bob', group: 'Friends'},
+      {fn: 'A', nickname: 'a'},
+    )
+    const args = [
+      'command',
+      'run',
+      'http://jabber.org/protocol/admin#get-user-roster',
+      '-f',
+      `accountjid=${alice.jid}`,
+    ]
+    const text = await cliOn(prosody, args)
+    expect(text.exitCode, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/^jid\tname\tsubscription\task\tgroups$/m)
+    expect(text.stdout).toContain(`\n${bob}\tBob\tnone\t\tFriends`)
+    const json = await cliOn(prosody, [...args, '--json'])
+    expect(json.exitCode, json.stderr).toBe(0)
+    const result = expectOkEnvelope(json.json)
+    expectCommandResult(result)
+    expect(result.roster).toEqual([{jid: bob, name: 'Bob', subscription: 'none', groups: ['Friends']}])
+    expect(result.payload).toEqual([expect.stringMatching(/^<query xmlns="jabber:iq:roster"/)])
   })
 })

@@ -149,7 +149,7 @@ afterAll(async () => {
 })
 
 describe('Prosody is SIGKILLed during account create --from-file', () => {
-  it('restarted at once: the run reconnects and finishes by itself, 2000 accounts created exactly once', async () => {
+  it('restarted at once: the run reconnects and finishes, 2000 accounts created exactly once', async () => {
     const prefix = 'rc'
     const COUNT = 2000
     const {file} = writeBulkFile(prefix, COUNT)
@@ -173,7 +173,7 @@ describe('Prosody is SIGKILLed during account create --from-file', () => {
     await expectLogins(around)
   }, 240_000)
 
-  it('still down when the retries are used up: a clean stop, a complete failed file, and a re-run with --skip-existing creates each account exactly once', async () => {
+  it('down past the retries: a clean stop, a full failed file; a re-run creates each once', async () => {
     const prefix = 'rs'
     const COUNT = 800
     const KILL_AFTER = 200
@@ -255,7 +255,8 @@ describe('Prosody is SIGKILLed during account create --from-file', () => {
         [...inFlight, ...createdFirst],
         `${u} skipped, but it was neither in flight nor created`,
       ).toContain(u)
-    // Nothing created twice (Prosody's storage kept what it acknowledged): disjoint sets, together all of them.
+    // Nothing created twice (Prosody's storage kept what it acknowledged): disjoint sets, together all of
+    // them.
     for (const u of created2) expect(createdFirst).not.toContain(u)
     expect(new Set([...createdFirst, ...created2, ...skipped2]).size).toBe(COUNT)
 

@@ -49,7 +49,8 @@ function findSecrets(where: string, text: string, secrets: Record<string, string
       const at = text.indexOf(form)
       if (at >= 0)
         found.push(
-          `${where}: ${name} (${enc}): …${text.slice(Math.max(0, at - 100), at + form.length + 30).replace(/\n/g, '\\n')}…`,
+          `${where}: ${name} (${enc}): ` +
+            `…${text.slice(Math.max(0, at - 100), at + form.length + 30).replace(/\n/g, '\\n')}…`,
         )
     }
   }
@@ -320,7 +321,8 @@ describe('every command with --debug, no secret in any output', () => {
       expect(exit('account create again (exists: servers echo the password in errors)')).toBe(65)
       expect(exit('account create (generated password)')).toBe(0)
       expect(exit('command run add-user (form fetched, text-private fields)')).toBe(0)
-      expect(exit('account create --from-file (one new, one existing)')).toBe(2) // one of two failed: partly done
+      // one of two failed: partly done
+      expect(exit('account create --from-file (one new, one existing)')).toBe(2)
       // The failed-lines file holds the failed input line (for the re-run), and nothing else.
       const failed = join(dir, 'bulk.failed')
       expect(statSync(failed).mode & 0o777).toBe(0o600)
@@ -344,7 +346,7 @@ describe('every command with --debug, no secret in any output', () => {
 describe('password sources and files', () => {
   const {prosody} = loadServers()
 
-  it('password_command: the child sees no password in its argv or environment, nor in the argv/environment of xmppadm', async () => {
+  it('password_command: no password in the argv or environment of the child, nor of xmppadm', async () => {
     const dir = join(scratch, `pwcmd-${randomBytes(3).toString('hex')}`)
     mkdirSync(dir, {recursive: true})
     const adminPwFile = secretFile(`${prosody.admin.password}\n`)
@@ -357,7 +359,9 @@ describe('password sources and files', () => {
         '#!/bin/sh',
         // this script, its parent (/bin/sh -c) and grandparent (xmppadm itself): argv and environment
         "p=$PPID; gp=$(awk '{print $4}' /proc/$p/stat)",
-        `{ echo "argv: $0 $*"; echo "--- env"; env; for a in $p $gp; do echo "--- ancestor argv"; tr '\\0' ' ' < /proc/$a/cmdline; echo; echo "--- ancestor environ"; tr '\\0' '\\n' < /proc/$a/environ; done; } > ${JSON.stringify(dump)}`,
+        `{ echo "argv: $0 $*"; echo "--- env"; env; for a in $p $gp; do echo "--- ancestor argv"; tr ` +
+          `'\\0' ' ' < /proc/$a/cmdline; echo; echo "--- ancestor environ"; tr '\\0' '\\n' < ` +
+          `/proc/$a/environ; done; } > ${JSON.stringify(dump)}`,
         `cat ${JSON.stringify(adminPwFile)}`,
         '',
       ].join('\n'),
@@ -367,7 +371,8 @@ describe('password sources and files', () => {
     mkdirSync(join(config, 'xmppadm'), {recursive: true})
     writeFileSync(
       join(config, 'xmppadm', 'child.conf'),
-      `jid = ${prosody.admin.jid}\nserver = ${prosody.host}:${prosody.port}\nca_file = ${prosody.caFile}\npassword_command = ${script}\n`,
+      `jid = ${prosody.admin.jid}\nserver = ${prosody.host}:${prosody.port}\nca_file = ` +
+        `${prosody.caFile}\npassword_command = ${script}\n`,
       {mode: 0o600},
     )
     const jid = `${uniqueUser('pwc')}@localhost`
@@ -415,7 +420,7 @@ describe('password sources and files', () => {
     ).toBe(0o600)
   })
 
-  it('the default failed file (FILE.failed) and an export overwritten with --force are mode 0600', async () => {
+  it('the default failed file (FILE.failed) and an export over an old file (--force) are 0600', async () => {
     const dir = join(scratch, `modes-${randomBytes(3).toString('hex')}`)
     mkdirSync(dir, {recursive: true})
     const input = join(dir, 'users.txt')

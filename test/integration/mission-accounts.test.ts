@@ -53,7 +53,7 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
     expect(await canLogin(server, {jid, password})).toBe(true)
   })
 
-  it('--user-password-file and --user-password-stdin set the password (never echoed); a bare name takes the domain', async () => {
+  it('--user-password-file/-stdin set the password (never echoed); a bare name: the domain', async () => {
     const [a, b] = [uniqueUser('pwf'), uniqueUser('pws')]
     const pwA = `Pw-${a}-file`
     const pwB = `Pw-${b}-stdin`
@@ -73,7 +73,7 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
     expect(logins).toEqual([true, true, false])
   })
 
-  it('an existing account: exit 65 naming it; --skip-existing counts it as skipped; the password is unchanged', async () => {
+  it('an existing account: exit 65 naming it; --skip-existing skips it; password unchanged', async () => {
     const acct = await newAccount(server, 'exist')
     const pw = secretFile('Another-Passw0rd\n')
     const j = await cliOn(server, ['account', 'create', acct.jid, '--user-password-file', pw, '--json'])
@@ -116,7 +116,7 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
     expect(runs[1].json.error.message).toMatch(/not on localhost/)
   })
 
-  it('--from-file: good lines are created, a bad line fails: exit 2, the failed line in the failed file (0600)', async () => {
+  it('--from-file: good lines created, a bad one fails: exit 2, in the failed file (0600)', async () => {
     const base = uniqueUser('bulk')
     const given = `Pw-${base}-given`
     const file = join(scratch, `${base}.txt`)
@@ -181,7 +181,7 @@ describe.each(ALL)('account create on %s', (_kind, server) => {
 describe.each(ALL)('account delete on %s', (_kind, server) => {
   const d = server.domain
 
-  it('a mixed batch: existing ones deleted, missing ones reported as not found; they can no longer log in; a repeat finds none', async () => {
+  it('a mixed batch: existing ones deleted (no login), others not found; a repeat finds none', async () => {
     const [a, b] = await newAccounts(server, 2, 'del')
     const missing = `${uniqueUser('nobody')}@${d}`
     // the missing JID in the middle: ejabberd 24.12 refuses a whole batch if one JID is unknown
@@ -200,7 +200,7 @@ describe.each(ALL)('account delete on %s', (_kind, server) => {
     for (const j of [a.jid, b.jid, missing]) expect(again.stderr).toContain(`not found: ${j}`)
   })
 
-  it('nothing is deleted off a terminal without --yes (64), with --dry-run, or with a bad JID in the list (65)', async () => {
+  it('nothing deleted off a terminal without --yes (64), with --dry-run, or a bad JID (65)', async () => {
     const a = await newAccount(server, 'keep')
     const [noYes, dry, bad] = await Promise.all([
       cliOn(server, ['account', 'delete', a.jid]),

@@ -26,7 +26,7 @@ describe.each(WITH_MODULE)('debug-log on %s (mod_xmppadm)', (kind, server) => {
     release()
   })
 
-  it("on: debug lines go to the module's file; status says so; off: logging stops and the file is gone", async () => {
+  it("on: debug lines go to the module's file; status says so; off: it stops, the file is gone", async () => {
     await cliJson(server, ['debug-log', 'off'])
     const before = expectOkEnvelope(await cliJson(server, ['debug-log', 'status']))
     expect(before).toMatchObject({active: false, expires: null, via: 'mod_xmppadm', wipes: true})

@@ -67,7 +67,7 @@ describe.each(WITH_MODULE)('export-user on %s (mod_xmppadm)', (kind, server) => 
     )
   })
 
-  it('XEP-0227 to a file (mode 0600): roster item, vCard field and the offline message; no credentials', async () => {
+  it('XEP-0227 to a file (0600): roster item, vCard field, the offline message; no credentials', async () => {
     const file = join(out, `${alice.local}.xml`)
     const r = await cliOn(server, ['export-user', alice.jid, '-o', file, '--json'])
     expect(r.exitCode, r.stderr).toBe(0)
@@ -202,7 +202,7 @@ describe.each(WITH_MODULE)('export-user on %s (mod_xmppadm)', (kind, server) => 
 })
 
 describe.each(WITH_MODULE)('export-user on %s: paged transfer', (kind, server) => {
-  it('30 offline messages of ~3 KB, 7 a page (and cut by size): every message once, in order, in one <offline-messages>', async () => {
+  it('30 offline messages of ~3 KB, 7 a page (cut by size): each once, in order, one container', async () => {
     const [carol, dave] = await newAccounts(server, 2, 'expg')
     // ejabberd shapes a normal account's traffic (3000 B/s after a 20 kB burst): smaller messages there
     const size = isProsody(kind) ? 3000 : 500
@@ -242,10 +242,12 @@ describe.each(WITH_MODULE)('export-user on %s: the other sections', (kind, serve
     const c = await RawClient.login(server, carol)
     try {
       await c.iqOk(
-        `<iq type='set' id='ID'><query xmlns='jabber:iq:private'><prefs xmlns='urn:xmppadm:test:prefs'><colour>teal</colour></prefs></query></iq>`,
+        `<iq type='set' id='ID'><query xmlns='jabber:iq:private'><prefs ` +
+          `xmlns='urn:xmppadm:test:prefs'><colour>teal</colour></prefs></query></iq>`,
       )
       await c.iqOk(
-        `<iq type='set' id='ID'><block xmlns='urn:xmpp:blocking'><item jid='spammer@example.org'/></block></iq>`,
+        `<iq type='set' id='ID'><block xmlns='urn:xmpp:blocking'><item ` +
+          `jid='spammer@example.org'/></block></iq>`,
       )
       await c.iqOk(
         `<iq type='set' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='http://jabber.org/protocol/nick'><item id='current'><nick xmlns='http://jabber.org/protocol/nick'>Caro</nick></item></publish></pubsub></iq>`,

@@ -48,7 +48,7 @@ describe.each(WITH_MODULE)('purge-offline on %s (mod_xmppadm)', (_kind, server) 
     expect(await offlineBodies(server, rcpt.local)).toEqual(['two days old', 'three hours old', 'fresh'])
   })
 
-  it('deletes only the messages older than the age, reports the count; a repeat deletes nothing', async () => {
+  it('deletes only the messages older than the age, with the count; a repeat deletes nothing', async () => {
     const day = await cliOn(server, ['purge-offline', '--older-than', '1d'])
     expect(day.exitCode, day.stderr).toBe(0)
     expect(day.stdout.trim()).toBe('deleted 1 offline message(s) of 1 user(s)')
@@ -116,7 +116,7 @@ describe.each(WITH_MODULE)('purge-uploads on %s (mod_xmppadm)', (_kind, server) 
     if (isProsody(server.kind)) expect(await prosodyUploadRecordExists(server, oldUp.slot!)).toBe(true)
   })
 
-  it('removes the old file from disk and its record, keeps the new one; count and bytes reported; a repeat deletes nothing', async () => {
+  it('removes the old file and its record, keeps the new; count and bytes; a repeat: nothing', async () => {
     const r = await cliOn(server, ['purge-uploads', '--older-than', '1d'])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stdout.trim()).toBe(`deleted 1 file(s), ${OLD.length} bytes`)

@@ -27,7 +27,7 @@ const oneShot = (name: string, fields: Record<string, string>) => [
 ]
 
 describe.each(WITH_MODULE)('node contract on %s', (_kind, server) => {
-  it('admins see every operation node, with identity and features; other accounts see none and are refused', async () => {
+  it('admins see every operation node, identity and features; other accounts see none, refused', async () => {
     const mine = (await cliJson(server, ['commands'])).result.commands.map((c: any) => c.node)
     for (const op of OPERATIONS) expect(mine).toContain(node(op))
     const info = expectOkEnvelope(await cliJson(server, ['command', 'info', node('purge-offline')]))
@@ -99,7 +99,7 @@ describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))('#about on %s', 
 describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))(
   'ejabberd API commands on %s',
   (_kind, server) => {
-    it('ejabberdctl xmppadm_block_ip / _list_blocked_ips / _unblock_ip / _debug_log act like the nodes', async () => {
+    it('ejabberdctl xmppadm_block_ip, _list_blocked_ips, _unblock_ip, _debug_log = the nodes', async () => {
       const blocked = await runControlOk(server, [
         'xmppadm_block_ip',
         server.domain,

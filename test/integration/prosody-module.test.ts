@@ -144,7 +144,7 @@ describe.each([
     expect(purge).toMatchObject({count: 0, bytes: 0})
   })
 
-  it('blocks never apply to the exempt loopback: #block-ip names it, 127.0.0.1 stays in, 127.0.0.2 is refused', async () => {
+  it('blocks spare the exempt loopback: #block-ip names it, 127.0.0.1 in, 127.0.0.2 out', async () => {
     const live = await RawClient.login(server, server.user, {localAddress: '127.0.0.1'})
     try {
       const r = await runNode(server, 'block-ip', ['addresses=127.0.0.0/30'])
@@ -156,7 +156,7 @@ describe.each([
       })
       const [inside, refused] = await Promise.all([
         cliOn(server, ['commands', '--quiet']),
-        cliOn(server, ['commands'], {env: {XMPPADM_BIND_ADDRESS: '127.0.0.2'}}),
+        cliOn(server, ['commands'], {env: {XMPPADM_SOURCE_ADDRESS: '127.0.0.2'}}),
       ])
       expect(inside.exitCode, inside.stderr).toBe(0)
       expect(refused.exitCode).toBe(81) // issue 16: a blocked connection has its own exit code

@@ -1,4 +1,5 @@
-// Issue 4, bulk deletion (and bulk block-ip, at the end) as an operator does it: 2,000 leavers from a file. A bad line refuses the
+// Issue 4, bulk deletion (and bulk block-ip, at the end) as an operator does it: 2,000 leavers from a file. A
+// bad line refuses the
 // whole run before anything is deleted; Ctrl-C (SIGINT) half-way stops after the work in flight
 // and writes the rest to the failed file; its re-run deletes the rest. Every account is deleted
 // exactly once, and the summaries say exactly what was done. From stdin (read once), a bad line
@@ -120,7 +121,8 @@ describe('bulk account delete: 2,000 lines, a bad line, Ctrl-C half-way, a re-ru
     for (const j of unknown) expect(`${first.stderr}\n${JSON.stringify(res.notFound)}`).toContain(j)
     expect(prosodyAccountFiles(server, prefix)).toBe(0)
     console.log(
-      `[ux-bulk-delete] run 1: ${s1.deleted} deleted, ${s1.notFound} not found, ${s1.notAttempted} not attempted (SIGINT at ${TOTAL - sentAt} gone); re-run: ${res.deleted.length} deleted`,
+      `[ux-bulk-delete] run 1: ${s1.deleted} deleted, ${s1.notFound} not found, ${s1.notAttempted} ` +
+        `not attempted (SIGINT at ${TOTAL - sentAt} gone); re-run: ${res.deleted.length} deleted`,
     )
   })
 

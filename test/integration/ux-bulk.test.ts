@@ -165,7 +165,9 @@ describe('bulk account create: 5,000 lines, a bad line, Ctrl-C half-way, a re-ru
       expect(summaryOf(third.stderr)).toMatchObject({created: 0, skipped: 40, failed: 0})
 
       console.log(
-        `[ux-bulk] run 1: ${s1.created} created, 1 failed, ${s1.notAttempted} not attempted in ${firstSecs.toFixed(1)} s (SIGINT at ${sentAt}); re-run: ${s2.created} created in ${secondSecs.toFixed(1)} s`,
+        `[ux-bulk] run 1: ${s1.created} created, 1 failed, ${s1.notAttempted} not attempted in ` +
+          `${firstSecs.toFixed(1)} s (SIGINT at ${sentAt}); re-run: ${s2.created} created in ` +
+          `${secondSecs.toFixed(1)} s`,
       )
     },
   )

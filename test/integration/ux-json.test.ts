@@ -220,7 +220,7 @@ describe('--json on Prosody: the documented result of each command', () => {
     expect(dup.error.message).toContain(jid)
   })
 
-  it('account create --from-file, partly done: exit 2, ok false, result and error, failed lines in a 0600 file', async () => {
+  it('account create --from-file, partly done: exit 2, ok false, result and error, 0600 file', async () => {
     const existing = await newAccount('uxjx')
     const good = `${uniqueUser('uxjg')}@${server.domain}`
     const file = join(scratch, `${uniqueUser('bulk')}.txt`)
@@ -421,7 +421,7 @@ describe('--json errors: still exactly one JSON document on stdout', () => {
     ])
   })
 
-  it('usage errors (64): missing required flag, unknown flag, missing argument, no account, no --yes', async () => {
+  it('usage errors (64): missing flag, unknown flag, missing argument, no account, no --yes', async () => {
     await Promise.all([
       fails(['purge-offline'], 64),
       fails(['commands', '--bogus'], 64),
@@ -432,7 +432,7 @@ describe('--json errors: still exactly one JSON document on stdout', () => {
     ])
   })
 
-  it('configuration and connection errors: no password (78), unreadable input (66), refused (75), wrong password (79)', async () => {
+  it('config, connection: no password (78), unreadable (66), refused (75), bad password (79)', async () => {
     const [noPw] = await Promise.all([
       fails(['commands'], 78, {env: {XMPPADM_PASSWORD_FILE: undefined}}),
       fails(['policy', 'apply', join(scratch, 'no-such.policy')], 66),

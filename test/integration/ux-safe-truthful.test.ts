@@ -29,7 +29,7 @@ import {
 import {expectErrorEnvelope, expectOkEnvelope} from '../helpers/shapes.js'
 import {removePtyScratch, spawnPty} from '../helpers/pty.js'
 
-const from = (address: string) => ({env: {XMPPADM_BIND_ADDRESS: address}})
+const from = (address: string) => ({env: {XMPPADM_SOURCE_ADDRESS: address}})
 const nowhere = {env: {XMPPADM_SERVER: '127.0.0.1:1'}}
 const ADD = 'http://jabber.org/protocol/admin#add-user'
 const all = [prosody, ejabberd24, ejabberd26] as const
@@ -101,7 +101,7 @@ describe('block-ip is safe by default (Prosody)', () => {
     expect(still.exitCode, still.stderr).toBe(0)
   })
 
-  it('--include-own-address blocks it (off a terminal the flag is the consent); the next connection from there exits 81', async () => {
+  it('--include-own-address blocks it (off a terminal the flag consents); next connection: 81', async () => {
     const r = expectOkEnvelope(
       await cliJson(prosody, ['block-ip', '127.0.3.0/30', '--include-own-address'], 0, from('127.0.3.1')),
     )
@@ -156,7 +156,7 @@ describe('block-ip is safe by default (Prosody)', () => {
     expect((await cliOn(prosody, ['block-ip', 'remove', '100.0.0.0/7'])).exitCode).toBe(0)
   })
 
-  it('--from-file: a broad line and an own-address line fail on their own (exit 2), the rest is blocked', async () => {
+  it('--from-file: a broad and an own-address line fail alone (exit 2), the rest is blocked', async () => {
     const file = join(scratch, `${uniqueUser('safe')}.txt`)
     writeFileSync(file, '0.0.0.0/0\n192.0.2.202\n127.0.3.5\n')
     const r = await cliOn(prosody, ['block-ip', '--from-file', file, '--json'], from('127.0.3.5'))
@@ -173,7 +173,7 @@ describe('block-ip is safe by default (Prosody)', () => {
     expect(now).not.toContain('127.0.3.5/32')
   })
 
-  it('on a terminal the flag is not enough: it asks; "n" blocks nothing (64, declined), "y" blocks', async () => {
+  it('on a terminal the flag is not enough: it asks; "n" blocks nothing (64), "y" blocks', async () => {
     const no = spawnPty(['block-ip', '100.0.0.0/7', '--allow-broad'], {env: serverEnv(prosody)})
     await no.waitFor(/Block 100\.0\.0\.0\/7 \(it covers 33554432 IPv4 addresses.*\)\?/)
     no.type('n\r')
@@ -252,7 +252,8 @@ describe.each(all.map((s) => [s.kind, s] as const))('command run on %s', (_kind,
     expect(r.json.error.reason).toBe('unknown-field')
     expect(r.json.error.message).toMatch(
       new RegExp(
-        `^${ADD.replace(/[.#/]/g, '\\$&')} has no field "acountjid" \\(its fields: accountjid, password, password-verify\\)$`,
+        `^${ADD.replace(/[.#/]/g, '\\$&')} has no field "acountjid" \\(its fields: accountjid, ` +
+          `password, password-verify\\)$`,
       ),
     )
     expect(r.json.error.hint).toMatch(/command info .* --fields/)
@@ -301,7 +302,7 @@ describe('dry runs say what would happen', () => {
     },
   )
 
-  it('policy apply --dry-run: "would delete N" on Prosody and on ejabberd with mod_xmppadm; never "done"', async () => {
+  it('policy apply --dry-run: "would delete N" on Prosody, ejabberd with the module; no "done"', async () => {
     const policy = join(scratch, `${uniqueUser('dry')}.policy`)
     writeFileSync(policy, 'offline = 3650d  # ten years\nuploads = 3650d\ndebug_log = off\n')
     const [p, e] = await Promise.all([
@@ -348,7 +349,7 @@ describe('connection errors point the right way', () => {
 })
 
 describe('--quiet silences messages, never the data asked for (Prosody)', () => {
-  it('commands, capabilities, block-ip list, debug-log status and export-user -o - print their data', async () => {
+  it('commands, capabilities, block-ip list, debug-log status, export-user -o - print data', async () => {
     const a = await newAccount(prosody, 'quietx')
     const [commands, caps, list, status, exp, purge] = await Promise.all([
       cliOn(prosody, ['commands', '-q']),

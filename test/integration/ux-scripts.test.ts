@@ -224,7 +224,7 @@ describe('lists on stdin (--from-file -)', () => {
     for (const u of users) expect(await canLogIn(server, `${u}@${server.domain}`, 'slow-Secret-1')).toBe(true)
   })
 
-  it('Ctrl-C with a pipe that never ends (a log watcher): the run stops at once, it does not wait for the pipe', async () => {
+  it('Ctrl-C with a pipe that never ends (a log watcher): the run stops at once, no waiting', async () => {
     const users = [uniqueUser('uxendless'), uniqueUser('uxendless')]
     const child = execa('node', [BIN, 'account', 'create', '--from-file', '-'], {
       reject: false,

@@ -145,7 +145,7 @@ describe('on a terminal (pty)', () => {
     expect(await canLogIn(server, jid2, generated)).toBe(true)
   })
 
-  it('a bulk create from a file shows done/total, percentage, rate and time left, then the summary', async () => {
+  it('a bulk create from a file shows done/total, percentage, rate, time left, then a summary', async () => {
     const prefix = uniqueUser('uxprog')
     const file = join(ptyScratch, `${prefix}.txt`)
     writeFileSync(
@@ -186,7 +186,7 @@ describe('on a terminal (pty)', () => {
     expect(r.screen).toMatch(/created 200, skipped 0, failed 0/)
   })
 
-  it('bulk delete and bulk block-ip show the same progress line (done/total, rate), then their summary', async () => {
+  it('bulk delete and block-ip show the same progress line (done/total, rate), then a summary', async () => {
     const prefix = uniqueUser('uxprogdel')
     const jids = Array.from({length: 300}, (_, i) => `${prefix}n${i}@${server.domain}`)
     const create = join(ptyScratch, `${prefix}-new.txt`)
@@ -226,7 +226,7 @@ describe('on a terminal (pty)', () => {
     ).toBe(0)
   })
 
-  it('Ctrl-C during a bulk create: in-flight ones finish, the summary (on its own line) says what was done, exit 2', async () => {
+  it('Ctrl-C in a bulk create: in-flight ones finish, the summary says what was done, exit 2', async () => {
     const prefix = uniqueUser('uxprogint')
     const file = join(ptyScratch, `${prefix}.txt`)
     writeFileSync(
@@ -279,7 +279,7 @@ describe('on a terminal (pty)', () => {
     expect(hasEscapes(r.raw.replace(/\u001b\[K/g, '')), `${how}: colour escapes`).toBe(false)
   })
 
-  it('a spinner shows while connecting on a terminal, never with --quiet, --json or without a terminal', async () => {
+  it('a spinner while connecting on a terminal, never with --quiet, --json or off a terminal', async () => {
     const r = await runPty(['commands'], {env: serverEnv(server), stdoutFile: outFile()})
     expect(r.exitCode, r.screen).toBe(0)
     expect(r.raw).toMatch(/connecting to .* as admin@/)
@@ -308,7 +308,7 @@ describe('on a terminal (pty)', () => {
     }
   })
 
-  it('data redirected to a file stays plain (tab-separated, no escapes) while stderr is a terminal', async () => {
+  it('data redirected to a file stays plain (tab-separated, no escapes), stderr a terminal', async () => {
     const out = outFile()
     const r = await runPty(['commands'], {env: serverEnv(server), stdoutFile: out})
     expect(r.exitCode, r.screen).toBe(0)

@@ -51,7 +51,8 @@ export function ejabberd26Root() {
 const CHROOT_MARKER = '.xmppadm-chroot-ready'
 
 /**
- * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string, uploadDir: string, sqlite: string | null, xmppadmModule: boolean, jidInUrl?: 'sha1' | 'node'}} o
+ * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string,
+ *          uploadDir: string, sqlite: string | null, xmppadmModule: boolean, jidInUrl?: 'sha1' | 'node'}} o
  */
 function ejabberdYml(o) {
   const adhocApi = o.version >= 26
@@ -335,7 +336,8 @@ function flavor26() {
     .find((l) => l.startsWith('ejabberd:'))
   if (!pw)
     throw new Error(
-      `no ejabberd user in ${root}/etc/passwd: rebuild with XMPPADM_REBUILD_CHROOT=1 bash test/servers/install.sh`,
+      `no ejabberd user in ${root}/etc/passwd: rebuild with XMPPADM_REBUILD_CHROOT=1 bash ` +
+        `test/servers/install.sh`,
     )
   const [, , uid, gid] = pw.split(':')
   const name = `xmppadm-${randomHex(6)}`
@@ -484,7 +486,8 @@ async function startOnce(makeFlavor, opts) {
         distInterface: opts.distInterface ?? LOOPBACK,
       }),
     )
-    // Erlang resolver config (ejabberdctl points ERL_INETRC here; without it every call prints an error report)
+    // Erlang resolver config (ejabberdctl points ERL_INETRC here; without it every call prints an error
+    // report)
     fs.writeFileSync(H('etc/inetrc'), '{lookup, [file, native]}.\n{host, {127,0,0,1}, ["localhost"]}.\n')
     // Our own Erlang cookie (the server and every ctl call read it from $HOME).
     const cookie = opts.cookie ?? randomBytes(15).toString('hex').toUpperCase()
@@ -566,7 +569,8 @@ async function startOnce(makeFlavor, opts) {
       const r = await ctl(['register', localpart, DOMAIN, password], 60000)
       if (r.code !== 0) {
         throw new Error(
-          `ejabberdctl register ${localpart}@${DOMAIN} failed (exit ${r.code}): ${(r.stdout + r.stderr).trim()}`,
+          `ejabberdctl register ${localpart}@${DOMAIN} failed (exit ${r.code}): ` +
+            `${(r.stdout + r.stderr).trim()}`,
         )
       }
     }
@@ -631,7 +635,8 @@ async function startOnce(makeFlavor, opts) {
  * $CONTRIB_MODULES_PATH/sources/ (default ~/.ejabberd-modules of the user ejabberd runs as),
  * owned by that user (module_install compiles into them), then `ejabberdctl module_install`.
  * @param {Flavor} fl
- * @param {(args: string[], timeoutMs?: number) => Promise<{code: number | null, stdout: string, stderr: string}>} ctl
+ * @param {(args: string[], timeoutMs?: number) =>
+ *          Promise<{code: number | null, stdout: string, stderr: string}>} ctl
  */
 async function installModule(fl, ctl) {
   const modules = path.join(fl.hostDir, 'home', '.ejabberd-modules')

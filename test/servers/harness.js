@@ -11,7 +11,7 @@ import {stopAllLive} from './util.js'
  * @typedef {object} StartOptions
  * @property {import('./pki.js').Pki} [pki]   use this PKI instead of the per-run shared one
  * @property {number} [startTimeoutMs]        default 30 s (Prosody) / 60 s (ejabberd)
- * @property {boolean} [xmppadmModule]        Prosody: force loading mod_xmppadm on/off (default: if the file exists)
+ * @property {boolean} [xmppadmModule]        Prosody: load mod_xmppadm or not (default: if the file exists)
  * @property {string} [prosodyExtraConfig]    Prosody: Lua appended to the global section
  * @property {string} [prosodyPluginDir]      Prosody: plugin_paths entry (default <repo>/server/prosody)
  * @property {boolean} [sqlite]               ejabberd: default_db sql on SQLite (default Mnesia)
@@ -20,7 +20,7 @@ import {stopAllLive} from './util.js'
  * @property {number} [distPort]              ejabberd: distribution port (default: a free one)
  * @property {string} [distInterface]         ejabberd: distribution interface (default 127.0.0.1)
  * @property {string} [cookie]                ejabberd: Erlang cookie (default: random)
- * @property {boolean} [prosodyUploads]       Prosody: the upload.localhost http_file_share component (default true)
+ * @property {boolean} [prosodyUploads]       Prosody: serve upload.localhost (http_file_share; default on)
  *
  * @typedef {object} Account
  * @property {string} jid
@@ -77,7 +77,8 @@ export {
  * (installed as an operator would); 26.07 keeps its data in SQLite, 24.12 in Mnesia.
  * If one fails, the others are stopped and the error is thrown.
  * @param {StartOptions} [opts]
- * @returns {Promise<{prosody: RunningServer, ejabberd24: RunningServer, ejabberd26: RunningServer, prosody012: RunningServer}>}
+ * @returns {Promise<{prosody: RunningServer, ejabberd24: RunningServer, ejabberd26: RunningServer,
+ *                    prosody012: RunningServer}>}
  */
 export async function startAll(opts = {}) {
   const results = await Promise.allSettled([

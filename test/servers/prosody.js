@@ -39,7 +39,8 @@ export function prosody012Root() {
 /**
  * The Prosody versions the harness runs: descriptor kind, the launch scripts, and what their
  * config needs to differ in.
- * @type {Record<'prosody' | 'prosody-0.12', {prosody: () => string, prosodyctl: () => string, noModules: string[]}>}
+ * @type {Record<'prosody' | 'prosody-0.12',
+ *                {prosody: () => string, prosodyctl: () => string, noModules: string[]}>}
  */
 const FLAVOURS = {
   prosody: {
@@ -68,8 +69,9 @@ function xmppadmModulePresent(dir) {
 const lua = (/** @type {string} */ s) => JSON.stringify(s) // a valid Lua string literal for paths/passwords
 
 /**
- * @param {{dir: string, c2sPort: number, directTlsPort: number, httpPort: number, certFile: string, keyFile: string,
- *          pluginDir: string, withXmppadm: boolean, extraConfig?: string, noModules: string[], uploads: boolean}} o
+ * @param {{dir: string, c2sPort: number, directTlsPort: number, httpPort: number, certFile: string,
+ *          keyFile: string, pluginDir: string, withXmppadm: boolean, extraConfig?: string,
+ *          noModules: string[], uploads: boolean}} o
  */
 function configText(o) {
   const allModules = [

@@ -103,7 +103,9 @@ export async function connectStarttls(o) {
     plain.once('connect', resolve)
     plain.once('error', reject)
   })
-  const header = `<?xml version='1.0'?><stream:stream to='${o.domain}' xmlns='jabber:client' xmlns:stream='${NS_STREAM}' version='1.0'>`
+  const header =
+    `<?xml version='1.0'?><stream:stream to='${o.domain}' xmlns='jabber:client' ` +
+    `xmlns:stream='${NS_STREAM}' version='1.0'>`
   let r = new Reader(plain)
   plain.write(header)
   const feats = await r.expect(/<stream:features[\s\S]*?<\/stream:features>/)
@@ -163,12 +165,14 @@ export async function loginPlain(s, domain, jid, password) {
   const m = await s.expect(/<(success|failure)[\s\S]*?(\/>|<\/\1>)/)
   if (m[1] === 'failure') return false
   s.send(
-    `<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' xmlns:stream='${NS_STREAM}' version='1.0'>`,
+    `<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' ` +
+      `xmlns:stream='${NS_STREAM}' version='1.0'>`,
   )
   await s.expect(/<stream:features[\s\S]*?<\/stream:features>/)
   await iq(
     s,
-    `<iq type='set' id='ID'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>smoke-${randomHex(3)}</resource></bind></iq>`,
+    `<iq type='set' id='ID'><bind ` +
+      `xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>smoke-${randomHex(3)}</resource></bind></iq>`,
   )
   return true
 }

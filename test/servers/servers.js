@@ -5,7 +5,10 @@ import * as fs from 'node:fs'
 import {randomHex, run} from './util.js'
 
 /** @typedef {import('./harness.js').ServerDescriptor} ServerDescriptor */
-/** @typedef {{prosody: ServerDescriptor, ejabberd24: ServerDescriptor, ejabberd26: ServerDescriptor, prosody012: ServerDescriptor}} Servers */
+/**
+ * @typedef {{prosody: ServerDescriptor, ejabberd24: ServerDescriptor, ejabberd26: ServerDescriptor,
+ *            prosody012: ServerDescriptor}} Servers
+ */
 
 export const SERVERS_ENV = 'XMPPADM_TEST_SERVERS'
 
@@ -29,7 +32,7 @@ export function loadServers() {
   return servers
 }
 
-/** Prosody 13 and the two ejabberds as a list, e.g. for `describe.each` (Prosody 0.12: `loadServers().prosody012`). */
+/** Prosody 13 and the two ejabberds as a list, for `describe.each` (0.12: `loadServers().prosody012`). */
 export function serverList() {
   const s = loadServers()
   return [s.prosody, s.ejabberd24, s.ejabberd26]
@@ -56,7 +59,8 @@ export async function registerAccount(server, localpart, password) {
   const r = await runControl(server, ['register', localpart, server.domain, password])
   if (r.code !== 0) {
     throw new Error(
-      `${server.kind}: registering ${localpart}@${server.domain} failed (exit ${r.code}): ${(r.stdout + r.stderr).trim()}`,
+      `${server.kind}: registering ${localpart}@${server.domain} failed (exit ${r.code}): ` +
+        `${(r.stdout + r.stderr).trim()}`,
     )
   }
 }

@@ -115,7 +115,8 @@ export async function runOk(what, cmd, args, opts) {
   const r = await run(cmd, args, opts)
   if (r.code !== 0) {
     throw new Error(
-      `${what} failed (exit ${r.code ?? r.signal}): ${cmd} ${args.join(' ')}\n${(r.stdout + r.stderr).trim()}`,
+      `${what} failed (exit ${r.code ?? r.signal}): ${cmd} ` +
+        `${args.join(' ')}\n${(r.stdout + r.stderr).trim()}`,
     )
   }
   return r

@@ -1,5 +1,5 @@
 import {expect, it} from 'vitest'
-import {AckJournal} from '../../src/bulk/ack-journal.js'
+import {AckJournal} from '../../src/connect/ack-journal.js'
 
 it('hands out, once, what was acknowledged within the window before the loss', () => {
   const j = new AckJournal<string>(10_000)

@@ -2,6 +2,7 @@
 import {describe, expect, it} from 'vitest'
 import {commandFailure, parseCommandResponse} from '../../src/protocol/adhoc.js'
 import {formRows, formType, formValues} from '../../src/protocol/dataform.js'
+import {exitCodeOf} from '../../src/errors.js'
 import {StanzaError, parseStanzaError} from '../../src/xmpp/stanza-error.js'
 import {serverStanzas} from '../fixtures/captures.js'
 
@@ -26,7 +27,7 @@ describe('Prosody 13', () => {
     const resp = parseCommandResponse(second, node)
     expect(resp.status).toBe('completed')
     const err = commandFailure(resp)
-    expect(err?.exitCode).toBe(65)
+    expect(exitCodeOf(err)).toBe(65)
     expect(err?.message).toMatch(/match/i)
   })
 
@@ -39,9 +40,9 @@ describe('Prosody 13', () => {
 
   it('maps service-unavailable (unknown node) and forbidden (non-admin) to their exit codes', () => {
     const [unknown] = serverStanzas('66-unknown-node.xml')
-    expect(new StanzaError(parseStanzaError(unknown), node).exitCode).toBe(69)
+    expect(exitCodeOf(new StanzaError(parseStanzaError(unknown), node))).toBe(69)
     const [forbidden] = serverStanzas('75-nonadmin-execute-add-user.xml')
-    expect(new StanzaError(parseStanzaError(forbidden), node).exitCode).toBe(77)
+    expect(exitCodeOf(new StanzaError(parseStanzaError(forbidden), node))).toBe(77)
   })
 })
 
@@ -50,7 +51,7 @@ describe('ejabberd', () => {
     const [err] = serverStanzas('02-add-user-err-exists.xml')
     const info = parseStanzaError(err)
     expect(info.condition).toBe('conflict')
-    expect(new StanzaError(info, node).exitCode).toBe(65)
+    expect(exitCodeOf(new StanzaError(info, node))).toBe(65)
   })
 
   it('26.07 mod_adhoc_api: a completed result with an "error" field is a failure', () => {

@@ -72,7 +72,8 @@ describe('the key = value reader', () => {
 describe('profiles accept an inline # comment after a value', () => {
   it('each value without its comment', () => {
     const name = profile(
-      'jid = admin@example.org   # the admin\nserver = xmpp.example.org:5222 # c2s\nca_file = /x/ca.pem  # note\ntimeout = 20 # slow link\ninsecure = false # never\n',
+      'jid = admin@example.org   # the admin\nserver = xmpp.example.org:5222 # c2s\nca_file = ' +
+        '/x/ca.pem  # note\ntimeout = 20 # slow link\ninsecure = false # never\n',
     )
     expect(loadProfile(name, false, {XDG_CONFIG_HOME: home})).toMatchObject({
       jid: 'admin@example.org',

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {parseAccountJid, parseJid} from '../../src/xmpp/jid.js'
 import {buildSubmit, normaliseValues, parseForm} from '../../src/protocol/dataform.js'
 import {fillForm, parseFieldArgs} from '../../src/protocol/runner.js'
+import {fromWire} from '../../src/errors.js'
 import {describeTlsError} from '../../src/xmpp/connection.js'
 import {parseServer} from '../../src/xmpp/endpoints.js'
 import {parseXml} from '../fixtures/captures.js'
@@ -69,8 +70,8 @@ describe('TLS errors point the right way (issue 16)', () => {
   const wrongVersion = Object.assign(new Error('ssl3_get_record:wrong version number'), {
     code: 'ERR_SSL_WRONG_VERSION_NUMBER',
   })
-  it('plain text in answer to a direct-TLS handshake: not TLS there, use STARTTLS or the direct-TLS port', () => {
-    const e = describeTlsError(wrongVersion, 'h:5222', 'example.org', true)
+  it('plain text in answer to direct TLS: not TLS there, use STARTTLS or the direct-TLS port', () => {
+    const e = fromWire(describeTlsError(wrongVersion, 'h:5222', 'example.org', true))
     expect(e).toMatchObject({exitCode: 80, reason: 'not-tls'})
     expect(e.message).toBe('TLS to h:5222 failed: the server did not answer TLS there (a STARTTLS port?)')
     expect(e.hint).toMatch(/drop xmpps:\/\/ to use STARTTLS.*direct-TLS port/)
@@ -89,7 +90,8 @@ describe('forms', () => {
     <field var='FORM_TYPE' type='hidden'><value>urn:t</value></field>
     <field var='who' type='jid-multi'><required/></field>
     <field var='flag' type='boolean'/>
-    <field var='level' type='list-single'><option><value>a</value></option><option><value>b</value></option></field>
+    <field var='level' type='list-single'><option><value>a</value></option>
+      <option><value>b</value></option></field>
     <field var='untyped'><value>d</value></field>
     <field var='user' type='text-single'><required/></field>
     <field var='user' type='text-single'><required/></field>

@@ -60,7 +60,7 @@ function asTty<T>(tty: boolean, fn: () => Promise<T>): Promise<T> {
 const sh = (script: string, input: string) => execFileSync('sh', ['-c', script], {input, encoding: 'utf8'})
 
 describe('command run tables', () => {
-  it('tab-separated: one line per value, the field repeated; cut -f2 and awk read each value whole', async () => {
+  it('tab-separated: a line a value, the field repeated; cut -f2 and awk read values whole', async () => {
     const text = await asTty(false, () => renderCommandResponse(response, false))
     for (const line of text.split('\n')) expect(line.split('\t'), JSON.stringify(line)).toHaveLength(2)
     expect(sh(`awk -F'\\t' '$1 == "IP Addresses" {print $2}'`, text)).toBe('127.0.0.1\n127.0.0.5\n::1\n')

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {ScramClient, saslPrep} from '../../src/xmpp/sasl/scram.js'
 import {chooseMechanism} from '../../src/xmpp/sasl/mechanisms.js'
-import {XmppadmError} from '../../src/errors.js'
+import {XmppError} from '../../src/xmpp/errors.js'
 
 describe('SCRAM against the RFC test vectors', () => {
   it('SCRAM-SHA-1 (RFC 5802 §5)', async () => {
@@ -35,7 +35,8 @@ describe('SCRAM against the RFC test vectors', () => {
       Buffer.from('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096'),
     )
     expect(final.toString()).toBe(
-      'c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=',
+      'c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,' +
+        'p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=',
     )
     expect(() => c.verify(Buffer.from('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='))).not.toThrow()
   })
@@ -68,10 +69,10 @@ describe('SCRAM against the RFC test vectors', () => {
     }
     await expect(mk().respond(Buffer.from('r=zzzdef,s=QSXCR+Q6sek8bf92,i=4096'))).rejects.toThrow(/nonce/)
     await expect(mk().respond(Buffer.from('r=abcdef,s=QSXCR+Q6sek8bf92,i=1'))).rejects.toThrow(/iterations/)
-    await expect(mk().respond(Buffer.from('e=other-error'))).rejects.toBeInstanceOf(XmppadmError)
+    await expect(mk().respond(Buffer.from('e=other-error'))).rejects.toBeInstanceOf(XmppError)
   })
 
-  it('sends channel binding data with -PLUS and the y flag when binding is possible but not offered', async () => {
+  it('sends channel binding data with -PLUS; the y flag when it can bind but it is not offered', async () => {
     const plus = new ScramClient({
       hash: 'sha256',
       username: 'u',

@@ -3,7 +3,7 @@
 // one; connection settings that cannot work are refused before anything is sent. No server: each
 // of these fails before connecting (XMPPADM_SERVER points at a closed port, so a 75 would show
 // that something was sent).
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
@@ -158,6 +158,17 @@ describe('connection settings that cannot work are refused before anything is se
     expect(env.message).toMatch(/^XMPPADM_SERVER "127\.0\.0\.1:notaport": the port/)
     const v6 = await usage(['commands', '--server', '2001:db8::1:5222x'], nowhere)
     expect(v6.message).toMatch(/--server/)
+  })
+
+  it('--source-address must be an IP address (flag, environment, profile), checked first', async () => {
+    const flag = await usage(['commands', '--source-address', 'eth0'], nowhere)
+    expect(flag.message).toBe('--source-address "eth0" is not an IP address')
+    const env = await usage(['commands'], {...nowhere, XMPPADM_SOURCE_ADDRESS: '10.0.0.300'})
+    expect(env.message).toBe('XMPPADM_SOURCE_ADDRESS "10.0.0.300" is not an IP address')
+    mkdirSync(join(home, 'xmppadm'), {recursive: true})
+    writeFileSync(join(home, 'xmppadm', 'xmppadm-src.conf'), 'source_address = nowhere\n')
+    const profile = await usage(['commands', '--profile', 'xmppadm-src'], nowhere)
+    expect(profile.message).toMatch(/xmppadm-src\.conf: source_address "nowhere" is not an IP address$/)
   })
 
   it('a --ca-file without a certificate is a configuration error naming the file (78)', async () => {

@@ -2,13 +2,16 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {atLine, parseArguments, readLines} from '../../bulk/lines.js'
 import {usageError} from '../../errors.js'
-import {unblockIps} from '../../ops/block-ip.js'
+import {blockIpRemove} from '../../ops/block-ip.js'
+import {ready} from '../../ops/operation.js'
 import {parseIpRange} from '../../ops/values.js'
 
 export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
   static override summary = 'Lift blocks of addresses or ranges.'
   static override description =
-    'Each argument must match a block as listed by "block-ip list". On ejabberd without mod_xmppadm (mod_adhoc_api) this lifts mod_fail2ban\'s automatic bans only (api-commands/unban_ip). Removing a block that does not exist is reported, not an error.'
+    'Each argument must match a block as listed by "block-ip list". On ejabberd without mod_xmppadm ' +
+    "(mod_adhoc_api) this lifts mod_fail2ban's automatic bans only (api-commands/unban_ip). Removing " +
+    'a block that does not exist is reported, not an error.'
   static override strict = false
   static override args = {
     address: Args.string({description: 'Addresses or CIDR ranges to unblock', ignoreStdin: true}),
@@ -34,20 +37,19 @@ export default class BlockIpRemove extends BaseCommand<typeof BlockIpRemove> {
       for await (const line of readLines(flags['from-file'])) ranges.push(atLine(line, parseIpRange))
     } else ranges.push(...parseArguments(inputs, parseIpRange))
     if (!ranges.length) throw usageError('no address given', 'name addresses or ranges, or use --from-file')
-    const ctx = await this.opContext()
+    const unblock = await ready(await this.opContext(), blockIpRemove)
     const removed: string[] = []
     const notFound: string[] = []
-    let last: Awaited<ReturnType<typeof unblockIps>> | undefined
     // Up to BATCH a command: the module stores its whole list once per command.
     for (let i = 0; i < ranges.length; i += BATCH) {
-      last = await unblockIps(ctx, ranges.slice(i, i + BATCH))
-      for (const r of last.removed) this.ui.out(`unblocked ${r}`)
-      for (const r of last.notFound) this.ui.info(`not blocked: ${r}`)
-      removed.push(...last.removed)
-      notFound.push(...last.notFound)
+      const out = await unblock.run(ranges.slice(i, i + BATCH))
+      for (const r of out.removed) this.ui.out(`unblocked ${r}`)
+      for (const r of out.notFound) this.ui.info(`not blocked: ${r}`)
+      removed.push(...out.removed)
+      notFound.push(...out.notFound)
     }
-    if (last?.partial) this.ui.warn(last.partial)
-    return {removed, notFound, via: last!.via}
+    if (unblock.strategy.partial) this.ui.warn(unblock.strategy.partial)
+    return {removed, notFound, via: unblock.strategy.via}
   }
 }
 

@@ -13,9 +13,11 @@ const cell = (v: string | string[] | boolean | null) =>
 
 export default class CommandInfo extends BaseCommand<typeof CommandInfo> {
   static override summary =
-    'Show what the server says about one command node: its name, identity and features, and with --fields its input form.'
+    'Show what the server says about one command node: its name, identity and features, and with ' +
+    '--fields its input form.'
   static override description =
-    'Asks the server (or --to) for disco#info of the node (XEP-0030, as XEP-0050 describes for command nodes). A node the server does not know, or hides from this account, is exit 69.'
+    'Asks the server (or --to) for disco#info of the node (XEP-0030, as XEP-0050 describes for ' +
+    'command nodes). A node the server does not know, or hides from this account, is exit 69.'
   static override args = {
     node: Args.string({
       description: 'Command node, e.g. http://jabber.org/protocol/admin#add-user (see: xmppadm commands)',
@@ -26,7 +28,9 @@ export default class CommandInfo extends BaseCommand<typeof CommandInfo> {
   static override flags = {
     fields: Flags.boolean({
       summary:
-        "Also show the node's input form: each field's var (for --field), type, whether required, label, default and options. Executes the node to get the form, then cancels it: a command that takes no input runs at once.",
+        "Also show the node's input form: each field's var (for --field), type, whether required, " +
+        'label, default and options. Executes the node to get the form, then cancels it: a command ' +
+        'that takes no input runs at once.',
     }),
   }
   static override examples = [
@@ -47,7 +51,7 @@ export default class CommandInfo extends BaseCommand<typeof CommandInfo> {
   async run() {
     const {args} = await this.parse(CommandInfo)
     const session = await this.connect()
-    const to = await this.target()
+    const {to} = session
     let info
     try {
       info = await commandInfo(session, to, args.node)

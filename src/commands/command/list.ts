@@ -5,7 +5,8 @@ import {renderTable} from '../../output/table.js'
 export default class CommandList extends BaseCommand<typeof CommandList> {
   static override summary = 'List the ad-hoc commands the server offers to this account.'
   static override description =
-    'Asks the server (or --to) for its XEP-0050 command list (disco#items on the commands node). An account that is not an admin usually sees only a few commands.'
+    'Asks the server (or --to) for its XEP-0050 command list (disco#items on the commands node). An ' +
+    'account that is not an admin usually sees only a few commands.'
   static override aliases = ['commands']
   static override examples = [
     {
@@ -20,7 +21,7 @@ export default class CommandList extends BaseCommand<typeof CommandList> {
 
   async run() {
     const session = await this.connect()
-    const to = await this.target()
+    const {to} = session
     const commands = await listCommands(session, to)
     if (!this.jsonEnabled()) {
       this.ui.data(

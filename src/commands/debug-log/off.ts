@@ -4,7 +4,10 @@ import {debugLogOff} from '../../ops/debug-log.js'
 export default class DebugLogOff extends BaseCommand<typeof DebugLogOff> {
   static override summary = 'Switch debug logging off and wipe the debug log (where the server can).'
   static override description =
-    'With mod_xmppadm (Prosody, or ejabberd on every node): logging returns to its configured levels and the debug log file is truncated and removed. ejabberd without the module: the level returns to the one saved by "debug-log on" (else info); ejabberd cannot wipe its log remotely, and the command says so.'
+    'With mod_xmppadm (Prosody, or ejabberd on every node): logging returns to its configured levels ' +
+    'and the debug log file is truncated and removed. ejabberd without the module: the level returns ' +
+    'to the one saved by "debug-log on" (else info); ejabberd cannot wipe its log remotely, and the ' +
+    'command says so.'
   static override examples = ['<%= config.bin %> debug-log off']
 
   async run() {

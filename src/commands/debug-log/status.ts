@@ -8,9 +8,9 @@ export default class DebugLogStatus extends BaseCommand<typeof DebugLogStatus> {
   async run() {
     const ctx = await this.opContext()
     const state = await debugLogStatus(ctx)
-    this.ui.data(
-      `debug logging ${state.active ? 'on' : 'off'}${state.level ? ` (level ${state.level})` : ''}${state.expires ? `, until ${state.expires}` : ''}`,
-    )
+    const level = state.level ? ` (level ${state.level})` : ''
+    const until = state.expires ? `, until ${state.expires}` : ''
+    this.ui.data(`debug logging ${state.active ? 'on' : 'off'}${level}${until}`)
     return state
   }
 }

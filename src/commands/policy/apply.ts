@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {XmppadmError, exitCodeName} from '../../errors.js'
+import {Settled} from '../../cli/outcome.js'
+import {ExitCode, XmppadmError, exitCodeName, knownError} from '../../errors.js'
 import {debugLogOff, debugLogStatus} from '../../ops/debug-log.js'
 import {type Rule, type RuleKey, loadPolicy} from '../../ops/policy.js'
 import {purgeOffline, purgeUploads} from '../../ops/purge.js'
@@ -25,13 +26,20 @@ type Outcome = Pick<RuleResult, 'status' | 'count' | 'bytes'> & {text: string}
 
 export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
   static override summary =
-    'Apply a retention policy file: purge offline messages and uploads past their age, make sure debug logging is off.'
-  static override description = `The policy file has one rule a line:
-  offline = 7d      # delete offline messages older than 7 days
-  uploads = 14d     # delete uploaded files older than 14 days
-  debug_log = off   # switch debug logging off (and wipe its log) if it is on
-Each rule at most once (a repeated rule is an error naming both lines); durations as for --older-than (1M is a month, 1m a minute). Every rule runs even if another fails. Exit 0 when all rules were applied, 2 when some were (the JSON result says which), otherwise the code of the failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable; when that skips every rule, nothing is enforced and the exit is 82.
---dry-run says what each rule would do: "would delete N", or "cannot tell" where the server cannot count (ejabberd); nothing changes.`
+    'Apply a retention policy file: purge offline messages and uploads past their age, make sure ' +
+    'debug logging is off.'
+  static override description =
+    'The policy file has one rule a line:\n' +
+    '  offline = 7d      # delete offline messages older than 7 days\n' +
+    '  uploads = 14d     # delete uploaded files older than 14 days\n' +
+    '  debug_log = off   # switch debug logging off (and wipe its log) if it is on\n' +
+    'Each rule at most once (a repeated rule is an error naming both lines); durations as for ' +
+    '--older-than (1M is a month, 1m a minute). Every rule runs even if another fails. Exit 0 when all ' +
+    'rules were applied, 2 when some were (the JSON result says which), otherwise the code of the ' +
+    'failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable; when that skips ' +
+    'every rule, nothing is enforced and the exit is 82.\n' +
+    '--dry-run says what each rule would do: "would delete N", or "cannot tell" where the server cannot ' +
+    'count (ejabberd); nothing changes.'
   static override args = {
     file: Args.string({description: 'Policy file (- for stdin)', ignoreStdin: true, required: true}),
   }
@@ -43,7 +51,8 @@ Each rule at most once (a repeated rule is an error naming both lines); duration
     }),
     'skip-unavailable': Flags.boolean({
       summary:
-        'A rule this server cannot do is skipped with a warning, not a failure (exit 82 if every rule is skipped).',
+        'A rule this server cannot do is skipped with a warning, not a failure (exit 82 if every ' +
+        'rule is skipped).',
     }),
   }
   static override examples = [
@@ -74,15 +83,14 @@ Each rule at most once (a repeated rule is an error naming both lines); duration
         results.push({...base, ...outcome})
         say(`${name}: ${text}`)
       } catch (error) {
-        const e =
-          error instanceof XmppadmError ? error : new XmppadmError('internal', 'internal', String(error))
+        const e = knownError(error) ?? new XmppadmError('internal', 'internal', String(error))
         results.push({
           ...base,
-          status: e.exitCode === 69 ? 'unavailable' : 'failed',
+          status: e.exitCode === ExitCode.unavailable ? 'unavailable' : 'failed',
           message: e.message,
           code: e.exitCode,
         })
-        if (e.exitCode === 69 && skip) this.ui.warn(`${name}: skipped: ${e.message}`)
+        if (e.exitCode === ExitCode.unavailable && skip) this.ui.warn(`${name}: skipped: ${e.message}`)
         else this.ui.error(`${name}: ${e.message}`, e.hint)
       }
     }
@@ -119,8 +127,7 @@ Each rule at most once (a repeated rule is an error naming both lines); duration
       await debugLogOff(ctx)
       return {status: 'done', text: 'switched debug logging off'}
     })
-    this.outcome = this.judge(results)
-    return {file: this.args.file, dryRun: dry, rules: results}
+    return new Settled({file: this.args.file, dryRun: dry, rules: results}, this.judge(results))
   }
 
   /** The run's exit: 0, 2 (partly), the shared failure's code, or 82 when every rule was skipped. */

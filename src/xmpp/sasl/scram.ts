@@ -2,7 +2,7 @@
 // milliseconds instead of the ~1 s that @xmpp/client's WebCrypto loop takes.
 import {createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual} from 'node:crypto'
 import {promisify} from 'node:util'
-import {XmppadmError} from '../../errors.js'
+import {XmppError} from '../errors.js'
 
 const pbkdf2Async = promisify(pbkdf2)
 
@@ -62,7 +62,7 @@ function xor(a: Buffer, b: Buffer): Buffer {
   return out
 }
 
-const authFail = (message: string) => new XmppadmError('auth', 'sasl-scram', message)
+const authFail = (message: string) => new XmppError('sasl', 'sasl-scram', message, {condition: 'scram'})
 
 export class ScramClient {
   private readonly opts: ScramOptions

@@ -1,27 +1,16 @@
-// Bulk jobs that survive a lost connection (a server restart, a network drop): one reconnection
-// shared by every job in flight (bounded retries, backoff), then, once per new session, the items
-// the lost server acknowledged in its last seconds are done again (ack-journal.ts: a dying server
-// may forget them), then the job that failed is tried again.
-import {XmppadmError} from '../errors.js'
-import type {OpContext} from '../ops/context.js'
+// Bulk jobs that survive a lost connection (a server restart, a network drop): the connector opens
+// a new session (one attempt shared by every job in flight), then, once per new session, the
+// items the lost server acknowledged in its last seconds are done again (ack-journal.ts: a dying
+// server may forget them), then the job that failed is tried again.
+import type {Ui} from '../output/ui.js'
+import {isConnectionLoss} from '../xmpp/errors.js'
 import type {Session} from '../xmpp/session.js'
 import {AckJournal, RECHECK_WINDOW_MS} from './ack-journal.js'
+import type {Connector} from './connector.js'
 
-/** The session is gone: the item's outcome is unknown and a new session may finish it. (A timeout is not: the server is alive but slow, and the run stops.) */
-export function isLostConnection(e: unknown): e is XmppadmError {
-  return (
-    e instanceof XmppadmError &&
-    e.exitCode === 75 &&
-    ['connection-lost', 'connection-refused', 'closed', 'connection-failed'].includes(e.reason)
-  )
-}
-
-export interface ResilientOptions<T> {
-  ctx: OpContext
+export interface RecoveryOptions<T> {
   /** Reconnections allowed per loss (0: a lost connection ends the run). */
   retries: number
-  signal: AbortSignal
-  reconnect: (retries: number, failed: Session) => Promise<Session>
   /**
    * Does an acknowledged item again: true if it had been forgotten, false if it was still done.
    * Without it nothing is redone (for servers that write what they acknowledge).
@@ -32,33 +21,36 @@ export interface ResilientOptions<T> {
   /** "accounts", and what a forgotten one is after redo: "created again". */
   noun: string
   again: string
-  ui: {info(text: string): void; warn(text: string): void}
+  ui: Pick<Ui, 'info' | 'warn'>
 }
 
-export class Resilient<T> {
+export class Recovery<T> {
   private readonly journal = new AckJournal<T>()
   private readonly seenLost = new WeakSet<Session>()
   private passFor?: Session
   private pass?: Promise<void>
   readonly counts = {rechecked: 0, redone: 0}
 
-  constructor(private readonly o: ResilientOptions<T>) {}
+  constructor(
+    private readonly connector: Connector,
+    private readonly o: RecoveryOptions<T>,
+  ) {}
 
   /** Runs a job; after a lost connection, reconnects and runs it again with attempt > 0. */
   async run<R>(job: (attempt: number) => Promise<R>): Promise<R> {
     for (let attempt = 0; ; attempt++) {
-      const used = this.o.ctx.session
+      const used = this.connector.current
       try {
         if (attempt > 0) await this.recheck(used)
         return await job(attempt)
       } catch (error) {
-        if (!isLostConnection(error) || attempt >= 3 || this.o.retries === 0 || this.o.signal.aborted)
+        if (!isConnectionLoss(error) || attempt >= 3 || this.o.retries === 0 || this.connector.signal.aborted)
           throw error
         if (!this.seenLost.has(used)) {
           this.seenLost.add(used)
           this.journal.lost(used.closedAt ?? Date.now())
         }
-        this.o.ctx.session = await this.o.reconnect(this.o.retries, used)
+        await this.connector.reconnect(this.o.retries, used)
       }
     }
   }
@@ -93,20 +85,22 @@ export class Resilient<T> {
         checked++
       } catch (error) {
         // Lost again: the rest waits for the next session.
-        if (isLostConnection(error)) {
+        if (isConnectionLoss(error)) {
           this.journal.putBack(items.slice(i))
           throw error
         }
         checked++
         this.o.ui.warn(
-          `${this.o.name(items[i])}: acknowledged before the connection was lost, and now: ${(error as Error).message}`,
+          `${this.o.name(items[i])}: acknowledged before the connection was lost, and now: ` +
+            (error as Error).message,
         )
       }
     }
     this.counts.rechecked += checked
     this.counts.redone += again
     this.o.ui.info(
-      `re-checked ${checked} ${this.o.noun} acknowledged in the last ${RECHECK_WINDOW_MS / 1000} s before the connection was lost: ${again} ${this.o.again}`,
+      `re-checked ${checked} ${this.o.noun} acknowledged in the last ${RECHECK_WINDOW_MS / 1000} s before ` +
+        `the connection was lost: ${again} ${this.o.again}`,
     )
   }
 }
