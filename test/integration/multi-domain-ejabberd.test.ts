@@ -47,7 +47,7 @@ describe.each([
 ] as const)('two virtual hosts on %s with mod_xmppadm', (_name, main, [blockFrom, mainFrom, secondFrom]) => {
   const second = secondHost(main)
 
-  it("#about lists the hosts the requester administers: boss's own, every host for the global admin", async () => {
+  it("#about lists the requester's hosts: boss's own, every host for the global admin", async () => {
     const hosts = (doc: any) => expectOkEnvelope(doc).form.values.hosts
     expect(hosts(await node(second, 'about', []))).toEqual(['second.localhost'])
     expect(hosts(await node(main, 'about', []))).toEqual(['localhost', 'second.localhost'])
@@ -58,7 +58,7 @@ describe.each([
     expectErrorEnvelope(await node(second, 'about', [], {to: main.domain, exitCode: 77}), 77)
   })
 
-  describe('every operation: a host admin succeeds on their host and gets 77 on the other; a global admin succeeds on both', () => {
+  describe('every operation: boss succeeds on second.localhost, gets 77 on localhost; admin on both', () => {
     // debug-log and policy apply (debug_log = off) change localhost's debug logging
     let release = () => {}
     beforeAll(async () => {
@@ -83,7 +83,7 @@ describe.each([
     await own.close()
   })
 
-  it('a purge acts on its host only, also where both hosts keep their uploads under one docroot', async () => {
+  it('a purge acts on its host only, also where both hosts keep their uploads in one docroot', async () => {
     const [mainRcpt, secondRcpt] = await Promise.all([newAccount(main, 'mdo'), newAccount(second, 'mdo')])
     await Promise.all([
       sendMessages(main, main.user, mainRcpt.jid, ['kept on localhost']),
@@ -132,7 +132,7 @@ describe.each([
       release()
     })
 
-    it("switched on by boss records second.localhost's sessions and none of localhost's; its file is 0600", async () => {
+    it("on by boss: second.localhost's sessions, none of localhost's; its file is 0600", async () => {
       const on = expectOkEnvelope(await cliJson(second, ['debug-log', 'on', '--for', '5m']))
       expect(on.file).toMatch(/\/logs\/xmppadm-debug-second\.localhost\.log$/)
       const file = hostPath(main, on.file)
@@ -178,7 +178,7 @@ describe.each([
   })
 })
 
-describe('ejabberd 24.12 whose hosts share a docroot with directories named by user name (jid_in_url: node)', () => {
+describe('ejabberd 24.12: hosts sharing a docroot, user directories by name (jid_in_url: node)', () => {
   let server: RunningServer
   beforeAll(async () => {
     server = await startEjabberd24({ejabberdJidInUrl: 'node'})
@@ -187,7 +187,7 @@ describe('ejabberd 24.12 whose hosts share a docroot with directories named by u
     await server?.stop()
   })
 
-  it("purge-uploads is unavailable and says why; deleting alice of one host keeps the other alice's uploads", async () => {
+  it("purge-uploads unavailable, saying why; deleting one alice keeps the other's uploads", async () => {
     const second = secondHost(server)
     const r = await cliOn(second, ['purge-uploads', '--older-than', '1d', '--json'])
     expect(r.exitCode, r.stdout).toBe(69)

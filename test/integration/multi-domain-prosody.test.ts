@@ -59,7 +59,7 @@ describe.each([
     await server?.stop()
   })
 
-  it("#about lists the hosts the requester administers: boss's own, every host for the global admin", async () => {
+  it("#about lists the requester's hosts: boss's own, every host for the global admin", async () => {
     const hosts = (doc: any) => expectOkEnvelope(doc).form.values.hosts
     expect(hosts(await node(second, 'about', []))).toEqual(['second.localhost'])
     expect(hosts(await node(main, 'about', []))).toEqual(['localhost', 'second.localhost'])
@@ -70,7 +70,7 @@ describe.each([
     expectErrorEnvelope(await node(second, 'about', [], {to: main.domain, exitCode: 77}), 77)
   })
 
-  describe('every operation: a host admin succeeds on their host and gets 77 on the other; a global admin succeeds on both', () => {
+  describe('every operation: boss succeeds on second.localhost, gets 77 on localhost; admin on both', () => {
     it.each(operations(uniqueUser('md')))('%s', (op, args) => expectHostIsolation(op, args, main, second))
   })
 
@@ -139,7 +139,7 @@ describe.each([
     expect(existsSync(mainUp.path)).toBe(false)
   })
 
-  it("boss's export and account deletion, sent to second.localhost, cannot reach localhost's users", async () => {
+  it("boss's export and account deletion on second.localhost cannot reach localhost's users", async () => {
     const r = await cliOn(second, ['export-user', main.user.jid, '-o', join(scratch, 'never.xml'), '--json'])
     expect(r.exitCode, r.stdout).toBe(65)
     expect(r.json.error.message).toMatch(/not a JID of a user on second\.localhost/) // the module's answer
@@ -157,7 +157,7 @@ describe.each([
     expect(await canLogin(main, main.user)).toBe(true)
   })
 
-  it("debug logging switched on by boss records second.localhost's sessions and none of localhost's", async () => {
+  it("debug logging on by boss: second.localhost's sessions, none of localhost's", async () => {
     const on = expectOkEnvelope(await cliJson(second, ['debug-log', 'on', '--for', '5m']))
     const file: string = on.file
     expect(file).toMatch(/xmppadm-debug-second\.localhost\.log$/)

@@ -40,7 +40,8 @@ import {stopAllLive} from './util.js'
  * @property {number} [httpPort]        plain-HTTP port on 127.0.0.1 (uploads; ejabberd: also /api)
  * @property {string} [uploadDomain]    'upload.localhost'
  * @property {{domain: string, admin: Account, user: Account, uploadDomain?: string}} [second]
- *                                      the second virtual host 'second.localhost': boss@ (its admin only), user@
+ *                                      the second virtual host 'second.localhost': boss@ (its admin
+ *                                      only), user@
  * @property {string} configFile        the server's config file (host path)
  * @property {number} pid               server process (Prosody) / Erlang VM (ejabberd)
  * @property {{argv: string[]}} control command prefix running prosodyctl / ejabberdctl for this instance
