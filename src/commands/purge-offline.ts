@@ -1,7 +1,8 @@
 import {BaseCommand} from '../base-command.js'
 import {purgeOffline} from '../ops/purge.js'
 import {parseDuration} from '../ops/values.js'
-import {purgeFlags} from '../cli/flags.js'
+import {hostsFlags, purgeFlags} from '../cli/flags.js'
+import type {OpContext} from '../ops/context.js'
 
 export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
   static override summary = 'Delete offline messages older than an age.'
@@ -12,7 +13,7 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
     'ejabberd 25.03+ without the module: api-commands/delete_old_messages (whole days, rounded up; all ' +
     'virtual hosts; no count; no dry run). A zero or negative age is refused before anything is sent: ' +
     'ejabberd would delete every message.'
-  static override flags = purgeFlags
+  static override flags = {...purgeFlags, ...hostsFlags}
   static override examples = [
     {
       description: 'The 7-day promise, hourly from cron',
@@ -26,19 +27,25 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
 
   async run() {
     const seconds = parseDuration(this.flags['older-than'], '--older-than')
-    const ctx = await this.opContext()
-    const r = await purgeOffline(ctx, seconds, this.flags['dry-run'])
-    for (const n of r.notes) this.ui.warn(n)
-    const users = r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''
-    const line =
-      r.count === null
-        ? r.dryRun
-          ? 'cannot tell how many would be deleted (the server cannot count); nothing done'
-          : 'purged (the server does not say how many)'
-        : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${users}`
+    const dry = this.flags['dry-run']
+    const purge = async (ctx: OpContext, warn: (msg: string) => void) => {
+      const r = await purgeOffline(ctx, seconds, dry)
+      for (const n of r.notes) warn(n)
+      const users = r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''
+      const text =
+        r.count === null
+          ? r.dryRun
+            ? 'cannot tell how many would be deleted (the server cannot count); nothing done'
+            : 'purged (the server does not say how many)'
+          : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${users}`
+      return {result: r, text}
+    }
+    const hosts = await this.targetHosts()
     // A dry run's answer is the data asked for; a real run's line is a message (--quiet: none).
-    if (r.dryRun) this.ui.data(line)
-    else this.ui.out(line)
-    return r
+    if (hosts) return this.reportHosts(hosts, purge, {data: dry})
+    const {result, text} = await purge(await this.opContext(), (n) => this.ui.warn(n))
+    if (dry) this.ui.data(text)
+    else this.ui.out(text)
+    return result
   }
 }

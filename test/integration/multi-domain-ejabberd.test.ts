@@ -6,7 +6,7 @@
 // The shared servers: what is done on localhost does no harm to the other test files (documentation
 // addresses, month-old purges, fixtures seconds old that no other file's purge reaches), and
 // debug logging on localhost is switched only while holding its lock.
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, scratch, uniqueUser} from '../helpers/cli.js'
@@ -108,6 +108,27 @@ describe.each([
     expect(existsSync(secondUp.path)).toBe(false)
     expect(await offlineBodies(main, mainRcpt.local)).toEqual(['kept on localhost'])
     expect(existsSync(mainUp.path)).toBe(true)
+  })
+
+  it("boss's policy apply --all-hosts: their one host, reported, and nothing of localhost's", async () => {
+    const [rcpt, mainRcpt] = await Promise.all([newAccount(second, 'mdp'), newAccount(main, 'mdp')])
+    await Promise.all([
+      sendMessages(second, second.user, rcpt.jid, ['gone from second.localhost']),
+      sendMessages(main, main.user, mainRcpt.jid, ['kept on localhost']),
+    ])
+    const up = await uploadFile(second, second.user, 'p.txt', 'gone from second.localhost\n')
+    await sleep(2100) // older than the policy's second
+    const policy = join(scratch, `${uniqueUser('mdp')}.policy`)
+    writeFileSync(policy, 'offline = 1s\nuploads = 1s\n')
+    const r = expectOkEnvelope(await cliJson(second, ['policy', 'apply', policy, '--all-hosts']))
+    expect(r.hosts.map((h: any) => [h.host, h.code])).toEqual([['second.localhost', 0]])
+    expect(r.hosts[0].result.rules.map((x: any) => [x.rule, x.status, x.count])).toEqual([
+      ['offline', 'done', 1],
+      ['uploads', 'done', 1],
+    ])
+    expect(await offlineBodies(second, rcpt.local)).toEqual([])
+    expect(existsSync(up.path)).toBe(false)
+    expect(await offlineBodies(main, mainRcpt.local)).toEqual(['kept on localhost'])
   })
 
   it("boss's export, sent to second.localhost, cannot reach localhost's users", async () => {

@@ -5,7 +5,7 @@
 // users; the files the module writes are the server user's alone.
 // Own servers: these tests block, purge and switch debug logging on, server-wide state that the
 // shared servers' other tests rely on.
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, scratch, uniqueUser} from '../helpers/cli.js'
@@ -221,6 +221,78 @@ describe.each([
         cliOn(main, ['block-ip', 'remove', '192.0.2.16']),
         cliOn(second, ['debug-log', 'off']),
       ])
+    }
+  })
+
+  it('--all-hosts: one purge and one policy for both hosts, each host reported', async () => {
+    const oldOffline = async () => {
+      const rcpts = await Promise.all([main, second].map((s) => newAccount(s, 'mda')))
+      await Promise.all([main, second].map((s, i) => sendMessages(s, s.user, rcpts[i].jid, ['old'])))
+      await Promise.all([main, second].map((s, i) => prosodyBackdateOffline(s, rcpts[i].local, [2 * DAY])))
+      return rcpts
+    }
+    const offlineLeft = (rcpts: Array<{local: string}>) =>
+      Promise.all([main, second].map((s, i) => prosodyOfflineCount(s, rcpts[i].local)))
+
+    let rcpts = await oldOffline()
+    const purged = expectOkEnvelope(
+      await cliJson(main, ['purge-offline', '--older-than', '1d', '--all-hosts']),
+    )
+    expect(purged.hosts.map((h: any) => [h.host, h.ok, h.result.count])).toEqual([
+      ['localhost', true, 1],
+      ['second.localhost', true, 1],
+    ])
+    expect(await offlineLeft(rcpts)).toEqual([0, 0])
+
+    // the crontab line of a multi-domain service: every rule on every host
+    rcpts = await oldOffline()
+    const ups = await Promise.all(
+      [main, second].map((s) => prosodyUpload(s, s.user, 'old.txt', `an old upload on ${s.domain}\n`)),
+    )
+    await Promise.all([main, second].map((s, i) => prosodyBackdateUpload(s, ups[i].slot, 2 * DAY)))
+    await cliJson(second, ['debug-log', 'on', '--for', '10m'])
+    const policy = join(scratch, `${uniqueUser('mdp')}.policy`)
+    writeFileSync(policy, 'offline = 1d\nuploads = 1d\ndebug_log = off\n')
+    const r = await cliOn(main, ['policy', 'apply', policy, '--all-hosts'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.split('\n')).toEqual([
+      'host\tresult',
+      'localhost\toffline = 1d: deleted 1 offline message(s); uploads = 1d: deleted 1 file(s), ' +
+        `${ups[0].size} bytes; debug_log = off: already off`,
+      'second.localhost\toffline = 1d: deleted 1 offline message(s); uploads = 1d: deleted 1 file(s), ' +
+        `${ups[1].size} bytes; debug_log = off: switched debug logging off`,
+    ])
+    expect(await offlineLeft(rcpts)).toEqual([0, 0])
+    for (const up of ups) expect(existsSync(up.path)).toBe(false)
+    expect(expectOkEnvelope(await cliJson(second, ['debug-log', 'status'])).active).toBe(false)
+    // again, from cron: nothing to say
+    const quiet = await cliOn(main, ['policy', 'apply', policy, '--all-hosts', '--quiet'])
+    expect([quiet.exitCode, quiet.stdout, quiet.stderr]).toEqual([0, '', ''])
+  })
+})
+
+describe('--all-hosts where the server module is not loaded', () => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startProsody({xmppadmModule: false, prosodyUploads: false})
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('says the hosts cannot be found and how to name them; --hosts then runs on each', async () => {
+    const r = await cliOn(server, ['purge-offline', '--older-than', '7d', '--all-hosts', '--json'])
+    expect(r.exitCode, r.stdout).toBe(69)
+    expect(r.json.error).toMatchObject({reason: 'hosts-unknown', hint: expect.stringMatching(/--hosts/)})
+    expect(r.json.error.message).toMatch(/server module is not loaded on localhost/)
+    const named = expectOkEnvelope(
+      await cliJson(server, ['capabilities', '--hosts', 'localhost,second.localhost']),
+    )
+    expect(named.hosts.map((h: any) => h.host)).toEqual(['localhost', 'second.localhost'])
+    for (const h of named.hosts) {
+      const ops = Object.fromEntries(h.result.operations.map((o: any) => [o.operation, o]))
+      expect(ops['account-create']).toMatchObject({available: true, via: 'XEP-0133'})
+      expect(ops['block-ip'].hint).toMatch(/install mod_xmppadm/)
     }
   })
 })
