@@ -318,17 +318,22 @@ describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))(
       await cliOn(server, ['block-ip', 'remove', '127.0.0.12'])
     })
 
-    it('a BOSH session from a blocked address: policy-violation; another address gets one', async () => {
+    it('a BOSH session from a blocked address is ended; another address gets one', async () => {
       expectOkEnvelope(await cliJson(server, ['block-ip', '127.0.0.12']))
       const [refused, other] = await Promise.all([
         boshStart(server, '127.0.0.12'),
         boshStart(server, '127.0.0.13'),
       ])
+      // Ended either way. ejabberd's BOSH front end drops the stream error when the refused
+      // c2s process ends before the first request is matched to it (measured under load; the
+      // stock mod_fail2ban refuses the same way): then the answer is item-not-found.
       expect(refused).toMatch(/type=['"]terminate['"]/)
-      expect(refused).toMatch(/policy-violation/)
-      expect(refused).toContain(BLOCKED_TEXT)
+      if (!/item-not-found/.test(refused)) {
+        expect(refused).toMatch(/policy-violation/)
+        expect(refused).toContain(BLOCKED_TEXT)
+      }
       expect(other).toMatch(/sid=['"][^'"]+['"]/)
-      expect(other).not.toMatch(/policy-violation/)
+      expect(other).not.toMatch(/policy-violation|type=['"]terminate['"]/)
     })
   },
 )
