@@ -9,6 +9,7 @@ import {Settled, errorEnvelope, normaliseError, successEnvelope} from './cli/out
 import type {Connector} from './connect/connector.js'
 import {ExitCode} from './errors.js'
 import type {OpContext} from './ops/context.js'
+import type {PageProgress} from './ops/pages.js'
 import {spinnerFor} from './output/spinner.js'
 import {Ui} from './output/ui.js'
 import {redact} from './secrets.js'
@@ -99,11 +100,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async reportHosts<R>(
     hosts: string[],
-    work: (ctx: OpContext, warn: (msg: string) => void) => Promise<HostWork<R>>,
-    o: {data: boolean; render?: (outcomes: Array<HostOutcome<R>>, color: boolean) => Promise<string>},
+    work: (
+      ctx: OpContext,
+      warn: (msg: string) => void,
+      onPage: (p: PageProgress) => void,
+    ) => Promise<HostWork<R>>,
+    o: {
+      data: boolean
+      render?: (outcomes: Array<HostOutcome<R>>, color: boolean) => Promise<string>
+      /** Paged work (src/cli/paged.ts): one progress bar for all hosts, each ending its page on Ctrl-C. */
+      paged?: {label: string; note: (p: PageProgress) => string}
+    },
   ) {
     const {hostsTable, runOnHosts, settleHosts} = await import('./cli/hosts.js')
-    const outcomes = await runOnHosts(await this.connect(), hosts, this.interrupts.signal, work)
+    const connector = await this.connect()
+    const run = (onPage: (host: string) => (p: PageProgress) => void) =>
+      runOnHosts(connector, hosts, this.interrupts.signal, (ctx, warn) => work(ctx, warn, onPage(ctx.to)))
+    let outcomes: Array<HostOutcome<R>>
+    if (o.paged) {
+      const {runPagedMany} = await import('./cli/paged.js')
+      outcomes = await runPagedMany(this, o.paged.label, o.paged.note, run)
+    } else outcomes = await run(() => () => {})
     for (const x of outcomes) for (const w of x.warnings ?? []) this.ui.warn(`${x.host}: ${w}`)
     if (!this.jsonEnabled()) {
       const table = await (o.render ?? hostsTable)(outcomes, this.ui.color)

@@ -10,26 +10,66 @@ import {XmppadmError} from './errors.js'
  * (e.g. the file appeared meanwhile and must not be replaced).
  */
 export function writePrivateFile(path: string, text: string, opts: {beforeRename?: () => void} = {}): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  let fd: number
+  const file = new PrivateFile(path)
   try {
-    fd = openSync(tmp, 'wx', 0o600)
+    file.write(text)
   } catch (error) {
-    throw cannotWrite(path, error)
+    file.abandon()
+    throw error
   }
-  try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-    closeSync(fd)
-    opts.beforeRename?.()
-    renameSync(tmp, path)
-  } catch (error) {
+  file.commit(opts.beforeRename)
+}
+
+/**
+ * The same, written piece by piece (an export as its pages arrive): nothing is at `path` until
+ * commit(); abandon() removes what was written.
+ */
+export class PrivateFile {
+  private readonly tmp: string
+  private fd: number | undefined
+
+  constructor(readonly path: string) {
+    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
     try {
-      unlinkSync(tmp)
+      this.fd = openSync(this.tmp, 'wx', 0o600)
+    } catch (error) {
+      throw cannotWrite(path, error)
+    }
+  }
+
+  write(text: string): void {
+    try {
+      writeSync(this.fd!, text)
+    } catch (error) {
+      throw cannotWrite(this.path, error)
+    }
+  }
+
+  commit(beforeRename?: () => void): void {
+    try {
+      fsyncSync(this.fd!)
+      closeSync(this.fd!)
+      this.fd = undefined
+      beforeRename?.()
+      renameSync(this.tmp, this.path)
+    } catch (error) {
+      this.abandon()
+      throw error instanceof XmppadmError ? error : cannotWrite(this.path, error)
+    }
+  }
+
+  abandon(): void {
+    try {
+      if (this.fd !== undefined) closeSync(this.fd)
+    } catch {
+      // closed already
+    }
+    this.fd = undefined
+    try {
+      unlinkSync(this.tmp)
     } catch {
       // already gone
     }
-    throw error instanceof XmppadmError ? error : cannotWrite(path, error)
   }
 }
 

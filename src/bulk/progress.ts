@@ -1,6 +1,6 @@
 // A one-line progress bar on stderr; only on a TTY, never in --json/--quiet. With a total (the
-// input is a regular file, counted first): done/total, percentage and time left; from a pipe,
-// where the total is unknown: the count and the rate.
+// input is a regular file, counted first; a paged run's total from the server): done/total,
+// percentage and time left; without one (a pipe): the count and the rate.
 import {statSync} from 'node:fs'
 import {readLines} from './lines.js'
 
@@ -29,6 +29,7 @@ export class Progress {
   private failed = 0
   private readonly started = Date.now()
   private last = 0
+  private note = ''
 
   constructor(
     readonly enabled: boolean,
@@ -51,6 +52,18 @@ export class Progress {
     }
   }
 
+  /** Where a paged run is (it counts by itself): done of total, and a note ("12 deleted"). */
+  set(count: number, total: number | undefined, note = ''): void {
+    this.count = count
+    this.total = total
+    this.note = note
+    const now = Date.now()
+    if (this.enabled && (now - this.last > 100 || count === total)) {
+      this.last = now
+      this.render(now)
+    }
+  }
+
   private render(now: number): void {
     const secs = Math.max((now - this.started) / 1000, 0.001)
     const rate = this.count / secs
@@ -64,7 +77,8 @@ export class Progress {
         `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ` +
         `${Math.floor(share * 100)}% ${rate.toFixed(0)}/s ETA ${shortDuration(left)}`
     } else line = `${this.count} ${rate.toFixed(0)}/s`
-    process.stderr.write(`\r${this.label}${line}${this.failed ? ` ${this.failed} failed` : ''}\u001b[K`)
+    const tail = `${this.failed ? ` ${this.failed} failed` : ''}${this.note ? ` ${this.note}` : ''}`
+    process.stderr.write(`\r${this.label}${line}${tail}\u001b[K`)
   }
 
   done(): void {

@@ -86,14 +86,15 @@ export async function runOnHosts<R>(
     }
   }
   await Promise.all(Array.from({length: Math.min(concurrency, hosts.length)}, worker))
-  // hosts not started before an interrupt
+  // hosts not started before an interrupt: nothing done there, 75 as for a paged run stopped
+  // before its first page (src/cli/paged.ts); a new run does them
   for (let i = 0; i < hosts.length; i++)
     outcomes[i] ??= {
       host: hosts[i],
       ok: false,
-      code: ExitCode.interrupted,
+      code: ExitCode.tempFail,
       text: 'not run: interrupted',
-      error: {code: ExitCode.interrupted, reason: 'interrupted', message: 'interrupted before this host'},
+      error: {code: ExitCode.tempFail, reason: 'interrupted', message: 'interrupted before this host'},
     }
   return outcomes
 }

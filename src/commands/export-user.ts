@@ -1,19 +1,24 @@
+import {once} from 'node:events'
 import {openSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {XmppadmError, usageError} from '../errors.js'
-import {writePrivateFile} from '../files.js'
-import {exportUser, toJsonExport, toXep0227} from '../ops/export-user.js'
+import {Progress} from '../bulk/progress.js'
+import {PrivateFile} from '../files.js'
+import {exportUser} from '../ops/export-user.js'
+import {ExportDocument} from '../output/xep0227-stream.js'
 import {parseAccountJid, parseJid} from '../xmpp/jid.js'
 
 export default class ExportUser extends BaseCommand<typeof ExportUser> {
   static override summary = 'Export everything the server stores about a user (XEP-0227 XML or JSON).'
   static override description =
     'Account facts, roster, vCard, private XML, offline messages, message archive, blocklist, PEP data, ' +
-    'uploads and last activity, fetched page by page so that no reply hits a stanza size limit. No ' +
+    'uploads and last activity, fetched page by page so that no reply hits a stanza size limit, and ' +
+    'written as the pages arrive: memory stays the same whatever the size of the archive. No ' +
     'password hashes unless --include-credentials.\n' +
     'The file is written atomically with mode 0600 and never overwrites an existing file without --force; ' +
-    '-o - writes to stdout. Default file: JID.xml (or .json).\n' +
+    '-o - writes to stdout. Default file: JID.xml (or .json). Ctrl-C stops it and removes the ' +
+    'unfinished file (exit 130).\n' +
     'With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03+ without it ' +
     '(mod_adhoc_api): roster, vCard and last activity, with counts of offline and archived messages; the ' +
     'export lists what is missing (<missing xmlns="urn:xmppadm:admin:1"/> elements, "missing" in JSON) ' +
@@ -53,33 +58,60 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
       )
     const ctx = await this.opContext()
     const jid = parseAccountJid(args.jid, parseJid(ctx.to).domain)
-    const path = toStdout ? undefined : (flags.output ?? `${jid}.${flags.format === 'json' ? 'json' : 'xml'}`)
+    const format = flags.format === 'json' ? 'json' : 'xml'
+    const path = toStdout ? undefined : (flags.output ?? `${jid}.${format}`)
     if (path && !flags.force) assertAbsent(path)
-    const exp = await exportUser(ctx, {
-      jid,
-      includeCredentials: flags['include-credentials'],
-      pageSize: flags['page-size'],
-    })
-    const text = flags.format === 'json' ? `${JSON.stringify(toJsonExport(exp), null, 2)}\n` : toXep0227(exp)
-    // Still absent at the end (an export takes a while), unless --force.
-    if (path) writePrivateFile(path, text, {beforeRename: flags.force ? undefined : () => assertAbsent(path)})
-    else process.stdout.write(text)
+    // Each page is written as it arrives: to a private temp file renamed at the end, or to stdout.
+    const file = path ? new PrivateFile(path) : undefined
+    const doc = new ExportDocument(format, jid, file ? (text) => file.write(text) : toStdoutAsync)
+    const bar = new Progress(this.ui.live, undefined, 'export-user ')
+    const seen = {before: 0, section: '', items: 0} // items of the sections done, and of this one
+    const onProgress = (section: string, items: number) => {
+      if (section !== seen.section) Object.assign(seen, {before: seen.before + seen.items, section})
+      seen.items = items
+      bar.set(seen.before + items, undefined, `items (${section})`)
+    }
+    let exp
+    try {
+      exp = await this.interrupts.finishing(() =>
+        exportUser(ctx, {
+          jid,
+          includeCredentials: flags['include-credentials'],
+          pageSize: flags['page-size'],
+          sink: doc,
+          onProgress,
+        }).then(async (e) => {
+          await doc.finish(e)
+          return e
+        }),
+      )
+      // Still absent at the end (an export takes a while), unless --force.
+      file?.commit(flags.force ? undefined : () => assertAbsent(path!))
+    } catch (error) {
+      file?.abandon()
+      throw error
+    } finally {
+      bar.done()
+    }
     for (const m of exp.missing) this.ui.warn(`not exported: ${m.section}: ${m.reason}`)
     if (path)
-      this.ui.info(
-        `exported ${jid} to ${path} (${Buffer.byteLength(text)} bytes${exp.complete ? '' : ', partial'})`,
-      )
+      this.ui.info(`exported ${jid} to ${path} (${doc.bytes} bytes${exp.complete ? '' : ', partial'})`)
     return {
       jid,
       file: path ?? null,
       format: flags.format,
-      bytes: Buffer.byteLength(text),
+      bytes: doc.bytes,
       complete: exp.complete,
       missing: exp.missing,
       counts: exp.counts,
       via: exp.via,
     }
   }
+}
+
+/** Writes to stdout, waiting while it is full (a slow reader must not make memory grow). */
+async function toStdoutAsync(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain')
 }
 
 function assertAbsent(path: string): void {

@@ -1,10 +1,11 @@
 // One user's data as XEP-0227 (urn:xmpp:pie:0), paged so that no reply hits a stanza size limit.
 // mod_xmppadm (Prosody or ejabberd) gives every section; ejabberd's API without the module gives part,
-// and the export says what is missing.
+// and the export says what is missing. Pages go to a sink as they arrive (the command writes them
+// out): memory holds one page, whatever the size of the archive.
 import {type Element, xml} from '@xmpp/xml'
 import {XmppadmError} from '../errors.js'
 import {formValues} from '../protocol/dataform.js'
-import {NS_ROSTER, isRoster, rosterItems} from '../protocol/roster.js'
+import {NS_ROSTER} from '../protocol/roster.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
 import {type OpContext, invoke} from './context.js'
@@ -30,8 +31,6 @@ export interface Missing {
 
 export interface UserExport {
   jid: string
-  /** The <user/> element with everything that was exported. */
-  user: Element
   complete: boolean
   missing: Missing[]
   /** Items per section, as the server counted them. */
@@ -39,68 +38,56 @@ export interface UserExport {
   via: string
 }
 
-/**
- * Appends a page's children, merging into a container of the same name and namespace the export
- * already has (server/CONTRACT.md 7); inside a merged <pubsub/>, <items/> of the same node merge too.
- */
-function mergeInto(target: Element, page: Element, seen: Map<string, Element>): void {
-  for (const child of page.getChildElements()) {
-    const key = `${child.name}|${child.attrs.xmlns ?? ''}`
-    const existing = seen.get(key)
-    if (existing && child.children.length) {
-      for (const c of child.getChildElements()) {
-        const same =
-          c.name === 'items' && c.attrs.node
-            ? existing.getChildElements().find((e) => e.name === 'items' && e.attrs.node === c.attrs.node)
-            : undefined
-        if (same) for (const item of c.getChildElements()) same.append(item)
-        else existing.append(c)
-      }
-    } else {
-      target.append(child)
-      seen.set(key, child)
-    }
-  }
+/** Where an export goes, page by page. */
+export interface ExportSink {
+  /**
+   * A page: the XEP-0227 <user/> element the server sent, with some of the section's items (the
+   * first page carries the <user/> attributes: name, and a plain password if asked for).
+   */
+  page(user: Element, section: Section): void | Promise<void>
+  /** The section has no more pages. */
+  endSection(section: Section): void | Promise<void>
 }
 
-async function viaModule(
-  ctx: OpContext,
-  jid: string,
-  includeCredentials: boolean,
-  pageSize: number,
-): Promise<UserExport> {
-  const {local} = parseJid(jid)
-  const user = xml('user', {xmlns: NS_PIE, name: local!})
+/** Stopping between pages (Ctrl-C): nothing of a half export is kept. */
+function checkInterrupted(ctx: OpContext): void {
+  if (ctx.signal?.aborted)
+    throw new XmppadmError('interrupted', 'interrupted', 'interrupted: the export was not written')
+}
+
+async function viaModule(ctx: OpContext, r: ExportRequest): Promise<UserExport> {
   const counts: Partial<Record<Section, number>> = {}
   for (const section of SECTIONS) {
-    const seen = new Map<string, Element>()
     let after: string | undefined
     counts[section] = 0
-    for (let page = 0; page < 1_000_000; page++) {
+    for (;;) {
+      checkInterrupted(ctx)
       let resp
       try {
         resp = await invoke(ctx, mod('export-user'), {
           FORM_TYPE: XMPPADM_NS,
-          accountjid: jid,
-          'include-credentials': includeCredentials ? '1' : '0',
+          accountjid: r.jid,
+          'include-credentials': r.includeCredentials ? '1' : '0',
           section,
           after,
-          max: String(pageSize),
+          max: String(r.pageSize ?? 100),
         })
       } catch (error) {
         if (error instanceof StanzaError && error.condition === 'item-not-found')
-          throw new XmppadmError('noUser', 'no-such-user', `no such user: ${jid}`)
+          throw new XmppadmError('noUser', 'no-such-user', `no such user: ${r.jid}`)
         throw error
       }
       const v = formValues(resp.form!)
       counts[section]! += Number(v.count ?? 0)
       const fragment = resp.payload.find((p) => p.name === 'user' && p.attrs.xmlns === NS_PIE)
-      if (fragment) mergeInto(user, fragment, seen)
+      if (fragment) await r.sink.page(fragment, section)
+      r.onProgress?.(section, counts[section]!)
       if (v.more !== true || !v.next) break
       after = String(v.next)
     }
+    await r.sink.endSection(section)
   }
-  return {jid, user, complete: true, missing: [], counts, via: 'mod_xmppadm'}
+  return {jid: r.jid, complete: true, missing: [], counts, via: 'mod_xmppadm'}
 }
 
 function rosterFromApi(lines: string[]): Element {
@@ -121,7 +108,7 @@ function rosterFromApi(lines: string[]): Element {
   return query
 }
 
-async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> {
+async function viaEjabberdApi(ctx: OpContext, {jid, sink}: ExportRequest): Promise<UserExport> {
   const {local, domain} = parseJid(jid)
   const who = {user: local!, host: domain}
   const check = await invoke(ctx, api('check_account'), who)
@@ -166,13 +153,19 @@ async function viaEjabberdApi(ctx: OpContext, jid: string): Promise<UserExport> 
   }
   for (const section of API_EXPORT.missing) missing.push({section, reason: API_MISSING_REASON})
   for (const m of missing) user.append(xml('missing', {xmlns: XMPPADM_NS, section: m.section}, m.reason))
-  return {jid, user, complete: false, missing, counts, via: 'ejabberd API'}
+  // small: one page
+  await sink.page(user, 'roster')
+  await sink.endSection('roster')
+  return {jid, complete: false, missing, counts, via: 'ejabberd API'}
 }
 
 export interface ExportRequest {
   jid: string
   includeCredentials: boolean
   pageSize?: number
+  sink: ExportSink
+  /** After each page: the section and its items so far. */
+  onProgress?: (section: Section, items: number) => void
 }
 
 export const exportUserOp: Operation<ExportRequest, UserExport> = {
@@ -182,7 +175,7 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
     {
       nodes: [mod('export-user')],
       via: 'mod_xmppadm',
-      run: (ctx, r) => viaModule(ctx, r.jid, r.includeCredentials, r.pageSize ?? 100),
+      run: viaModule,
     },
     {
       nodes: [api('check_account'), api('get_roster'), api('get_last')],
@@ -195,7 +188,7 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
             'operation-unavailable',
             'this server cannot export credentials remotely',
           )
-        return viaEjabberdApi(ctx, r.jid)
+        return viaEjabberdApi(ctx, r)
       },
     },
   ],
@@ -207,33 +200,3 @@ export const exportUserOp: Operation<ExportRequest, UserExport> = {
 }
 
 export const exportUser = (ctx: OpContext, req: ExportRequest) => perform(ctx, exportUserOp, req)
-
-/** The whole XEP-0227 document. */
-export function toXep0227(exp: UserExport): string {
-  const {domain} = parseJid(exp.jid)
-  const doc = xml('server-data', {xmlns: NS_PIE}, xml('host', {jid: domain}, exp.user))
-  return `<?xml version='1.0' encoding='UTF-8'?>\n${doc.toString()}\n`
-}
-
-/** The same content as JSON: generic XML strings per section, with the roster parsed. */
-export function toJsonExport(exp: UserExport) {
-  const children = exp.user.getChildElements()
-  const xmlOf = (pred: (e: Element) => boolean) => children.filter(pred).map((e) => e.toString())
-  const roster = children.find(isRoster)
-  return {
-    format: 'xmppadm-export/1',
-    jid: exp.jid,
-    exportedAt: new Date().toISOString(),
-    complete: exp.complete,
-    missing: exp.missing,
-    counts: exp.counts,
-    // as exported since format 1: without "ask"
-    roster: (roster ? rosterItems(roster) : []).map(({jid, name, subscription, groups}) => ({
-      jid,
-      name,
-      subscription,
-      groups,
-    })),
-    elements: xmlOf((e) => !(e.name === 'missing' && e.attrs.xmlns === XMPPADM_NS)),
-  }
-}

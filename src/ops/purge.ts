@@ -1,14 +1,17 @@
-// Purging what is past its age: offline messages and uploaded files.
+// Purging what is past its age: offline messages and uploaded files. The module's purges are
+// paged (pages.ts): the run follows them, summing the counts, and may stop between two.
 import {dataError} from '../errors.js'
-import {formValues} from '../protocol/dataform.js'
 import {type OpContext, invoke} from './context.js'
 import {XMPPADM_NS, api, mod} from './nodes.js'
 import {type Operation, ready} from './operation.js'
+import {type PageProgress, followPages} from './pages.js'
 import {ADHOC_API, EJABBERD_MODULE_HINT, prosodyModuleHint} from './server-module.js'
 
 export interface PurgeRequest {
   seconds: number
   dryRun: boolean
+  /** Called after each page of a paged purge. */
+  onPage?: (p: PageProgress) => void
 }
 
 export interface PurgeResult {
@@ -20,18 +23,43 @@ export interface PurgeResult {
   users?: number | null
   via: string
   notes: string[]
+  /** Requests it took (a paged purge: one per page). */
+  pages: number
+  /** Users (purge-offline) or upload records (purge-uploads) walked, of how many; null if not said. */
+  scanned: number | null
+  total: number | null
+  /** null, or why the run stopped before the end ("interrupted"): a new run does the rest. */
+  interrupted: string | null
 }
 
 type Purged = Omit<PurgeResult, 'via'>
 
-/** The module's purge nodes: one answer with the counts. */
-async function viaModule(ctx: OpContext, node: string, {seconds, dryRun}: PurgeRequest) {
-  const resp = await invoke(ctx, mod(node), {
-    FORM_TYPE: XMPPADM_NS,
-    'older-than': String(seconds),
-    'dry-run': dryRun ? '1' : '0',
-  })
-  return formValues(resp.form!)
+/** The module's purge nodes, page after page: the counts summed. */
+async function viaModule(
+  ctx: OpContext,
+  node: string,
+  counted: string[],
+  {seconds, dryRun, onPage}: PurgeRequest,
+) {
+  const run = await followPages(
+    ctx,
+    mod(node),
+    {FORM_TYPE: XMPPADM_NS, 'older-than': String(seconds), 'dry-run': dryRun ? '1' : '0'},
+    counted,
+    onPage,
+  )
+  return {
+    ...run,
+    done: {
+      dryRun,
+      olderThanSeconds: seconds,
+      notes: [],
+      pages: run.pages,
+      scanned: run.scanned,
+      total: run.total,
+      interrupted: run.complete ? null : 'interrupted',
+    },
+  }
 }
 
 /** ejabberd deletes EVERYTHING for days < 0: refused here, whatever the caller checked. */
@@ -48,14 +76,8 @@ export const purgeOfflineOp: Operation<PurgeRequest, Purged> = {
       nodes: [mod('purge-offline')],
       via: 'mod_xmppadm',
       async run(ctx, req) {
-        const v = await viaModule(ctx, 'purge-offline', req)
-        return {
-          dryRun: req.dryRun,
-          olderThanSeconds: req.seconds,
-          count: Number(v.count ?? 0),
-          users: Number(v.users ?? 0),
-          notes: [],
-        }
+        const {counts, done} = await viaModule(ctx, 'purge-offline', ['count', 'users'], req)
+        return {...done, count: counts.count, users: counts.users}
       },
     },
     {
@@ -70,7 +92,15 @@ export const purgeOfflineOp: Operation<PurgeRequest, Purged> = {
             `of the server`,
         ]
         if (seconds % 86400) notes.push(`${seconds} s rounded up to ${days} day(s)`)
-        const done = {dryRun, olderThanSeconds: days * 86400, count: null}
+        const done = {
+          dryRun,
+          olderThanSeconds: days * 86400,
+          count: null,
+          pages: 1,
+          scanned: null,
+          total: null,
+          interrupted: null,
+        }
         if (dryRun)
           return {...done, notes: [...notes, 'ejabberd cannot count what it would delete: nothing was done']}
         await invoke(ctx, api('delete_old_messages'), {days: String(days)})
@@ -96,14 +126,8 @@ export const purgeUploadsOp: Operation<PurgeRequest, Purged> = {
       nodes: [mod('purge-uploads')],
       via: 'mod_xmppadm',
       async run(ctx, req) {
-        const v = await viaModule(ctx, 'purge-uploads', req)
-        return {
-          dryRun: req.dryRun,
-          olderThanSeconds: req.seconds,
-          count: Number(v.count ?? 0),
-          bytes: Number(v.bytes ?? 0),
-          notes: [],
-        }
+        const {counts, done} = await viaModule(ctx, 'purge-uploads', ['count', 'bytes'], req)
+        return {...done, count: counts.count, bytes: counts.bytes}
       },
     },
   ],
@@ -121,7 +145,5 @@ async function purge(ctx: OpContext, op: Operation<PurgeRequest, Purged>, req: P
   return {...(await run(req)), via: strategy.via} satisfies PurgeResult
 }
 
-export const purgeOffline = (ctx: OpContext, seconds: number, dryRun: boolean) =>
-  purge(ctx, purgeOfflineOp, {seconds, dryRun})
-export const purgeUploads = (ctx: OpContext, seconds: number, dryRun: boolean) =>
-  purge(ctx, purgeUploadsOp, {seconds, dryRun})
+export const purgeOffline = (ctx: OpContext, req: PurgeRequest) => purge(ctx, purgeOfflineOp, req)
+export const purgeUploads = (ctx: OpContext, req: PurgeRequest) => purge(ctx, purgeUploadsOp, req)

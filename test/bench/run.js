@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // xmppadm benchmark (issue 5): start-up, login, one account creation as a whole process, bulk
-// creation against the server's own tool and against a hand-written floor, and peak memory.
+// creation against the server's own tool and against a hand-written floor, and peak memory; and
+// (issue 11, large.js) a large server: purge and export while a client pings.
 // Starts its own Prosody 13 and ejabberd 24.12 (test/servers/harness.js) and stops them.
 //
 //   npm run bench                    # full run (~5 min on 2 cores), writes test/bench/RESULTS.md
 //   node test/bench/run.js --quick   # fewer runs, no RESULTS.md unless --write
 //   node test/bench/run.js --ref HEAD          # benchmark a commit (private build in a temp dir)
 //   node test/bench/run.js --only startup,single
+//   node test/bench/run.js --only large            # the large-server phase alone
 //
 // See test/bench/README.md for what is measured and how.
 import {randomBytes} from 'node:crypto'
@@ -39,11 +41,12 @@ import {
   sleep,
   table,
 } from './lib.js'
+import {phaseLarge, reportLarge} from './large.js'
 import {buildOclifRoute} from './oclif-route.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..', '..')
-const PHASES = ['startup', 'login', 'single', 'bulk', 'memory']
+const PHASES = ['startup', 'login', 'single', 'bulk', 'memory', 'large']
 
 const {values: args} = parseArgs({
   options: {
@@ -65,7 +68,7 @@ if (args.help) {
     fs
       .readFileSync(fileURLToPath(import.meta.url), 'utf8')
       .split('\n')
-      .slice(0, 11)
+      .slice(0, 12)
       .map((l) => l.replace(/^\/\/ ?/, ''))
       .join('\n') + '\n',
   )
@@ -1037,6 +1040,7 @@ function report(build, machine) {
       ok: ratio <= TARGETS.memory10k,
     })
   }
+  reportLarge(R, md, targets)
   md.push(
     '## Targets',
     '',
@@ -1095,6 +1099,7 @@ async function main() {
       await stopServers(servers)
     }
   }
+  await phase('large', () => phaseLarge({root: build.root, repo: REPO, tmpDir: TMP, gate, log, results}))
   results.finishedMs = Date.now()
   const {md, targets} = report(build, machine)
   results.targets = targets

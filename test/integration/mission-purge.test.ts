@@ -65,7 +65,8 @@ describe.each(WITH_MODULE)('purge-offline on %s (mod_xmppadm)', (_kind, server) 
 
   it('the JSON result has the documented fields, dryRun false included', async () => {
     const r = expectOkEnvelope(await cliJson(server, ['purge-offline', '--older-than', '30d']))
-    // README "JSON output": {dryRun, olderThanSeconds, count, bytes?, users?, via, notes}
+    // README "JSON output": {dryRun, olderThanSeconds, count, bytes?, users?, via, notes, pages,
+    // scanned, total, interrupted}; a small store is one page
     expect(r).toEqual({
       dryRun: false,
       olderThanSeconds: 30 * DAY,
@@ -73,6 +74,10 @@ describe.each(WITH_MODULE)('purge-offline on %s (mod_xmppadm)', (_kind, server) 
       users: 0,
       via: 'mod_xmppadm',
       notes: [],
+      pages: 1,
+      scanned: expect.any(Number),
+      total: r.scanned,
+      interrupted: null,
     })
   })
 
@@ -143,6 +148,10 @@ describe.each(WITH_MODULE)('purge-uploads on %s (mod_xmppadm)', (_kind, server) 
       bytes: 0,
       via: 'mod_xmppadm',
       notes: [],
+      pages: 1,
+      scanned: expect.any(Number),
+      total: r.scanned,
+      interrupted: null,
     })
   })
 

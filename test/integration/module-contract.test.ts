@@ -59,6 +59,8 @@ describe.each(WITH_MODULE)('node contract on %s', (_kind, server) => {
         /older-than: must be an integer number of seconds >= 1, got '0'/,
       ],
       ['purge-uploads', {'older-than': '-5'}, /older-than: must be an integer number of seconds >= 1/],
+      ['purge-offline', {'older-than': '60', after: 'nonsense'}, /after: malformed cursor 'nonsense'/],
+      ['purge-uploads', {'older-than': '60', after: 'uploads:x'}, /after: malformed cursor 'uploads:x'/],
       ['export-user', {accountjid: server.user.jid}, /section: Required value missing/],
       ['export-user', {accountjid: 'someone@elsewhere.example', section: 'roster'}, /accountjid: /],
       ['debug-log', {action: 'sideways'}, /action: must be on, off or status/],
@@ -78,16 +80,23 @@ describe.each(WITH_MODULE)('node contract on %s', (_kind, server) => {
       await cliJson(server, ['command', 'run', node('purge-offline'), '--field', 'older-than=999999999']),
     )
     expect(form.status).toBe('completed')
-    expect(form.form.values).toMatchObject({count: expect.anything(), users: expect.anything()})
+    // revision 3: paged, with the run's progress
+    expect(form.form.values).toMatchObject({
+      count: expect.anything(),
+      users: expect.anything(),
+      more: false,
+      scanned: expect.stringMatching(/^\d+$/),
+      total: expect.stringMatching(/^\d+$/),
+    })
   })
 })
 
 describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))('#about on %s', (kind, server) => {
-  it('completes at once: contract revision 2, the server, every operation available', async () => {
+  it('completes at once: contract revision 3, the server, every operation available', async () => {
     const r = expectOkEnvelope(await cliJson(server, ['command', 'run', node('about')]))
     expect(r.status).toBe('completed')
     expect(r.form.values).toMatchObject({
-      'module-version': '2',
+      'module-version': '3',
       server: `ejabberd ${kind.split('-')[1]}`,
     })
     expect(r.form.rows.map((row: any) => [row.node, row.available])).toEqual(

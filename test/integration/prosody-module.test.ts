@@ -41,7 +41,7 @@ const about = async (server: ServerDescriptor) => expectOkEnvelope((await runNod
 describe.each(PROSODIES)('mod_xmppadm on %s: #about', (name, server) => {
   it('names the contract revision and the server, and every operation node as available', async () => {
     const form = await about(server)
-    expect(form.values['module-version']).toBe('2')
+    expect(form.values['module-version']).toBe('3')
     expect(form.values.server).toMatch(name === 'Prosody' ? /^Prosody 13\./ : /^Prosody 0\.12\./)
     expect(form.rows).toEqual(OPERATION_NODES.map((node) => ({node, available: true, reason: ''})))
   })
@@ -63,8 +63,9 @@ describe('mod_xmppadm answers the same on Prosody 0.12 and 13', () => {
     ['unblock-ip', []],
     ['unblock-ip', ['addresses=198.51.100.77', 'addresses=2001:DB8::1/32']],
     ['purge-offline', ['older-than=0']],
-    ['purge-offline', ['older-than=9999999999', 'dry-run=1']],
+    ['purge-offline', ['older-than=9999999999', 'dry-run=1', 'after=offline:1:2']],
     ['purge-uploads', ['older-than=-5']],
+    ['purge-uploads', ['older-than=60', 'after=uploads:nonsense']],
     ['export-user', ['accountjid=nobody-at-all@localhost', 'section=roster']],
     ['export-user', ['accountjid=user@elsewhere.example', 'section=roster']],
     ['export-user', ['accountjid=user@localhost', 'section=everything']],

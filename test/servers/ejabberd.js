@@ -561,7 +561,7 @@ async function startOnce(makeFlavor, opts) {
     vmPid = readPid()[0] ?? null
     if (!vmPid) throw new Error(`no pid in ${pidFileHost}`)
     if (withModule) {
-      await installModule(fl, ctl)
+      await installModule(fl, ctl, opts.ejabberdModuleOptions)
       debug('mod_xmppadm installed')
     }
 
@@ -637,8 +637,9 @@ async function startOnce(makeFlavor, opts) {
  * @param {Flavor} fl
  * @param {(args: string[], timeoutMs?: number) =>
  *          Promise<{code: number | null, stdout: string, stderr: string}>} ctl
+ * @param {Record<string, unknown>} [options]  mod_xmppadm's options, written into its conf/ file
  */
-async function installModule(fl, ctl) {
+async function installModule(fl, ctl, options) {
   const modules = path.join(fl.hostDir, 'home', '.ejabberd-modules')
   const dest = path.join(modules, 'sources', 'xmppadm', 'mod_xmppadm')
   fs.mkdirSync(path.dirname(dest), {recursive: true})
@@ -646,6 +647,14 @@ async function installModule(fl, ctl) {
     recursive: true,
     filter: (src) => !/[/\\](ebin|README\.md)$/.test(src),
   })
+  // Options go where an operator would put them for a contributed module: its conf/ file.
+  if (options && Object.keys(options).length)
+    fs.writeFileSync(
+      path.join(dest, 'conf', 'mod_xmppadm.yml'),
+      `modules:\n  mod_xmppadm:\n${Object.entries(options)
+        .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`)
+        .join('')}`,
+    )
   if (fl.owner) chownTree(modules, fl.owner.uid, fl.owner.gid)
   const r = await ctl(['module_install', 'mod_xmppadm'], 120000)
   const out = (r.stdout + r.stderr).trim()

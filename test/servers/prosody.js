@@ -301,6 +301,8 @@ async function startOnce(kind, opts) {
     admin: {jid: `boss@${SECOND_DOMAIN}`, password: randomPassword()},
     user: {jid: `user@${SECOND_DOMAIN}`, password: randomPassword()},
   }
+  // Data a test or the bench writes straight into the store files, before the server reads them.
+  if (opts.prosodySeed) await opts.prosodySeed(path.join(dir, 'data'))
   // Accounts can be created before the server runs (internal storage files).
   const accounts = Promise.all([
     register('admin', admin.password),

@@ -162,7 +162,7 @@ describe('ejabberd 26.07 API (mod_adhoc_api)', () => {
 
   it('purge-offline in whole days, rounded up, no count', async () => {
     const {session, ctx} = ejabberd(answer('ejabberd-26.07--api-delete_old_messages.xml', 1))
-    const r = await purgeOffline(ctx, 36 * 3600, false)
+    const r = await purgeOffline(ctx, {seconds: 36 * 3600, dryRun: false})
     expect(r).toMatchObject({count: null, olderThanSeconds: 2 * 86400, via: 'ejabberd API'})
     expect(r.notes.join(' ')).toMatch(/rounded up to 2 day/)
     expect(session.asked[0]).toMatchObject({node: api('delete_old_messages'), values: {days: ['2']}})

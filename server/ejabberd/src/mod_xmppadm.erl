@@ -93,12 +93,15 @@ mod_opt_type(access) ->
 mod_opt_type(block_exempt) ->
     econf:list(econf:ip_mask());
 mod_opt_type(db_type) ->
-    econf:db_type(?MODULE).
+    econf:db_type(?MODULE);
+mod_opt_type(page_ms) ->
+    econf:pos_int().
 
 mod_options(Host) ->
     [{access, configure},
      {block_exempt, [{{127, 0, 0, 1}, 32}, {{0, 0, 0, 0, 0, 0, 0, 1}, 128}]},
-     {db_type, ejabberd_config:default_db(Host, ?MODULE)}].
+     {db_type, ejabberd_config:default_db(Host, ?MODULE)},
+     {page_ms, 1000}].
 
 mod_doc() ->
     #{desc =>
@@ -112,7 +115,10 @@ mod_doc() ->
 			    desc => "Addresses never refused or closed by a block. "
 				    "The default is '[127.0.0.1, ::1]'."}},
 	   {db_type, #{value => "mnesia | sql",
-		       desc => "Where blocked addresses are stored. The default is 'default_db'."}}]}.
+		       desc => "Where blocked addresses are stored. The default is 'default_db'."}},
+	   {page_ms, #{value => "Milliseconds",
+		       desc => "How long one page of a purge works before it answers. "
+			       "The default is '1000'."}}]}.
 
 %%%===================================================================
 %%% Command table
@@ -147,7 +153,8 @@ input(<<"unblock-ip">>) ->
 input(Purge) when Purge == <<"purge-offline">>; Purge == <<"purge-uploads">> ->
     What = case Purge of <<"purge-offline">> -> <<"messages">>; _ -> <<"uploads">> end,
     [fld(<<"older-than">>, 'text-single', <<"Delete ", What/binary, " older than (seconds)">>, [required]),
-     fld(<<"dry-run">>, boolean, <<"Only count, delete nothing">>)];
+     fld(<<"dry-run">>, boolean, <<"Only count, delete nothing">>),
+     fld(<<"after">>, 'text-single', <<"Cursor from the previous page">>)];
 input(<<"export-user">>) ->
     [fld(<<"accountjid">>, 'jid-single', <<"The Jabber ID of the account">>, [required]),
      fld(<<"include-credentials">>, boolean, <<"Include SCRAM credentials">>, [{value, <<"0">>}]),
@@ -240,7 +247,7 @@ execute(Name, From, Host, #adhoc_command{lang = Lang, action = Action, xdata = X
 	{true, false} when Action == execute; Action == complete; Action == next ->
 	    try
 		Values = mod_xmppadm_form:read(X, input(Name)),
-		case run(Name, Host, From, Values) of
+		case in_worker(Name, fun() -> run(Name, Host, From, Values) end) of
 		    {#xdata{} = Form, Payload} ->
 			Response = xmpp_util:make_adhoc_response(
 				     Request, #adhoc_command{status = completed, xdata = Form}),
@@ -259,6 +266,33 @@ execute(Name, From, Host, #adhoc_command{lang = Lang, action = Action, xdata = X
 	    end;
 	{true, false} ->
 	    {error, xmpp:err_bad_request(<<"Unknown action">>, Lang)}
+    end.
+
+%% Work whose cost grows with the server's size runs in a process of its own,
+%% not in the requester's connection process (where ad-hoc commands are
+%% handled): its memory and garbage go with it when it ends, and a crash ends
+%% only it. Throws and errors come back as they were raised. A page is about
+%% a second of work; WORKER_TIMEOUT only guards against a bug.
+-define(HEAVY, [<<"block-ip">>, <<"purge-offline">>, <<"purge-uploads">>, <<"export-user">>]).
+-define(WORKER_TIMEOUT, 120000).
+in_worker(Name, Fun) ->
+    case lists:member(Name, ?HEAVY) of
+	false -> Fun();
+	true ->
+	    {Pid, Ref} = spawn_monitor(
+			   fun() ->
+				   exit({xmppadm_result,
+					 try {ok, Fun()} catch C:R:S -> {raised, C, R, S} end})
+			   end),
+	    receive
+		{'DOWN', Ref, process, Pid, {xmppadm_result, {ok, Result}}} -> Result;
+		{'DOWN', Ref, process, Pid, {xmppadm_result, {raised, C, R, S}}} -> erlang:raise(C, R, S);
+		{'DOWN', Ref, process, Pid, Reason} -> erlang:error({worker_died, Reason})
+	    after ?WORKER_TIMEOUT ->
+		    erlang:demonitor(Ref, [flush]),
+		    exit(Pid, kill),
+		    mod_xmppadm_form:internal("~ts took longer than ~B s", [Name, ?WORKER_TIMEOUT div 1000])
+	    end
     end.
 
 stanza_error(bad_request, Text, Lang) -> xmpp:err_bad_request(Text, Lang);
@@ -322,21 +356,25 @@ run(<<"unblock-ip">>, Host, _From, Values) ->
 			     {<<"not-found">>, 'text-multi', <<"Not blocked">>, Missing}]);
 
 run(<<"purge-offline">>, Host, _From, Values) ->
-    Cutoff = erlang:system_time(second) - mod_xmppadm_form:required_seconds(Values, <<"older-than">>),
+    OlderThan = mod_xmppadm_form:required_seconds(Values, <<"older-than">>),
     DryRun = mod_xmppadm_form:boolean(Values, <<"dry-run">>),
-    {Count, Users} = mod_xmppadm_purge:purge_offline(Host, Cutoff, DryRun),
+    {Count, Users, Next, Scanned, Total} =
+	mod_xmppadm_purge:offline_page(Host, OlderThan, DryRun, mod_xmppadm_form:text(Values, <<"after">>)),
     mod_xmppadm_form:result(<<"Offline messages purged">>,
 			    [{<<"count">>, 'text-single', <<"Messages">>, Count},
-			     {<<"users">>, 'text-single', <<"Users">>, Users}]);
+			     {<<"users">>, 'text-single', <<"Users">>, Users}
+			     | paging(Next, Scanned, Total)]);
 
 run(<<"purge-uploads">>, Host, _From, Values) ->
-    Cutoff = erlang:system_time(second) - mod_xmppadm_form:required_seconds(Values, <<"older-than">>),
+    OlderThan = mod_xmppadm_form:required_seconds(Values, <<"older-than">>),
     DryRun = mod_xmppadm_form:boolean(Values, <<"dry-run">>),
-    {Count, Bytes, Services} = mod_xmppadm_purge:purge_uploads(Host, Cutoff, DryRun),
+    {Count, Bytes, Services, Next, Scanned, Total} =
+	mod_xmppadm_purge:uploads_page(Host, OlderThan, DryRun, mod_xmppadm_form:text(Values, <<"after">>)),
     mod_xmppadm_form:result(<<"Uploads purged">>,
 			    [{<<"count">>, 'text-single', <<"Files">>, Count},
 			     {<<"bytes">>, 'text-single', <<"Bytes">>, Bytes},
-			     {<<"hosts">>, 'text-multi', <<"Upload services">>, Services}]);
+			     {<<"hosts">>, 'text-multi', <<"Upload services">>, Services}
+			     | paging(Next, Scanned, Total)]);
 
 run(<<"export-user">>, Host, _From, Values) ->
     mod_xmppadm_form:require(Values, [<<"accountjid">>, <<"section">>]),
@@ -399,6 +437,13 @@ run(<<"debug-log">>, Host, _From, Values) ->
 			     {<<"expires">>, 'text-single', <<"Turns off at">>,
 			      mod_xmppadm_form:iso8601(Expires)},
 			     {<<"previous">>, boolean, <<"Was active before">>, Previous}]).
+
+%% The paging fields of a long operation's result (CONTRACT.md 1).
+paging(Next, Scanned, Total) ->
+    [{<<"more">>, boolean, <<"More pages follow">>, Next /= undefined},
+     {<<"next">>, 'text-single', <<"Cursor for the next page">>, Next},
+     {<<"scanned">>, 'text-single', <<"Walked so far in this run">>, Scanned},
+     {<<"total">>, 'text-single', <<"To walk in this run">>, Total}].
 
 %% A host's debug logging acts on every node of the cluster; the result is this node's.
 debug_cluster(Host, <<"status">>, _) ->
@@ -524,7 +569,7 @@ api_purge_offline(Host, Age) ->
     api(fun() ->
 		known_host(Host),
 		Age >= 1 orelse mod_xmppadm_form:bad_request("older_than: must be >= 1", []),
-		{N, U} = mod_xmppadm_purge:purge_offline(Host, erlang:system_time(second) - Age, false),
+		{N, U} = mod_xmppadm_purge:purge_offline(Host, Age, false),
 		io_lib:format("Deleted ~B offline messages of ~B users", [N, U])
 	end).
 
@@ -536,7 +581,7 @@ api_purge_uploads(Host, Age) ->
 		    {true, Why} -> mod_xmppadm_form:bad_request("~ts", [Why]);
 		    false -> ok
 		end,
-		{N, B, _} = mod_xmppadm_purge:purge_uploads(Host, erlang:system_time(second) - Age, false),
+		{N, B, _} = mod_xmppadm_purge:purge_uploads(Host, Age, false),
 		io_lib:format("Deleted ~B files, ~B bytes", [N, B])
 	end).
 

@@ -2,7 +2,7 @@
 
 -define(NS_XMPPADM, <<"urn:xmppadm:admin:1">>).
 %% The contract revision this module implements (#about's module-version).
--define(XMPPADM_CONTRACT_VERSION, <<"2">>).
+-define(XMPPADM_CONTRACT_VERSION, <<"3">>).
 
 %% One blocked range of one virtual host, as stored (Mnesia or SQL).
 %% cidr is the normalised "network/prefix"; times are Unix seconds.

@@ -178,6 +178,7 @@ end
 -- Every c2s, BOSH and WebSocket stream to this host passes stream-features (again after
 -- STARTTLS and SASL) before authentication completes.
 
+local CLOSE_BATCH = 100; -- sessions closed per event loop turn
 local close_reason = { condition = "policy-violation", text = "Connections from your IP address are blocked" };
 local streams = setmetatable({}, { __mode = "k" });
 
@@ -223,15 +224,21 @@ function M.block(list, expires, reason)
 		module:log("info", "Blocking %s%s", cidr, reason and (" (" .. reason .. ")") or "");
 	end
 	save();
-	local victims = {};
+	-- A big server has many sessions: check them in slices, yielding in between.
+	local victims, budget = {}, common.budget();
 	for _, session in ipairs(live_sessions()) do
-		if blocked_by(session.ip) then victims[#victims + 1] = session; end
+		if not session.destroyed and blocked_by(session.ip) then victims[#victims + 1] = session; end
+		budget:step();
 	end
 	if #victims > 0 then
+		local next_victim = 1;
 		module:add_timer(0, function ()
-			for _, session in ipairs(victims) do
-				if not session.destroyed then session:close(close_reason); end
+			-- a few at a time: the timer runs again at once (returns 0) until all are closed
+			for i = next_victim, math.min(next_victim + CLOSE_BATCH - 1, #victims) do
+				if not victims[i].destroyed then victims[i]:close(close_reason); end
 			end
+			next_victim = next_victim + CLOSE_BATCH;
+			if next_victim <= #victims then return 0; end
 		end);
 	end
 	return #victims, exempt_overlapping(list);

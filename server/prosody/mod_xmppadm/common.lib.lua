@@ -112,10 +112,75 @@ function M.sorted_keys(t, filter)
 	return keys;
 end
 
--- Long work lets the server serve everyone else in between: a command runs in the requesting
--- session's async runner, which may yield (both versions).
+--- Long work in slices -----------------------------------------------------------
+-- Prosody serves everyone from one event loop. A command runs in the requesting session's
+-- async runner (both versions), which may wait: long work gives the loop back every SLICE
+-- seconds (async.sleep(0): the rest of this loop turn, timers and other sessions' traffic run
+-- first), and a paged command stops when its page's budget is spent (CONTRACT.md 1, "Long
+-- operations"). Outside a runner (a hook fired from prosodyctl) the work simply runs through.
+
+local monotonic = lib "util.time".monotonic;
+local SLICE = 0.01; -- seconds of work between two yields: a ping waits at most about this long
+-- Wall time one page of a paged command works (the client waits this long for each answer).
+M.PAGE_SECONDS = module:get_option_number("xmppadm_page_ms", 1000) / 1000;
+
+local can_yield = coroutine.isyieldable or function () return false; end; -- Lua 5.1: no yield across pcall
+
 function M.pause()
-	if async.ready() then async.sleep(0); end
+	if async.ready() and can_yield() then async.sleep(0); end
+end
+
+-- A work budget: budget:step() after each unit of work yields when the slice is used up;
+-- budget:spent() tells when the page should end.
+local budget_mt = { __index = {
+	step = function (self)
+		local t = monotonic();
+		if t - self.slice_start >= SLICE then
+			M.pause();
+			self.slice_start = monotonic();
+		end
+	end;
+	spent = function (self)
+		return monotonic() - self.start >= self.seconds;
+	end;
+} };
+function M.budget(seconds)
+	local t = monotonic();
+	return setmetatable({ start = t, slice_start = t, seconds = seconds or math.huge }, budget_mt);
+end
+
+-- Sorts a list of strings in place without holding the loop: runs of RUN sorted by
+-- table.sort, then merged in Lua with budget:step() in between.
+local RUN = 1024;
+local move = table.move or function (a1, f, e, t, a2) -- Lua 5.1
+	for i = 0, e - f do a2[t + i] = a1[f + i]; end
+	return a2;
+end
+function M.sort_strings(list, budget)
+	local n = #list;
+	for i = 1, n, RUN do
+		local run = move(list, i, math.min(i + RUN - 1, n), 1, {});
+		t_sort(run);
+		move(run, 1, #run, i, list);
+		budget:step();
+	end
+	local src, dst, width = list, {}, RUN;
+	while width < n do
+		for lo = 1, n, 2 * width do
+			local mid, hi = math.min(lo + width, n + 1), math.min(lo + 2 * width, n + 1);
+			local a, b, k = lo, mid, lo;
+			while a < mid and b < hi do
+				if src[b] < src[a] then dst[k], b = src[b], b + 1; else dst[k], a = src[a], a + 1; end
+				k = k + 1;
+				if k % 256 == 0 then budget:step(); end
+			end
+			for i = a, mid - 1 do dst[k], k = src[i], k + 1; end
+			for i = b, hi - 1 do dst[k], k = src[i], k + 1; end
+		end
+		src, dst, width = dst, src, width * 2;
+	end
+	if src ~= list then move(src, 1, n, 1, list); end
+	return list;
 end
 
 --- Hosts -------------------------------------------------------------------------

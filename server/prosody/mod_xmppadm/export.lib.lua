@@ -4,6 +4,7 @@
 
 local common = module:require "common";
 local uploads = module:require "uploads";
+local listfile = module:require "listfile";
 local st = common.lib "util.stanza";
 local jid = common.lib "util.jid";
 local datetime = common.lib "util.datetime".datetime;
@@ -204,11 +205,11 @@ end
 
 -- Archive sections: pages follow the store's own `after` cursor.
 local archive_sections = {
-	offline = { store = module:open_store("offline", "archive"), wrap = wrap_offline, entry = function (_, stanza, when)
+	offline = { store_name = "offline", store = module:open_store("offline", "archive"), wrap = wrap_offline, entry = function (_, stanza, when)
 		return as_client(stanza):tag("delay", { xmlns = "urn:xmpp:delay", from = host, stamp = datetime(when) })
 			:text("Offline Storage"):up();
 	end };
-	mam = { store = module:open_store(archive_store_name, "archive"), wrap = wrap_mam, entry = function (key, stanza, when)
+	mam = { store_name = archive_store_name, store = module:open_store(archive_store_name, "archive"), wrap = wrap_mam, entry = function (key, stanza, when)
 		return st.stanza("result", { xmlns = "urn:xmpp:mam:2", id = key })
 			:tag("forwarded", { xmlns = "urn:xmpp:forward:0" })
 				:tag("delay", { xmlns = "urn:xmpp:delay", stamp = datetime(when) }):up()
@@ -229,24 +230,76 @@ local function take(page, entry, page_size, max)
 	return true, page_size + size;
 end
 
-local function page_archive(spec, username, after, max)
-	local iter, err = spec.store:find(username, { after = after, limit = max + 1 });
+-- Cursors of archive sections are "<when>:<key>" of the last item sent. The next page asks the
+-- store for items from a second before that time (Prosody 13's internal storage finds it by a
+-- binary search, SQL by its index) and after that key: a page costs the same at the end of a
+-- 50,000-message archive as at its start, and only one page is held in memory. On 0.12's
+-- internal storage the list file is read from the byte offset of the last item sent instead
+-- (listfile.lib.lua; cursor "@<offset>:<key>"). A bare "<key>" (an older cursor) still works,
+-- by `after` alone.
+local function archive_cursor(position)
+	if not position then return nil; end
+	local when, key = position:match("^(%-?%d[%d.e+-]*):(.+)$");
+	if when and tonumber(when) then return { start = tonumber(when) - 1, after = key }, key; end
+	return { after = position }, position;
+end
+
+-- Fills a page from `next_item()` (key, stanza, when, cursor of that item); returns the entries
+-- and the cursor of the last one when more follow.
+local function fill_page(spec, next_item, max)
+	local budget = common.budget();
+	local entries, size, more, last = {}, 0, false, nil;
+	for key, stanza, when, cursor in next_item do
+		if not more then
+			local ok;
+			ok, size = take(entries, { el = spec.entry(key, stanza, when), wrap = spec.wrap }, size, max);
+			if ok then last = cursor; else more = true; end
+		end
+		budget:step();
+	end
+	return entries, more and last or nil;
+end
+
+local function page_from_file(spec, username, position, max)
+	local offset, key = 0, nil;
+	if position then
+		offset, key = position:match("^@(%d+):(.+)$");
+		if not offset then return nil; end
+		offset = tonumber(offset);
+	end
+	local items = listfile.read(username, spec.store_name, offset, key, max + 1);
+	if not items then return nil; end -- the file changed since: page by key instead
+	local i = 0;
+	return fill_page(spec, function ()
+		i = i + 1;
+		local it = items[i];
+		if it then return it.key, it.stanza, it.when, ("@%d:%s"):format(it.offset, it.key); end
+	end, max);
+end
+
+local function page_archive(spec, username, position, max)
+	if listfile.applies(spec.store_name) then
+		local entries, next_position = page_from_file(spec, username, position, max);
+		if entries then return entries, next_position; end
+		if position then position = position:match("^@%d+:(.+)$") or position; end
+	end
+	local query, after_key = archive_cursor(position);
+	query = query or {};
+	query.limit = max + 1;
+	local iter, err = spec.store:find(username, query);
 	if not iter then
 		if err == "item-not-found" then bad_request("after: unknown cursor"); end
 		check("Could not read archive", nil, err);
 	end
-	local entries, size, more, last = {}, 0, false, nil;
-	for key, stanza, when in iter do -- drain the iterator so the store can close it
-		if not more then
-			local ok;
-			ok, size = take(entries, { el = spec.entry(key, stanza, when), wrap = spec.wrap }, size, max);
-			if ok then last = key; else more = true; end
-		end
-	end
-	if after and #entries == 0 and common.count_items(spec.store, username, { key = after }) == 0 then
+	local entries, next_position = fill_page(spec, function ()
+		local key, stanza, when = iter(); -- drained to the end, so the store can close it
+		if key == nil then return nil; end
+		return key, stanza, when, type(when) == "number" and ("%.17g:%s"):format(when, key) or key;
+	end, max);
+	if after_key and #entries == 0 and common.count_items(spec.store, username, { key = after_key }) == 0 then
 		bad_request("after: unknown cursor");
 	end
-	return entries, more and last or nil;
+	return entries, next_position;
 end
 
 local function page_list(entries, offset, max)

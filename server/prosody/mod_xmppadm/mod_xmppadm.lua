@@ -32,7 +32,7 @@ local host = module.host;
 local xmlns_adm = common.xmlns;
 local form, int, iso = common.form, common.int, common.iso;
 
-local MODULE_VERSION = "2"; -- the contract revision implemented here
+local MODULE_VERSION = "3"; -- the contract revision implemented here
 
 --- #block-ip, #list-blocked-ips, #unblock-ip --------------------------------------------
 
@@ -96,33 +96,49 @@ end);
 
 --- #purge-offline, #purge-uploads ----------------------------------------------------------
 
+-- Paged (CONTRACT.md 1, "Long operations"): each request does about a second of work and says
+-- where the next page starts; the counts are this page's.
+local paging_results = {
+	{ name = "more", type = "boolean", label = "More pages follow" };
+	{ name = "next", type = "text-single", label = "Cursor for the next page" };
+	{ name = "scanned", type = "text-single", label = "Walked so far in this run" };
+	{ name = "total", type = "text-single", label = "To walk in this run" };
+};
+local function with_paging(fields)
+	for _, field in ipairs(paging_results) do fields[#fields + 1] = field; end
+	return fields;
+end
+local function after_of(fields)
+	return fields.after ~= nil and fields.after ~= "" and fields.after or nil;
+end
+
 local purge_offline_layout = form("Purge old offline messages", {
 	{ name = "older-than", type = "text-single", required = true, label = "Delete messages older than (seconds)" };
 	{ name = "dry-run", type = "boolean", label = "Only count, delete nothing" };
+	{ name = "after", type = "text-single", label = "Cursor from the previous page" };
 });
-local purge_offline_result = form("Offline messages purged", {
+local purge_offline_result = form("Offline messages purged", with_paging({
 	{ name = "count", type = "text-single", label = "Messages" };
 	{ name = "users", type = "text-single", label = "Users" };
-});
+}));
 local purge_offline_handler = common.handler(purge_offline_layout, function (fields)
-	local count, users = purges.offline(os.time() - common.required_seconds(fields, "older-than"), fields["dry-run"]);
-	return { result = { layout = purge_offline_result, values = { count = int(count), users = int(users) } } };
+	local values = purges.offline_page(common.required_seconds(fields, "older-than"), fields["dry-run"], after_of(fields));
+	return { result = { layout = purge_offline_result, values = values } };
 end);
 
 local purge_uploads_layout = form("Purge old HTTP uploads", {
 	{ name = "older-than", type = "text-single", required = true, label = "Delete uploads older than (seconds)" };
 	{ name = "dry-run", type = "boolean", label = "Only count, delete nothing" };
+	{ name = "after", type = "text-single", label = "Cursor from the previous page" };
 });
-local purge_uploads_result = form("Uploads purged", {
+local purge_uploads_result = form("Uploads purged", with_paging({
 	{ name = "count", type = "text-single", label = "Files" };
 	{ name = "bytes", type = "text-single", label = "Bytes" };
 	{ name = "hosts", type = "text-multi", label = "Upload services" };
-});
+}));
 local purge_uploads_handler = common.handler(purge_uploads_layout, function (fields)
-	local count, bytes, services = purges.uploads(os.time() - common.required_seconds(fields, "older-than"), fields["dry-run"]);
-	return { result = { layout = purge_uploads_result, values = {
-		count = int(count), bytes = int(bytes), hosts = table.concat(services, "\n");
-	} } };
+	local values = purges.uploads_page(common.required_seconds(fields, "older-than"), fields["dry-run"], after_of(fields));
+	return { result = { layout = purge_uploads_result, values = values } };
 end);
 
 --- #export-user -------------------------------------------------------------------------------

@@ -56,34 +56,113 @@ function M.url(service, slot, filename)
 	return env and env.get_url and env.get_url(slot, filename) or nil;
 end
 
--- Deletes the records matching `query` (one criterion: Prosody's internal storage ORs them)
--- and their files, files first; a record whose file cannot be removed is kept.
--- Returns records and bytes removed (or, with dry_run, that would be).
-function M.purge(service, query, dry_run)
+-- How many records match `query`.
+function M.count(service, query, budget)
+	local n = 0;
+	for _ in common.check("Could not read upload records", M.store(service):find(nil, query)) do
+		n = n + 1;
+		budget:step();
+	end
+	return n;
+end
+
+-- Removes a record's file; returns ok and its size (0 for a never-used slot), or logs why not.
+local function remove_file(service, slot, dry_run)
+	local path = M.path(service, slot);
+	local size = lfs.attributes(path, "size");
+	if size and not dry_run then
+		local ok, err = os.remove(path);
+		if not ok then
+			module:log("error", "Could not remove uploaded file %s: %s", path, err);
+			return false, 0;
+		end
+	end
+	return true, size or 0;
+end
+
+-- Records read per storage query. Prosody 0.12's internal storage reads the whole list on every
+-- query (13 reads items as they are asked for), so there one query serves the whole page.
+local BATCH = 128;
+local storagemanager = common.lib "core.storagemanager";
+local function batch_size(service)
+	local _, driver = storagemanager.get_driver(service, "uploads");
+	if driver == "internal" and not dm.list_open then return math.huge; end
+	return BATCH;
+end
+
+-- One page's walk over a service's records requested at or before `cutoff`, oldest first,
+-- after time `since` (done by earlier pages). Stops at a second boundary once `should_stop()`.
+-- Files go first, then their records: by time (`end` = the last second walked: one rewrite of
+-- the store) or, with `keyed` or once a file could not be removed (its record is kept), one by
+-- one. Returns { count, bytes, walked, kept, stopped, done = last second walked }.
+function M.walk(service, cutoff, since, dry_run, keyed, should_stop, budget)
+	local store = M.store(service);
+	local r = { count = 0, bytes = 0, walked = 0, kept = 0, stopped = false, done = since };
+	local removed, last_seen, batch = {}, nil, batch_size(service);
+	repeat
+		-- `start` finds the place (a binary search on Prosody 13's internal storage); `after`
+		-- continues behind the last record seen by this page, nothing of which is deleted yet.
+		local got = 0;
+		for slot, _, when in common.check("Could not read upload records",
+			store:find(nil, { start = since, after = last_seen, ["end"] = cutoff, limit = batch < math.huge and batch or nil })) do
+			got = got + 1;
+			if r.stopped or (since and when <= since) then -- luacheck: ignore 542
+				-- done by an earlier page, or after this page's end: only drained
+			elseif r.walked > 0 and when ~= r.done and should_stop() then
+				r.stopped = true;
+			else
+				local ok, size = remove_file(service, slot, dry_run);
+				if ok then
+					r.count, r.bytes, removed[#removed + 1] = r.count + 1, r.bytes + size, slot;
+				else
+					r.kept = r.kept + 1;
+				end
+				r.walked, r.done = r.walked + 1, when;
+				budget:step();
+			end
+			if not r.stopped then last_seen = slot; end
+		end
+	until r.stopped or got < batch;
+	if not dry_run and #removed > 0 then
+		if keyed or r.kept > 0 then
+			for _, slot in ipairs(removed) do
+				common.check("Could not delete upload record", store:delete(nil, { key = slot }));
+				budget:step();
+			end
+		else
+			common.check("Could not delete upload records", store:delete(nil, { ["end"] = r.done }));
+		end
+	end
+	return r;
+end
+
+-- Deletes all the records matching `query` (one criterion: Prosody's internal storage ORs them)
+-- and their files, files first; a record whose file cannot be removed is kept. Used when an
+-- account is deleted; yields to the event loop in between. Returns records and bytes removed.
+function M.purge(service, query)
+	local budget = common.budget();
 	local store = M.store(service);
 	local slots = {};
 	for slot in common.check("Could not read upload records", store:find(nil, query)) do
 		slots[#slots + 1] = slot;
+		budget:step();
 	end
 	local count, bytes, removed, problem = 0, 0, {}, false;
-	for i, slot in ipairs(slots) do
-		local path = M.path(service, slot);
-		local size = lfs.attributes(path, "size");
-		local ok, err = true, nil;
-		if size and not dry_run then ok, err = os.remove(path); end
+	for _, slot in ipairs(slots) do
+		local ok, size = remove_file(service, slot, false);
 		if ok then
-			count, bytes = count + 1, bytes + (size or 0);
+			count, bytes = count + 1, bytes + size;
 			removed[#removed + 1] = slot;
 		else
-			module:log("error", "Could not remove uploaded file %s: %s", path, err);
 			problem = true;
 		end
-		if i % 100 == 0 then common.pause(); end
+		budget:step();
 	end
-	if not dry_run and #removed > 0 then
+	if #removed > 0 then
 		if problem then
 			for _, slot in ipairs(removed) do
 				common.check("Could not delete upload record", store:delete(nil, { key = slot }));
+				budget:step();
 			end
 		else
 			common.check("Could not delete upload records", store:delete(nil, query));

@@ -10,6 +10,14 @@ import {purgeOffline, purgeUploads} from '../../ops/purge.js'
 
 type Status = 'done' | 'would-apply' | 'cannot-tell' | 'unchanged' | 'unavailable' | 'failed'
 
+/** A purge stopped by Ctrl-C between its pages: the rule is partly applied. */
+const stopped = (what: string, dry: boolean) =>
+  new XmppadmError(
+    'partial',
+    'interrupted',
+    `stopped (interrupted) after ${dry ? 'counting' : 'deleting'} ${what}: run it again to do the rest`,
+  )
+
 interface RuleResult {
   /** The rule's stable key: offline, uploads, debug_log. */
   rule: RuleKey
@@ -120,8 +128,18 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
         ...(rule.olderThanSeconds === undefined ? {} : {olderThanSeconds: rule.olderThanSeconds}),
       }
       const name = `${rule.key} = ${rule.value}`
+      if (this.interrupts.signal.aborted) {
+        results.push({
+          ...base,
+          status: 'failed',
+          message: 'not attempted (interrupted)',
+          code: ExitCode.partial,
+        })
+        return
+      }
       try {
-        const {text, ...outcome} = await fn(rule)
+        // a purge ends its page in flight after a Ctrl-C: no forced exit meanwhile
+        const {text, ...outcome} = await this.interrupts.finishing(() => fn(rule))
         results.push({...base, ...outcome})
         report.say(`${name}: ${text}`)
       } catch (error) {
@@ -137,8 +155,9 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
       }
     }
     await attempt(policy.offline, async (rule) => {
-      const r = await purgeOffline(ctx, rule.olderThanSeconds!, dry)
+      const r = await purgeOffline(ctx, {seconds: rule.olderThanSeconds!, dryRun: dry})
       for (const n of r.notes) report.warn(n)
+      if (r.interrupted) throw stopped(`${r.count} offline message(s)`, dry)
       if (r.count === null)
         return dry
           ? {
@@ -154,7 +173,8 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
       }
     })
     await attempt(policy.uploads, async (rule) => {
-      const r = await purgeUploads(ctx, rule.olderThanSeconds!, dry)
+      const r = await purgeUploads(ctx, {seconds: rule.olderThanSeconds!, dryRun: dry})
+      if (r.interrupted) throw stopped(`${r.count} file(s), ${r.bytes} bytes`, dry)
       return {
         status: dry ? 'would-apply' : 'done',
         count: r.count,
