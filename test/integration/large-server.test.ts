@@ -208,6 +208,18 @@ describe.each(SUBJECTS)('a large store on $name', (subject) => {
       new RegExp(`purge-offline \\[[#.]+\\] \\d+/${USERS} \\d+% \\d+/s ETA \\S+ users, \\d+ message`),
     )
     expect(tty.screen).toContain(`would delete ${2 * USERS} offline message(s) of ${USERS} user(s)`)
+
+    // --all-hosts (issue 15): each host follows its own pages; the store is localhost's alone
+    const all = await purge(server, ['--older-than', '1d', '--dry-run', '--all-hosts'])
+    expect(all.exitCode, all.stderr).toBe(0)
+    const hosts = JSON.parse(all.stdout).result.hosts
+    expect(hosts.map((h: any) => [h.host, h.code])).toEqual([
+      ['localhost', 0],
+      ['second.localhost', 0],
+    ])
+    expect(hosts[0].result).toMatchObject({count: 2 * USERS, users: USERS, interrupted: null})
+    expect(hosts[0].result.pages).toBeGreaterThan(1)
+    expect(hosts[1].result).toMatchObject({count: 0, interrupted: null})
   }, 300_000)
 
   it('a purge longer than --timeout completes with the right count; pings are answered', async () => {

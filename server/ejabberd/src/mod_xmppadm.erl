@@ -247,7 +247,7 @@ execute(Name, From, Host, #adhoc_command{lang = Lang, action = Action, xdata = X
 	{true, false} when Action == execute; Action == complete; Action == next ->
 	    try
 		Values = mod_xmppadm_form:read(X, input(Name)),
-		case in_worker(Name, fun() -> run(Name, Host, From, Values) end) of
+		case in_worker(Name, Host, fun() -> run(Name, Host, From, Values) end) of
 		    {#xdata{} = Form, Payload} ->
 			Response = xmpp_util:make_adhoc_response(
 				     Request, #adhoc_command{status = completed, xdata = Form}),
@@ -272,15 +272,17 @@ execute(Name, From, Host, #adhoc_command{lang = Lang, action = Action, xdata = X
 %% not in the requester's connection process (where ad-hoc commands are
 %% handled): its memory and garbage go with it when it ends, and a crash ends
 %% only it. Throws and errors come back as they were raised. A page is about
-%% a second of work; WORKER_TIMEOUT only guards against a bug.
+%% a second of work; WORKER_TIMEOUT only guards against a bug. What the worker
+%% logs is the host's the command was sent to (its debug log, CONTRACT.md 8).
 -define(HEAVY, [<<"block-ip">>, <<"purge-offline">>, <<"purge-uploads">>, <<"export-user">>]).
 -define(WORKER_TIMEOUT, 120000).
-in_worker(Name, Fun) ->
+in_worker(Name, Host, Fun) ->
     case lists:member(Name, ?HEAVY) of
 	false -> Fun();
 	true ->
 	    {Pid, Ref} = spawn_monitor(
 			   fun() ->
+				   mod_xmppadm_debug:tag(Host),
 				   exit({xmppadm_result,
 					 try {ok, Fun()} catch C:R:S -> {raised, C, R, S} end})
 			   end),

@@ -11,7 +11,8 @@
 %%% ejabberd_c2s) tags its process with its host when the stream starts
 %%% (logger process metadata xmppadm_host), and a host's handler passes only
 %%% events so tagged. Everything a session does in its own process is tagged:
-%%% its stanzas in and out, its authentication, the hooks that run for it.
+%%% its stanzas in and out, its authentication, the hooks that run for it; a
+%%% command's worker process is tagged with the host the command was sent to.
 %%% Lines of processes that belong to no host (the listener before the stream
 %%% names a host, the router's and session manager's own) are left out.
 %%%
@@ -24,7 +25,7 @@
 -behaviour(gen_server).
 
 -export([start/2, stop/1, on/2, off/1, status/1, file/1]).
--export([c2s_stream_started/2, host_filter/2]).
+-export([c2s_stream_started/2, host_filter/2, tag/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -include("logger.hrl").
@@ -83,10 +84,15 @@ log_dir() ->
 %% c2s_stream_started hook, in the stream's own process: from here on, what
 %% this process logs is this host's.
 c2s_stream_started(#{lserver := LServer} = State, _StreamStart) ->
-    logger:update_process_metadata(#{?META => LServer}),
+    tag(LServer),
     State;
 c2s_stream_started(State, _) ->
     State.
+
+%% What the calling process logs from now on is Host's (a stream's process, a
+%% command's worker).
+tag(Host) ->
+    logger:update_process_metadata(#{?META => Host}).
 
 %% A host handler's filter: its host's events only.
 host_filter(#{meta := #{?META := Host}} = Event, Host) -> Event;
