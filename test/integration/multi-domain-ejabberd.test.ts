@@ -226,4 +226,43 @@ describe('ejabberd 24.12: hosts sharing a docroot, user directories by name (jid
     await cliJson(second, ['account', 'delete', alices[1].jid, '--yes'])
     expect(existsSync(mainUp.path)).toBe(true)
   })
+
+  // (a server of this file's own: purging what is a second old on the shared ones would take
+  // other files' fixtures)
+  it('--all-hosts by the global admin: one purge and one policy for both hosts, each reported', async () => {
+    const both = [server, secondHost(server)]
+    const oldOffline = async () => {
+      const rcpts = await Promise.all(both.map((s) => newAccount(s, 'mda')))
+      await Promise.all(both.map((s, i) => sendMessages(s, s.user, rcpts[i].jid, [`old on ${s.domain}`])))
+      await sleep(2100) // older than the purges' second
+      return rcpts
+    }
+    const offlineLeft = (rcpts: Array<{local: string}>) =>
+      Promise.all(both.map(async (s, i) => (await offlineBodies(s, rcpts[i].local)).length))
+
+    let rcpts = await oldOffline()
+    const purged = expectOkEnvelope(
+      await cliJson(server, ['purge-offline', '--older-than', '1s', '--all-hosts']),
+    )
+    expect(purged.hosts.map((h: any) => [h.host, h.ok, h.result.count, h.result.interrupted])).toEqual([
+      ['localhost', true, 1, null],
+      ['second.localhost', true, 1, null],
+    ])
+    expect(await offlineLeft(rcpts)).toEqual([0, 0])
+
+    // the crontab line; here uploads cannot be purged on either host (jid_in_url: node): skipped
+    rcpts = await oldOffline()
+    const policy = join(scratch, `${uniqueUser('mdp')}.policy`)
+    writeFileSync(policy, 'offline = 1s\nuploads = 1s\n')
+    const r = await cliOn(server, ['policy', 'apply', policy, '--all-hosts', '--skip-unavailable'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.split('\n')).toEqual([
+      'host\tresult',
+      'localhost\toffline = 1s: deleted 1 offline message(s)',
+      'second.localhost\toffline = 1s: deleted 1 offline message(s)',
+    ])
+    for (const host of ['localhost', 'second.localhost'])
+      expect(r.stderr).toMatch(new RegExp(`^warning: ${host}: uploads = 1s: skipped: .*no way to purge`, 'm'))
+    expect(await offlineLeft(rcpts)).toEqual([0, 0])
+  })
 })
