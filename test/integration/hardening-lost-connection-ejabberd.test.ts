@@ -107,8 +107,11 @@ describe('ejabberd 24.12 is SIGKILLed during bulk account create and delete', ()
       ['account', 'create', '--from-file', file, '--concurrency', '8', '--timeout', '10'],
       200_000,
     )
-    // ejabberd creates ~100-150 accounts a second here: kill it well inside the run.
-    await sleep(1500)
+    // ejabberd creates ~100-150 accounts a second here: kill it well inside the run, once the run
+    // has logged in and created some (a loaded machine can take seconds just to start the CLI).
+    for (let t = Date.now(); Date.now() - t < 60_000; await sleep(200)) {
+      if ((await registeredUsers()).filter((u) => u.startsWith(prefix)).length >= 20) break
+    }
     expect(run.exitCode, 'the run ended before the kill').toBe(null)
     process.kill(vmPid(), 'SIGKILL')
     await sleep(1000)
