@@ -261,6 +261,38 @@ describe.each(SUBJECTS)('a large store on $name', (subject) => {
     if ('oldRecords' in before) expect(after).toMatchObject({oldRecords: 0, freshRecords: 100})
   }, 300_000)
 
+  // (where a dry run surely has several pages: Ctrl-C comes after the first)
+  if (subject.pagedDryRun)
+    it("--all-hosts: Ctrl-C stops each host after its page in flight; the worst host's exit", async () => {
+      const run = purge(server, ['--older-than', '1d', '--dry-run', '--all-hosts', '--debug'])
+      let trace = ''
+      await new Promise<void>((resolve, reject) => {
+        run.stderr?.on('data', (d: Buffer) => {
+          trace += d.toString()
+          if (/<value>offline:\d+:/.test(trace)) resolve()
+        })
+        run.catch(reject).then(() => reject(new Error(`the purge ended before a page came back:\n${trace}`)))
+      })
+      run.kill('SIGINT')
+      const r = await run
+      expect(r.exitCode, r.stderr.slice(-2000)).toBe(2)
+      const doc = JSON.parse(r.stdout)
+      expect(doc).toMatchObject({ok: false, error: {code: 2, reason: 'hosts-failed'}})
+      const [local, second] = doc.result.hosts
+      // localhost: partly walked; second.localhost (nothing to walk) was done before the first page
+      expect(local).toMatchObject({
+        host: 'localhost',
+        code: 2,
+        error: {reason: 'interrupted'},
+        result: {interrupted: 'interrupted'},
+      })
+      expect(local.result.scanned).toBeLessThan(USERS)
+      expect(second).toMatchObject({host: 'second.localhost', ok: true, code: 0})
+      expect(local.error.message).toMatch(
+        /^stopped \(interrupted\) after \d+ page\(s\), \d+ of \d+ users walked: run it again/,
+      )
+    }, 300_000)
+
   it('Ctrl-C stops after the page in flight, reports what it deleted; a re-run does the rest', async () => {
     // Interrupted as soon as the first page has answered (its cursor shows in the --debug trace
     // on stderr): the CLI finishes the page in flight, if any, and stops.
