@@ -7,6 +7,7 @@ import type {HostOutcome, HostWork} from './cli/hosts.js'
 import {Interrupts} from './cli/interrupts.js'
 import {Settled, errorEnvelope, normaliseError, successEnvelope} from './cli/outcome.js'
 import type {Connector} from './connect/connector.js'
+import type {ConnectionSettings} from './connect/options.js'
 import {ExitCode} from './errors.js'
 import type {OpContext} from './ops/context.js'
 import type {PageProgress} from './ops/pages.js'
@@ -32,6 +33,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   ui = new Ui({json: false, quiet: false, noColor: false, noInput: true})
   readonly interrupts = new Interrupts()
   private connection?: Promise<Connector>
+  private settings?: Promise<ConnectionSettings>
 
   public override async init(): Promise<void> {
     await super.init()
@@ -59,13 +61,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The admin session: connected on first use (options resolved once), closed at the end. */
   protected connect(): Promise<Connector> {
     this.connection ??= (async () => {
-      const {resolveConnection} = await import('./connect/options.js')
       const {Connector} = await import('./connect/connector.js')
-      const from = {argv: this.argv, flags: BaseCommand.baseFlags}
-      const settings = await resolveConnection(this.flags, from, this.ui)
-      return Connector.open(settings, this.ui, this.interrupts.signal)
+      return Connector.open(await this.connectionSettings(), this.ui, this.interrupts.signal)
     })()
     return this.connection
+  }
+
+  /** What a connection needs (JID, password, CA, endpoint, timeout…), resolved once. */
+  protected connectionSettings(): Promise<ConnectionSettings> {
+    this.settings ??= (async () => {
+      const {resolveConnection} = await import('./connect/options.js')
+      return resolveConnection(this.flags, {argv: this.argv, flags: BaseCommand.baseFlags}, this.ui)
+    })()
+    return this.settings
   }
 
   /** The session, the JID offering the commands and what it offers: what every operation needs. */

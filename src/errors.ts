@@ -60,6 +60,11 @@ const EXIT = {
     'nothing-applied',
     'nothing was applied: every rule of the policy was skipped (--skip-unavailable)',
   ],
+  broken: [
+    83,
+    'broken',
+    'policy check found a promise the server does not keep (the report says which, with the evidence)',
+  ],
   interrupted: [130, 'interrupted', 'stopped by Ctrl-C (SIGINT) or SIGTERM before the work in flight ended'],
 } as const
 

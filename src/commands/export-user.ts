@@ -5,7 +5,7 @@ import {BaseCommand} from '../base-command.js'
 import {XmppadmError, usageError} from '../errors.js'
 import {Progress} from '../bulk/progress.js'
 import {PrivateFile} from '../files.js'
-import {exportUser} from '../ops/export-user.js'
+import {type ExportTarget, PortableExport, exportUser} from '../ops/export-user.js'
 import {ExportDocument} from '../output/xep0227-stream.js'
 import {parseAccountJid, parseJid} from '../xmpp/jid.js'
 
@@ -22,7 +22,14 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
     'With mod_xmppadm (Prosody or ejabberd) every section is exported. ejabberd 25.03+ without it ' +
     '(mod_adhoc_api): roster, vCard and last activity, with counts of offline and archived messages; the ' +
     'export lists what is missing (<missing xmlns="urn:xmppadm:admin:1"/> elements, "missing" in JSON) ' +
-    'and the command warns.'
+    'and the command warns.\n' +
+    'Moving a user to another server (README "Moving a user to another server"): --include-credentials ' +
+    'keeps the password working there (SCRAM data). The file is XEP-0227 as the XEP writes it, which ' +
+    "xmppadm import-user and Prosody's prosody-migrator (mod_storage_xep0227) read; --for ejabberd writes " +
+    "the SCRAM salt and keys base64-encoded twice, as ejabberd's import_piefxis expects (ejabberd's own " +
+    'export does the same). A vCard the server keeps only as vCard4 (Prosody) is also written as ' +
+    'vcard-temp, which ejabberd reads. --as names the account on the new server (<host jid> and <user ' +
+    "name>, where the servers' own importers take it from)."
   static override args = {
     jid: Args.string({description: 'The account to export', ignoreStdin: true, required: true}),
   }
@@ -34,6 +41,17 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
       default: 'xep0227',
     }),
     'include-credentials': Flags.boolean({summary: 'Include the stored SCRAM credentials (salted hashes).'}),
+    for: Flags.string({
+      summary:
+        'The importer the file is for: xep0227 (the XEP: import-user, prosody-migrator) or ejabberd ' +
+        '(import_piefxis: SCRAM data base64-encoded twice).',
+      options: ['xep0227', 'ejabberd'],
+      default: 'xep0227',
+    }),
+    as: Flags.string({
+      summary: 'Write the file for this account on another server (its <host jid> and <user name>).',
+      helpValue: 'JID',
+    }),
     force: Flags.boolean({summary: 'Overwrite the output file if it exists.'}),
     'page-size': Flags.integer({summary: 'Items per request.', default: 100, min: 1, max: 500, hidden: true}),
   }
@@ -45,6 +63,12 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
     {
       description: 'As JSON on stdout',
       command: '<%= config.bin %> export-user alice@example.org --format json -o -',
+    },
+    {
+      description: "For ejabberd's import_piefxis on the new server, password included",
+      command:
+        '<%= config.bin %> export-user alice@example.org --include-credentials --for ejabberd ' +
+        '--as alice@new.example -o alice.xml',
     },
   ]
 
@@ -58,12 +82,14 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
       )
     const ctx = await this.opContext()
     const jid = parseAccountJid(args.jid, parseJid(ctx.to).domain)
+    const as = flags.as ? parseAccountJid(flags.as) : undefined
     const format = flags.format === 'json' ? 'json' : 'xml'
     const path = toStdout ? undefined : (flags.output ?? `${jid}.${format}`)
     if (path && !flags.force) assertAbsent(path)
     // Each page is written as it arrives: to a private temp file renamed at the end, or to stdout.
     const file = path ? new PrivateFile(path) : undefined
-    const doc = new ExportDocument(format, jid, file ? (text) => file.write(text) : toStdoutAsync)
+    const doc = new ExportDocument(format, jid, file ? (text) => file.write(text) : toStdoutAsync, as)
+    const sink = new PortableExport(doc, flags.for as ExportTarget)
     const bar = new Progress(this.ui.live, undefined, 'export-user ')
     const seen = {before: 0, section: '', items: 0} // items of the sections done, and of this one
     const onProgress = (section: string, items: number) => {
@@ -78,11 +104,12 @@ export default class ExportUser extends BaseCommand<typeof ExportUser> {
           jid,
           includeCredentials: flags['include-credentials'],
           pageSize: flags['page-size'],
-          sink: doc,
+          sink,
           onProgress,
         }).then(async (e) => {
-          await doc.finish(e)
-          return e
+          const exported = {...e, counts: sink.counts(e.counts)}
+          await doc.finish(exported)
+          return exported
         }),
       )
       // Still absent at the end (an export takes a while), unless --force.

@@ -5,6 +5,7 @@ import {blockIp, blockIpList, blockIpRemove} from './block-ip.js'
 import type {OpContext} from './context.js'
 import {debugLog} from './debug-log.js'
 import {exportUserOp} from './export-user.js'
+import {importUserOp} from './import-user.js'
 import {type AnyOperation, type Via, enableHint, pickStrategy} from './operation.js'
 import {purgeOfflineOp, purgeUploadsOp} from './purge.js'
 
@@ -17,6 +18,7 @@ export const OPERATIONS: AnyOperation[] = [
   purgeOfflineOp,
   purgeUploadsOp,
   exportUserOp,
+  importUserOp,
   debugLog,
   accountLookup,
 ]

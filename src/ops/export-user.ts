@@ -6,6 +6,8 @@ import {type Element, xml} from '@xmpp/xml'
 import {XmppadmError} from '../errors.js'
 import {formValues} from '../protocol/dataform.js'
 import {NS_ROSTER} from '../protocol/roster.js'
+import {NS_VCARD4, NS_VCARD_TEMP, VCARD4_NODE, vcard4ToTemp} from '../protocol/vcard.js'
+import {NS_SCRAM, reencodeScram} from '../protocol/xep0227.js'
 import {StanzaError} from '../xmpp/stanza-error.js'
 import {parseJid} from '../xmpp/jid.js'
 import {type OpContext, invoke} from './context.js'
@@ -47,6 +49,73 @@ export interface ExportSink {
   page(user: Element, section: Section): void | Promise<void>
   /** The section has no more pages. */
   endSection(section: Section): void | Promise<void>
+}
+
+/**
+ * Which importer the file is for (README "Moving a user to another server"): `xep0227`, the
+ * XEP's form, which Prosody's migrator (mod_storage_xep0227) reads; `ejabberd`, the same with the
+ * SCRAM salt and keys base64-encoded twice, as ejabberd's export_piefxis writes them and its
+ * import_piefxis reads them (it stores the once-decoded text as its own base64).
+ */
+export type ExportTarget = 'xep0227' | 'ejabberd'
+
+/**
+ * The module's pages shaped for the importers on their way to the file (a sink in front of
+ * another): the vcard section's copy of the vCard4 PEP node is left out (the pep section has
+ * every node, and Prosody's migrator reads only the first <pubsub/> of a user), and where the
+ * server keeps the vCard only as vCard4 a vcard-temp made from it is added, so that importers
+ * that read only vcard-temp (ejabberd's) find it; `ejabberd`: SCRAM data base64 twice.
+ */
+export class PortableExport implements ExportSink {
+  private vcardTemp = 0
+  private vcardSection = false
+  private vcard4?: Element
+
+  constructor(
+    private readonly inner: ExportSink,
+    readonly target: ExportTarget = 'xep0227',
+  ) {}
+
+  async page(user: Element, section: Section): Promise<void> {
+    this.shape(section, user)
+    await this.inner.page(user, section)
+  }
+
+  async endSection(section: Section): Promise<void> {
+    for (const el of this.added(section)) await this.inner.page(xml('user', {xmlns: NS_PIE}, el), section)
+    await this.inner.endSection(section)
+  }
+
+  /** A page of `section` as the server gave it, changed in place for the file. */
+  shape(section: Section, user: Element): void {
+    if (section === 'account' && this.target === 'ejabberd')
+      user.children = user.children.map((c) =>
+        typeof c !== 'string' && c.name === 'scram-credentials' && c.attrs.xmlns === NS_SCRAM
+          ? reencodeScram(c, 'twice')
+          : c,
+      )
+    if (section !== 'vcard') return
+    this.vcardSection = true
+    for (const c of user.getChildElements()) {
+      if (c.name === 'vCard' && c.attrs.xmlns === NS_VCARD_TEMP) this.vcardTemp++
+      const items = c.name === 'pubsub' ? c.getChildren('items') : []
+      for (const i of items.filter((i) => i.attrs.node === VCARD4_NODE))
+        this.vcard4 ??= i.getChild('item')?.getChild('vcard', NS_VCARD4)
+    }
+    user.children = user.children.filter((c) => typeof c === 'string' || c.name !== 'pubsub')
+  }
+
+  /** What a section adds after its last page (the vcard-temp made from the vCard4). */
+  added(section: Section): Element[] {
+    if (section !== 'vcard' || this.vcardTemp || !this.vcard4) return []
+    this.vcardTemp++
+    return [vcard4ToTemp(this.vcard4)]
+  }
+
+  /** The export's counts with the vcard section's items as written (where it had one). */
+  counts(counts: UserExport['counts']): UserExport['counts'] {
+    return this.vcardSection ? {...counts, vcard: this.vcardTemp} : counts
+  }
 }
 
 /** Stopping between pages (Ctrl-C): nothing of a half export is kept. */

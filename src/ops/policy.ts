@@ -1,5 +1,7 @@
-// A service's retention promises in a small file, applied in one run (one crontab line).
+// A service's promises in a small file: retention rules, applied in one run (one crontab line,
+// `policy apply`), and audit lines that `policy check` holds the server to (src/audit/settings.ts).
 import {readFileSync} from 'node:fs'
+import {AUDIT_KEYS, type AuditSettings} from '../audit/settings.js'
 import {readKeyValues} from '../config/key-values.js'
 import {cannotRead, configError} from '../errors.js'
 import {parseDuration} from './values.js'
@@ -28,36 +30,57 @@ const ALIASES: Record<string, RuleKey> = {
   debug_log: 'debug_log',
 }
 
-/** Lines "key = value": offline = 7d, uploads = 14d, debug_log = off; # comments. */
-export function loadPolicy(path: string): Policy {
+export interface PolicyFile {
+  rules: Policy
+  /** What the audit lines say; the rest is the defaults (src/audit/settings.ts). */
+  audit: Partial<AuditSettings>
+}
+
+const KNOWN = `known: offline, uploads, debug_log; audit: ${Object.keys(AUDIT_KEYS).join(', ')}`
+
+/** Lines "key = value": offline = 7d, uploads = 14d, debug_log = off, audit lines; # comments. */
+export function readPolicyFile(path: string): PolicyFile {
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
   } catch (error) {
     throw cannotRead(`policy ${path}`, error)
   }
-  const policy: Policy = {}
+  const rules: Policy = {}
+  const audit: Partial<AuditSettings> = {}
+  const seen = new Map<string, {line: number; written: string; value: string}>()
   for (const {key: written, value, line} of readKeyValues(text, path)) {
-    const key = ALIASES[written]
-    if (!key)
-      throw configError(
-        `${path}:${line}: unknown rule ${JSON.stringify(written)} (known: offline, uploads, debug_log)`,
-      )
-    const before = policy[key]
+    const key = ALIASES[written] ?? (Object.hasOwn(AUDIT_KEYS, written) ? written : undefined)
+    if (!key) throw configError(`${path}:${line}: unknown rule ${JSON.stringify(written)} (${KNOWN})`)
+    const before = seen.get(key)
     if (before)
       throw configError(
         `${path}: rule ${key} is given twice, on lines ${before.line} and ${line} (${before.written} ` +
           `= ${before.value}, ${written} = ${value})`,
         'keep one of them',
       )
-    if (key === 'debug_log') {
+    seen.set(key, {line, written, value})
+    if (!ALIASES[written]) {
+      Object.assign(audit, AUDIT_KEYS[key](value, `${path}:${line}: ${written}`))
+    } else if (key === 'debug_log') {
       if (value !== 'off') throw configError(`${path}:${line}: debug_log can only be "off"`)
-      policy[key] = {key, value, line, written}
+      rules.debug_log = {key, value, line, written}
     } else {
       const olderThanSeconds = parseDuration(value, `${path}:${line}: ${written}`)
-      policy[key] = {key, value, line, written, olderThanSeconds}
+      rules[key as RuleKey] = {key: key as RuleKey, value, line, written, olderThanSeconds}
     }
   }
-  if (!Object.keys(policy).length) throw configError(`${path}: no rules`)
-  return policy
+  if (!seen.size) throw configError(`${path}: no rules`)
+  return {rules, audit}
+}
+
+/** The rules `policy apply` enforces; audit lines are checked, then left to `policy check`. */
+export function loadPolicy(path: string): Policy {
+  const {rules} = readPolicyFile(path)
+  if (!Object.keys(rules).length)
+    throw configError(
+      `${path}: no retention rules to apply (offline, uploads, debug_log); ` +
+        'its audit lines are for policy check',
+    )
+  return rules
 }

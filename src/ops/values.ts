@@ -58,6 +58,22 @@ export function parseDuration(input: string, what = 'duration'): number {
   return total
 }
 
+/** Seconds in the units parseDuration reads back: 604800 is "7d", 129600 "1d12h", 90 "1m30s". */
+export function formatDuration(seconds: number): string {
+  const parts: string[] = []
+  let rest = Math.max(0, Math.round(seconds))
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    if (rest >= size) parts.push(`${Math.floor(rest / size)}${unit}`)
+    rest %= size
+  }
+  return parts.join('') || '0s'
+}
+
 /** An address or CIDR range, normalised to "address/prefix". */
 export function parseIpRange(input: string): string {
   const s = input.trim()

@@ -5,7 +5,13 @@
 /** Whether tables are tab-separated lines (stdout is not a terminal). */
 export const plainTables = (): boolean => !process.stdout.isTTY
 
-export async function renderTable(head: string[], rows: string[][], color: boolean): Promise<string> {
+/** `widths`: column widths on a terminal (long cells wrap); default: as wide as the cells. */
+export async function renderTable(
+  head: string[],
+  rows: string[][],
+  color: boolean,
+  widths?: number[],
+): Promise<string> {
   if (plainTables()) {
     const clean = (cell: string) => cell.replace(/[\t\r\n]+/g, ' ')
     return [head, ...rows].map((r) => r.map(clean).join('\t')).join('\n')
@@ -15,6 +21,7 @@ export async function renderTable(head: string[], rows: string[][], color: boole
     head,
     style: {head: color ? ['cyan'] : [], border: color ? ['grey'] : []},
     wordWrap: true,
+    ...(widths ? {colWidths: widths} : {}),
   })
   for (const r of rows) table.push(r)
   return table.toString()

@@ -138,10 +138,15 @@ export class ExportDocument implements ExportSink {
   /** Bytes written so far. */
   bytes = 0
 
+  /**
+   * `as`: the account the file is for on another server (export-user --as): its <host jid/> and
+   * <user name/>, where the servers' own importers take the account from.
+   */
   constructor(
     readonly format: Xep0227Format,
     private readonly jid: string,
     private readonly out: (text: string) => void | Promise<void>,
+    private readonly as?: string,
   ) {
     this.stream = new Xep0227Stream(format, (el) => format === 'json' && isMissing(el))
   }
@@ -162,7 +167,7 @@ export class ExportDocument implements ExportSink {
 
   /** The end of the document, with what only the end knows. */
   async finish(exp: Omit<UserExport, 'jid' | 'via'>): Promise<void> {
-    if (!this.started) await this.begin(xml('user', {xmlns: NS_PIE, name: parseJid(this.jid).local!}))
+    if (!this.started) await this.begin(xml('user', {xmlns: NS_PIE}))
     if (this.format === 'xml') return this.emit(this.stream.footer())
     const rest = JSON.stringify(
       {complete: exp.complete, missing: exp.missing, counts: exp.counts, roster: this.roster},
@@ -174,10 +179,16 @@ export class ExportDocument implements ExportSink {
 
   private async begin(user: Element): Promise<void> {
     this.started = true
-    const {domain} = parseJid(this.jid)
+    const {local, domain} = parseJid(this.as ?? this.jid)
+    user.attrs.name = local!
     if (this.format === 'xml') return this.emit(this.stream.header(domain, user))
     const head = JSON.stringify(
-      {format: 'xmppadm-export/1', jid: this.jid, exportedAt: new Date().toISOString()},
+      {
+        format: 'xmppadm-export/1',
+        jid: this.jid,
+        ...(this.as ? {as: this.as} : {}),
+        exportedAt: new Date().toISOString(),
+      },
       null,
       2,
     )

@@ -125,6 +125,8 @@ export interface StepRequest {
   action?: CommandAction
   sessionid?: string
   form?: Element
+  /** Elements that go next to the form (e.g. a XEP-0227 <user/> for #import-user). */
+  payload?: Element[]
   timeoutMs?: number
 }
 
@@ -137,6 +139,7 @@ export async function commandStep(session: IqSession, req: StepRequest): Promise
     sessionid: req.sessionid,
   })
   if (req.form) cmd.append(req.form)
+  for (const el of req.payload ?? []) cmd.append(el)
   const result = await session.iq('set', req.to, cmd, req.node, req.timeoutMs)
   return parseCommandResponse(result, req.node)
 }

@@ -26,6 +26,8 @@ export interface RunOptions {
   ask?: FieldAsker
   /** Submit the values in the first request, without fetching the form (XEP-0050 allows it). */
   oneShot?: boolean
+  /** With oneShot: elements sent next to the form (the <user/> of server/CONTRACT.md's #import-user). */
+  payload?: Element[]
   /** Leave a failed completed response to the caller instead of throwing. */
   allowFailure?: boolean
   signal?: AbortSignal
@@ -103,7 +105,12 @@ export async function runCommand(session: IqSession, opts: RunOptions): Promise<
   const base = {to: opts.to, node: opts.node, timeoutMs: opts.timeoutMs}
   let resp: CommandResponse
   if (opts.oneShot) {
-    resp = await commandStep(session, {...base, action: 'execute', form: buildSubmit(undefined, given)})
+    resp = await commandStep(session, {
+      ...base,
+      action: 'execute',
+      form: buildSubmit(undefined, given),
+      payload: opts.payload,
+    })
   } else {
     resp = await firstExecute(session, base)
   }

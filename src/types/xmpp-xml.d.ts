@@ -31,6 +31,10 @@ declare module '@xmpp/xml' {
     on(event: 'end', fn: (el: Element) => void): this
     on(event: 'error', fn: (err: Error) => void): this
     write(data: string): void
+    /** What the SAX parser calls (a subclass may build something else than the whole tree). */
+    protected onStartElement(name: string, attrs: Record<string, string>): void
+    protected onEndElement(name: string): void
+    protected onText(text: string): void
   }
   export function xml(
     name: string,

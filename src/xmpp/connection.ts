@@ -33,6 +33,10 @@ export interface ConnectionOptions {
   trace?: TraceSink
   /** A single stanza larger than this ends the connection (hostile-server guard). */
   maxStanzaBytes?: number
+  /** The stream's namespace: jabber:client (default), or jabber:server for a server-to-server probe. */
+  streamNs?: 'jabber:client' | 'jabber:server'
+  /** TLS options over the defaults, for probes (policy check): one TLS version, no verification. */
+  tlsOverrides?: tls.ConnectionOptions
 }
 
 const DEFAULT_MAX_STANZA = 16 * 1024 * 1024
@@ -179,6 +183,7 @@ export class Connection {
       rejectUnauthorized: !t.insecure,
       minVersion: 'TLSv1.2',
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(t.servername, cert),
+      ...this.opts.tlsOverrides,
     }
   }
 
@@ -210,7 +215,8 @@ export class Connection {
       })
       this.attach(sock)
     })
-    if (endpoint.directTls) await this.upgrade(['xmpp-client'])
+    if (endpoint.directTls)
+      await this.upgrade([this.opts.streamNs === 'jabber:server' ? 'xmpp-server' : 'xmpp-client'])
   }
 
   private attach(sock: net.Socket): void {
@@ -364,7 +370,7 @@ export class Connection {
   /** Opens (or restarts) the stream and returns the server's stream features. */
   async openStream(domain: string): Promise<Element> {
     this.resetParser()
-    const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAM}' to='${domain.replace(/'/g, '&apos;')}' version='1.0' xml:lang='en'>`
+    const header = `<?xml version='1.0'?><stream:stream xmlns='${this.opts.streamNs ?? 'jabber:client'}' xmlns:stream='${NS_STREAM}' to='${domain.replace(/'/g, '&apos;')}' version='1.0' xml:lang='en'>`
     this.opts.trace?.('out', header)
     this.socket.write(header)
     this.headerSent = true

@@ -7,6 +7,9 @@ import {REDACTED, SECRET_VAR, redact} from '../secrets.js'
 const SASL = 'urn:ietf:params:xml:ns:xmpp-sasl'
 const SASL2 = 'urn:xmpp:sasl:2'
 const DATA = 'jabber:x:data'
+/** XEP-0227 credentials: SCRAM salt and keys (as good as a password hash) and clear passwords. */
+const PIE = 'urn:xmpp:pie:0'
+const SCRAM_SECRETS = new Set(['salt', 'server-key', 'stored-key'])
 /** Deeper than this is shown as "…": the trace must not recurse without bound. */
 const MAX_DEPTH = 64
 
@@ -22,9 +25,16 @@ function isPrivateField(el: Element, privateVars: Set<string>): boolean {
 function scrub(el: Element, privateVars: Set<string>, depth: number): string {
   if (depth > MAX_DEPTH) return '…'
   const ns = el.attrs.xmlns
+  const userPassword = el.name === 'user' && ns === PIE
   const attrs = Object.entries(el.attrs)
-    .map(([k, v]) => ` ${k}="${escAttr(String(v))}"`)
+    .map(([k, v]) => ` ${k}="${userPassword && k === 'password' ? REDACTED : escAttr(String(v))}"`)
     .join('')
+  if (el.name === 'scram-credentials' && ns === `${PIE}#scram`) {
+    const parts = el
+      .getChildElements()
+      .map((c) => `<${c.name}>${SCRAM_SECRETS.has(c.name) ? REDACTED : escText(c.getText())}</${c.name}>`)
+    return `<${el.name}${attrs}>${parts.join('')}</${el.name}>`
+  }
   if (
     (ns === SASL || ns === SASL2) &&
     ['auth', 'response', 'challenge', 'success', 'initial-response', 'additional-data'].includes(el.name)

@@ -242,12 +242,12 @@ export async function phaseLarge({root, repo, tmpDir, gate, log, results}) {
   }
 }
 
-/** RESULTS.md section 6 and its targets. */
+/** RESULTS.md section 7 and its targets. */
 export function reportLarge(R, md, targets) {
   const L = R.large
   if (!L) return
   md.push(
-    '## 6. Large server: purge and export while a client pings',
+    '## 7. Large server: purge and export while a client pings',
     '',
     [
       `Store built by the bench: ${fmt(L.config.accounts)} accounts with`,

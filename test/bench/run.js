@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // xmppadm benchmark (issue 5): start-up, login, one account creation as a whole process, bulk
-// creation against the server's own tool and against a hand-written floor, and peak memory; and
-// (issue 11, large.js) a large server: purge and export while a client pings.
+// creation against the server's own tool and against a hand-written floor, and peak memory;
+// (issue 12) policy check of a healthy server; and (issue 11, large.js) a large server: purge and
+// export while a client pings.
 // Starts its own Prosody 13 and ejabberd 24.12 (test/servers/harness.js) and stops them.
 //
 //   npm run bench                    # full run (~5 min on 2 cores), writes test/bench/RESULTS.md
@@ -46,7 +47,7 @@ import {buildOclifRoute} from './oclif-route.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..', '..')
-const PHASES = ['startup', 'login', 'single', 'bulk', 'memory', 'large']
+const PHASES = ['startup', 'login', 'single', 'bulk', 'memory', 'audit', 'large']
 
 const {values: args} = parseArgs({
   options: {
@@ -86,6 +87,7 @@ const CFG = {
   startup: QUICK ? {rounds: 1, runs: 8} : {rounds: 3, runs: 10},
   logins: QUICK ? 10 : 30,
   single: QUICK ? {rounds: 1, runs: 4} : {rounds: 3, runs: 5},
+  audit: QUICK ? {rounds: 1, runs: 4} : {rounds: 3, runs: 5},
   bulkRounds: QUICK ? 1 : 3,
   loopCount: Number(args['loop-count'] ?? (QUICK ? 20 : 50)),
 }
@@ -95,6 +97,7 @@ const TARGETS = {
   bulkVsFloor: 1.5, // bulk within 1.5x of the floor
   loopVsBulk: 10, // bulk at least 10x faster than the server-tool loop
   memory10k: 1.2, // RSS(10,000 lines) at most 1.2x RSS(1,000 lines)
+  auditMs: 1500, // a whole policy check of a healthy local server in about a second
   liteGainMs: 20, // src/lite stays only while it saves more than this over oclif's standard route
 }
 
@@ -733,6 +736,68 @@ async function phaseBulk(root, servers) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// phase 6: policy check of a healthy server (issue 12): its own Prosody 13 that keeps every promise
+// (no archive, no PLAIN, federation on), probed on its STARTTLS, direct TLS and s2s ports
+
+async function phaseAudit(root) {
+  const harness = await import(pathToFileURL(path.join(REPO, 'test/servers/harness.js')).href)
+  const {freePorts} = await import(pathToFileURL(path.join(REPO, 'test/servers/util.js')).href)
+  const [s2sPort] = await freePorts(1)
+  log('starting a Prosody 13 that keeps every promise')
+  const s = await harness.startProsody({
+    prosodyExtraConfig: [
+      'modules_disabled = { "mam" }',
+      `s2s_ports = { ${s2sPort} }`,
+      'disable_sasl_mechanisms = { "PLAIN" }',
+    ].join('\n'),
+  })
+  try {
+    const pwFile = path.join(TMP, 'audit.admin.pw')
+    fs.writeFileSync(pwFile, `${s.admin.password}\n`, {mode: 0o600})
+    const env = {...process.env, XDG_CONFIG_HOME: path.join(TMP, 'no-config')}
+    for (const k of ['XMPPADM_PROFILE', 'XMPPADM_SERVER', 'XMPPADM_PASSWORD', 'XMPPADM_TIMEOUT'])
+      delete env[k]
+    const argv = [
+      process.execPath,
+      path.join(root, 'bin/run.js'),
+      ...['policy', 'check', '--jid', s.admin.jid, '--password-file', pwFile, '--ca-file', s.caFile],
+      ...['--server', `${s.host}:${s.port}`, '--c2s', `${s.host}:${s.port}`],
+      ...['--c2s', `xmpps://${s.host}:${s.directTlsPort}`, '--s2s', `${s.host}:${s2sPort}`],
+    ]
+    const check = await run(argv[0], [...argv.slice(1), '--json'], {env, cwd: root})
+    const doc = JSON.parse(check.stdout)
+    if (check.code !== 0)
+      throw new Error(`policy check of the healthy Prosody exited ${check.code}: ${check.stdout}`)
+    log('policy check, whole process (hyperfine)')
+    const hf = await hyperfine([{name: 'xmppadm policy check', cmd: `${qArgv(argv)} --format nagios`}], {
+      ...CFG.audit,
+      warmup: 1,
+      env,
+      cwd: root,
+      outDir: OUT,
+      tag: 'audit',
+      beforeRound: (r) => gate(`audit round ${r + 1}`),
+    })
+    // The checks alone (the run's own clock: from the admin login to the last answer).
+    const inner = []
+    for (let i = 0; i < (QUICK ? 3 : 9); i++) {
+      const r = await run(argv[0], [...argv.slice(1), '--json'], {env, cwd: root})
+      inner.push(JSON.parse(r.stdout).result.seconds * 1000)
+    }
+    results.audit = {
+      hyperfine: hf.byName['xmppadm policy check'],
+      checks: doc.result.checks.length,
+      summary: doc.result.summary,
+      innerMedian: median(inner),
+      innerP90: p90(inner),
+      innerN: inner.length,
+    }
+  } finally {
+    await s.stop()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // phase 5: memory
 
 async function phaseMemory(root, servers) {
@@ -1040,6 +1105,36 @@ function report(build, machine) {
       ok: ratio <= TARGETS.memory10k,
     })
   }
+  if (R.audit) {
+    const a = R.audit
+    md.push(
+      '## 6. policy check of a healthy Prosody 13 (STARTTLS, direct TLS and s2s ports; hyperfine)',
+      '',
+      table(
+        ['what', 'median', 'p90', 'CPU', 'runs'],
+        [
+          [
+            'whole process, --format nagios',
+            fmtMs(a.hyperfine.median),
+            fmtMs(a.hyperfine.p90),
+            fmtMs(a.hyperfine.cpuMs),
+            a.hyperfine.n,
+          ],
+          ['the checks alone (JSON seconds)', fmtMs(a.innerMedian), fmtMs(a.innerP90), '', a.innerN],
+        ],
+      ),
+      '',
+      `${a.checks} checks (${a.summary.pass} pass, ${a.summary['not-applicable']} not applicable), ` +
+        'about 20 connections, all at once.',
+      '',
+    )
+    targets.push({
+      name: 'policy check of a healthy server, whole process',
+      value: fmtMs(a.hyperfine.median),
+      target: `<= ${fmtMs(TARGETS.auditMs)}`,
+      ok: a.hyperfine.median <= TARGETS.auditMs,
+    })
+  }
   reportLarge(R, md, targets)
   md.push(
     '## Targets',
@@ -1099,6 +1194,7 @@ async function main() {
       await stopServers(servers)
     }
   }
+  await phase('audit', () => phaseAudit(build.root))
   await phase('large', () => phaseLarge({root: build.root, repo: REPO, tmpDir: TMP, gate, log, results}))
   results.finishedMs = Date.now()
   const {md, targets} = report(build, machine)

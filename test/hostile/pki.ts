@@ -23,6 +23,8 @@ export interface HostilePki {
   expired: KeyPair
   /** localhost, self-signed (not issued by the CA). */
   selfSigned: KeyPair
+  /** localhost, signed by the CA, valid for 5 more days (expires soon). */
+  expiring: KeyPair
 }
 
 const CURVE = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']
@@ -79,6 +81,7 @@ export async function createHostilePki(): Promise<HostilePki> {
   const wrongName = signed('wrong-name', 'other.example', 'DNS:other.example', '30')
   // -days -1: notAfter is a day before notBefore (now): expired from the start.
   const expired = signed('expired', 'localhost', 'DNS:localhost', '-1')
+  const expiring = signed('expiring', 'localhost', 'DNS:localhost', '5')
   ossl([
     'req',
     '-x509',
@@ -103,6 +106,7 @@ export async function createHostilePki(): Promise<HostilePki> {
     good: {cert: readFileSync(pki.certFile, 'utf8'), key: readFileSync(pki.keyFile, 'utf8')},
     wrongName,
     expired,
+    expiring,
     selfSigned: {cert: readFileSync(f('self.crt'), 'utf8'), key: readFileSync(f('self.key'), 'utf8')},
   }
 }

@@ -52,6 +52,8 @@ export interface HostileOptions {
   username?: string
   password?: string
   iterations?: number
+  /** The SCRAM salt of every login (default: a new one each time, as a server keeping passwords as is). */
+  salt?: Buffer
   /** After bind: each IQ the client sends. Default: disco#items: no commands; others: service-unavailable */
   onIq?: (iq: Element, c: HostileConnection) => void
 }
@@ -223,6 +225,8 @@ export class HostileConnection {
     if (el.name === 'auth') return this.onAuth(el)
     if (el.name === 'response') return this.onResponse(el)
     if (el.name === 'iq' && this.phase === 'authed') return this.onIq(el)
+    // Before login (an in-band registration request): nothing is offered.
+    if (el.name === 'iq') return this.error(el, 'service-unavailable')
   }
 
   private onStartTls(): void {
@@ -325,7 +329,7 @@ export class HostileConnection {
     const clientFirstBare = decoded.slice(gs2.length)
     const cnonce = /(?:^|,)r=([^,]*)/.exec(clientFirstBare)?.[1]
     if (!cnonce) return this.saslFailure('malformed-request')
-    const salt = randomBytes(16)
+    const salt = o.salt ?? randomBytes(16)
     const iterations = o.iterations ?? 4096
     const nonce = `${cnonce}${randomBytes(12).toString('base64url')}`
     const serverFirst = `r=${nonce},s=${salt.toString('base64')},i=${iterations}`

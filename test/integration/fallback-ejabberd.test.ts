@@ -97,6 +97,7 @@ describe('capabilities without mod_xmppadm', () => {
         'purge-offline': yes('ejabberd API', true),
         'purge-uploads': no,
         'export-user': yes('ejabberd API', true),
+        'import-user': no,
         'debug-log': yes('ejabberd API', true),
       },
     ],
@@ -112,6 +113,7 @@ describe('capabilities without mod_xmppadm', () => {
         'purge-offline': no,
         'purge-uploads': no,
         'export-user': no,
+        'import-user': no,
         'debug-log': no,
       },
     ],
@@ -551,5 +553,45 @@ describe('capabilities and export-user agree on ejabberd 26.07 without the modul
     expect(exported).toBe('roster, vCard and last activity')
     for (const m of exp.result.missing) expect(exported, m.section).not.toContain(NAMES[m.section])
     for (const m of exp.result.missing) expect(partial, m.section).toContain(NAMES[m.section])
+  })
+})
+
+describe('policy check without mod_xmppadm (issue 12): the checks that need it say so', () => {
+  const run = async (server: RunningServer) => {
+    const r = await cliOn(server, ['policy', 'check', '--json'])
+    expectNoStack(r)
+    expect(r.exitCode, r.stderr).toBe(83)
+    const by = (name: string, promise?: string) =>
+      r.json.result.checks.find((c: any) => c.check === name && (!promise || c.promise === promise))
+    return {r, by}
+  }
+
+  it('24.12: retention, debug logging cannot tell, naming the module; block-ip, export broken', async () => {
+    const {by} = await run(plain24)
+    for (const name of ['offline-age', 'uploads-age', 'debug-log']) {
+      expect(by(name).verdict, name).toBe('cannot-tell')
+      expect(by(name).hint, name).toMatch(MODULE_HINT)
+    }
+    expect(by('offline-age').evidence).toMatch(
+      /^ejabberd 24\.12\S* offers no way to purge old offline messages/,
+    )
+    for (const promise of ['block-ip', 'export']) {
+      expect(by('operation', promise).verdict, promise).toBe('fail')
+      expect(by('operation', promise).hint, promise).toMatch(MODULE_HINT)
+    }
+    expect(by('operation', 'erasure')).toMatchObject({verdict: 'pass'})
+    expect(by('tls-versions').verdict).toBe('pass')
+  })
+
+  it('26.07 (its API): offline not counted, debug logging from the log level, export in part', async () => {
+    const {by} = await run(plain26)
+    expect(by('offline-age')).toMatchObject({
+      verdict: 'cannot-tell',
+      evidence: 'ejabberd API cannot count what is older than 7d',
+    })
+    expect(by('offline-age').hint).toMatch(/mod_xmppadm/)
+    expect(by('debug-log')).toMatchObject({verdict: 'pass', evidence: 'off (log level info)'})
+    expect(by('operation', 'export')).toMatchObject({verdict: 'fail'})
+    expect(by('operation', 'export').evidence).toMatch(/^only in part: roster, vCard and last activity only/)
   })
 })

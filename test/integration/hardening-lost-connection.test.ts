@@ -276,3 +276,49 @@ describe('Prosody is SIGKILLed during account create --from-file', () => {
     )
   }, 240_000)
 })
+
+describe('Prosody is SIGKILLed during import-user (issue 14)', () => {
+  it('restarted at once: the import goes on by itself with merge, each message stored once', async () => {
+    const COUNT = 800
+    const name = 'imkill'
+    const messages = Array.from(
+      {length: COUNT},
+      (_, i) =>
+        `<message xmlns='jabber:client' from='sender@elsewhere.example/r' type='chat' id='k${i}'>` +
+        `<body>kill test ${i} ${'k'.repeat(300)}</body><delay xmlns='urn:xmpp:delay' ` +
+        `stamp='${new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString().replace('.000', '')}'` +
+        `>Offline Storage</delay></message>`,
+    )
+    const file = join(scratch, `${name}.xml`)
+    writeFileSync(
+      file,
+      `<server-data xmlns='urn:xmpp:pie:0'><host jid='old.example'><user name='${name}'>` +
+        `<offline-messages>${messages.join('')}</offline-messages></user></host></server-data>`,
+    )
+    const store = join(server.dir, 'data', 'localhost', 'offline', `${name}.list`)
+    const run = execa('node', [BIN, 'import-user', file, '--timeout', '10'], {
+      reject: false,
+      env: {XDG_CONFIG_HOME: join(scratch, 'config'), NO_COLOR: '1', CI: 'true', ...env()},
+      timeout: 150_000,
+    })
+    const started = Date.now()
+    while (!existsSync(store) || statSync(store).size < 60_000) {
+      if (run.exitCode !== null || Date.now() - started > 90_000)
+        throw new Error(`the import ended before the kill: ${(await run).stderr}`)
+      await sleep(25)
+    }
+    killProsody()
+    await restartProsody()
+    const r = await run
+    expect(r.exitCode, r.stderr.slice(-2000)).toBe(0)
+    expectNoStack({exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr})
+    expect(r.stderr).toMatch(/connection lost; reconnecting/)
+    // every message once: the part sent again, and the file imported again with merge, add nothing
+    const exp = await cli(['export-user', `${name}@localhost`, '-o', '-'], {env: env()})
+    expect(exp.exitCode, exp.stderr).toBe(0)
+    // (imported messages were never routed: the archive has none of them)
+    const ids = [...exp.stdout.matchAll(/<message [^>]*id="(k\d+)"/g)].map((m) => m[1])
+    expect(new Set(ids).size).toBe(COUNT)
+    expect(ids).toHaveLength(COUNT)
+  }, 240_000)
+})

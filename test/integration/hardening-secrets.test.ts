@@ -131,13 +131,21 @@ describe('every command with --debug, no secret in any output', () => {
       const u3 = `${uniqueUser('sec')}@localhost`
       const u4 = `${uniqueUser('sec')}@localhost`
       const u5 = uniqueUser('sec')
+      const u6 = `${uniqueUser('sec')}@localhost`
       const pw1 = nastyPassword('one')
       const pwDup = nastyPassword('dup')
       const pw3 = nastyPassword('three')
       const pw4 = nastyPassword('four')
       const pw5 = nastyPassword('five')
       const pwChanged = nastyPassword('changed')
-      const secrets = {admin: server.admin.password, pw1, pwDup, pw3, pw4, pw5, pwChanged}
+      const pw6 = nastyPassword('six')
+      // import-user: SCRAM data is as good as a password hash; a clear password is never sent
+      const scram = {
+        salt: randomBytes(16).toString('base64'),
+        serverKey: randomBytes(20).toString('base64'),
+        storedKey: randomBytes(20).toString('base64'),
+      }
+      const secrets = {admin: server.admin.password, pw1, pwDup, pw3, pw4, pw5, pw6, pwChanged, ...scram}
 
       const bulk = join(dir, 'bulk.txt')
       writeFileSync(bulk, `${u3},${pw3}\n${u1},${pwDup}\n`, {mode: 0o600})
@@ -146,6 +154,17 @@ describe('every command with --debug, no secret in any output', () => {
       const policy = join(dir, 'retention.policy')
       writeFileSync(policy, 'offline = 30d\nuploads = 30d\ndebug_log = off\n')
       const fields = (o: Record<string, string>) => secretFile(JSON.stringify(o))
+      const importXml = join(dir, 'import.xml')
+      const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;')
+      writeFileSync(
+        importXml,
+        `<server-data xmlns='urn:xmpp:pie:0'><host jid='old.example'><user name='mover' ` +
+          `password='${attr(pw6)}'><scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism=` +
+          `'SCRAM-SHA-1'><iter-count>4096</iter-count><salt>${scram.salt}</salt><server-key>` +
+          `${scram.serverKey}</server-key><stored-key>${scram.storedKey}</stored-key>` +
+          `</scram-credentials></user></host></server-data>`,
+        {mode: 0o600},
+      )
 
       const steps: Step[] = [
         {what: 'commands', args: ['commands']},
@@ -230,6 +249,12 @@ describe('every command with --debug, no secret in any output', () => {
           files: [exportJson],
         },
         {
+          what: 'import-user (SCRAM data, a clear-text password)',
+          args: ['import-user', importXml, '--as', u6, '--json'],
+        },
+        {what: 'import-user --dry-run', args: ['import-user', importXml, '--as', u6, '--dry-run', '--merge']},
+        {what: 'account delete (imported)', args: ['account', 'delete', u6, '--yes']},
+        {
           what: 'block-ip',
           args: ['block-ip', '203.0.113.77', '--expires', '1h', '--reason', 'hardening test'],
         },
@@ -245,6 +270,8 @@ describe('every command with --debug, no secret in any output', () => {
           args: ['policy', 'apply', policy, '--dry-run', '--skip-unavailable'],
         },
         {what: 'command list as JSON', args: ['command', 'list', '--json']},
+        // Two SCRAM logins and a sign-up probe of its own, besides the admin session.
+        {what: 'policy check', args: ['policy', 'check', '--json']},
         {what: 'account delete', args: ['account', 'delete', u1, u3, u4, '--yes']},
       ]
       if (kind === 'ejabberd-26.07') {
@@ -318,6 +345,8 @@ describe('every command with --debug, no secret in any output', () => {
       for (const {step, r} of results)
         expect.soft(r.stderr, step.what).not.toMatch(/internal error|\n\s+at .+:\d+:\d+/)
       expect(exit('account create (password file)')).toBe(0)
+      // PLAIN is offered and the archive too on every test server: promises broken (83).
+      expect(exit('policy check')).toBe(83)
       expect(exit('account create again (exists: servers echo the password in errors)')).toBe(65)
       expect(exit('account create (generated password)')).toBe(0)
       expect(exit('command run add-user (form fetched, text-private fields)')).toBe(0)
@@ -339,6 +368,13 @@ describe('every command with --debug, no secret in any output', () => {
         expect(exit('api-commands/change_password')).toBe(0)
       }
       if (kind === 'prosody') expect(exit('export-user (XEP-0227)')).toBe(0)
+      // the import did send the SCRAM data (redacted in the trace), and no password attribute
+      expect(exit('import-user (SCRAM data, a clear-text password)')).toBe(0)
+      expect(exit('import-user --dry-run')).toBe(0)
+      expect(exit('account delete (imported)')).toBe(0)
+      const sent = stderrOf('import-user (SCRAM data, a clear-text password)')
+      expect(sent).toMatch(/SEND <iq[^\n]*<scram-credentials [^\n]*<stored-key>\[redacted\]<\/stored-key>/)
+      expect(sent).not.toMatch(/<user [^>]*password=/)
     },
   )
 })

@@ -18,6 +18,7 @@ const WITH_MODULE: Record<string, Row> = {
   'purge-offline': yes('mod_xmppadm'),
   'purge-uploads': yes('mod_xmppadm'),
   'export-user': yes('mod_xmppadm'),
+  'import-user': yes('mod_xmppadm'),
   'debug-log': yes('mod_xmppadm'),
 }
 

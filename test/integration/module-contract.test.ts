@@ -16,6 +16,7 @@ const OPERATIONS = [
   'purge-uploads',
   'export-user',
   'debug-log',
+  'import-user',
 ]
 const oneShot = (name: string, fields: Record<string, string>) => [
   'command',
@@ -64,6 +65,8 @@ describe.each(WITH_MODULE)('node contract on %s', (_kind, server) => {
       ['export-user', {accountjid: server.user.jid}, /section: Required value missing/],
       ['export-user', {accountjid: 'someone@elsewhere.example', section: 'roster'}, /accountjid: /],
       ['debug-log', {action: 'sideways'}, /action: must be on, off or status/],
+      // no <user/> next to the form (the generic runner sends only the form)
+      ['import-user', {'dry-run': '1'}, /no <user xmlns='urn:xmpp:pie:0'\/> next to the form/],
       ['list-blocked-ips', {FORM_TYPE: 'urn:something:else'}, /FORM_TYPE/],
     ]
     const runs = await Promise.all(cases.map(([name, fields]) => cliOn(server, oneShot(name, fields))))

@@ -19,6 +19,7 @@ const OPERATION_NODES = [
   'purge-uploads',
   'export-user',
   'debug-log',
+  'import-user',
 ].map((n) => `${ADM}#${n}`)
 
 /** Runs a node in one round trip with --field values; the exit code and the JSON document. */

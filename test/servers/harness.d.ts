@@ -35,6 +35,12 @@ export interface StartOptions {
   prosodyPluginDir?: string
   /** Prosody: the upload.localhost http_file_share component (default true) */
   prosodyUploads?: boolean
+  /** Prosody: modules added to modules_enabled (e.g. server_contact_info) */
+  prosodyModules?: string[]
+  /** Prosody: writes store files into data_path before the start */
+  prosodySeed?: (dataDir: string) => unknown
+  /** ejabberd: mod_xmppadm's options (its conf/ file) */
+  ejabberdModuleOptions?: Record<string, unknown>
 }
 
 export interface RunningServer extends ServerDescriptor {

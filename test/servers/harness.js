@@ -21,6 +21,7 @@ import {stopAllLive} from './util.js'
  * @property {string} [distInterface]         ejabberd: distribution interface (default 127.0.0.1)
  * @property {string} [cookie]                ejabberd: Erlang cookie (default: random)
  * @property {boolean} [prosodyUploads]       Prosody: serve upload.localhost (http_file_share; default on)
+ * @property {string[]} [prosodyModules]      Prosody: more modules_enabled (e.g. server_contact_info)
  * @property {(dataDir: string) => unknown} [prosodySeed]  Prosody: writes store files into data_path before
  *                                            the start
  * @property {Record<string, unknown>} [ejabberdModuleOptions]  ejabberd: mod_xmppadm's options (its conf/

@@ -160,6 +160,19 @@ else
 	echo "prosody $P012_VER unpacked $(date -u +%FT%TZ)" > "$P012_MARKER"
 	say "prosody 0.12 unpacked: $P012 (prosody $P012_VER, $(du -sh "$P012" | cut -f1))"
 fi
+# Its prosody-migrator (the tests import XEP-0227 files with it) gets the same paths; also in a
+# tree unpacked before this step existed.
+P012_MIGRATOR="$P012/usr/bin/prosody-migrator"
+if ! grep -q "^CFG_SOURCEDIR='$P012/" "$P012_MIGRATOR"; then
+	sed -i \
+		-e "s|^CFG_SOURCEDIR=.*|CFG_SOURCEDIR='$P012/usr/lib/prosody';|" \
+		-e "s|^CFG_CONFIGDIR=.*|CFG_CONFIGDIR='$P012/etc/prosody';|" \
+		-e "s|^CFG_PLUGINDIR=.*|CFG_PLUGINDIR='$P012/usr/lib/prosody/modules/';|" \
+		-e "s|^CFG_DATADIR=.*|CFG_DATADIR='$P012/var/lib/prosody';|" \
+		"$P012_MIGRATOR"
+	grep -q "^CFG_SOURCEDIR='$P012/" "$P012_MIGRATOR" || die "could not repoint prosody-migrator's CFG_* paths"
+	say "prosody 0.12's prosody-migrator pointed at $P012"
+fi
 
 # ------------------------------------------------ ejabberd 26.07 trixie chroot (cached)
 if [ -n "${XMPPADM_REBUILD_CHROOT:-}" ] && [ -e "$ROOT" ]; then

@@ -71,7 +71,7 @@ const lua = (/** @type {string} */ s) => JSON.stringify(s) // a valid Lua string
 /**
  * @param {{dir: string, c2sPort: number, directTlsPort: number, httpPort: number, certFile: string,
  *          keyFile: string, pluginDir: string, withXmppadm: boolean, extraConfig?: string,
- *          noModules: string[], uploads: boolean}} o
+ *          noModules: string[], uploads: boolean, extraModules?: string[]}} o
  */
 function configText(o) {
   const allModules = [
@@ -102,7 +102,7 @@ function configText(o) {
     // http_file_share runs on the upload.localhost component only (see below): loaded on the
     // VirtualHost too, both would serve the same URL and localhost's slots would not work
   ]
-  const modules = allModules.filter((m) => !o.noModules.includes(m))
+  const modules = [...allModules.filter((m) => !o.noModules.includes(m)), ...(o.extraModules ?? [])]
   if (o.withXmppadm) modules.push('xmppadm')
   return `-- Written by xmppadm's test harness (test/servers/prosody.js). Loopback only.
 local base = ${lua(o.dir)}
@@ -273,6 +273,7 @@ async function startOnce(kind, opts) {
       extraConfig: opts.prosodyExtraConfig,
       noModules: flavour.noModules,
       uploads: opts.prosodyUploads ?? true,
+      extraModules: opts.prosodyModules,
     }),
   )
 

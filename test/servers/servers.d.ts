@@ -95,3 +95,8 @@ export declare function registerAccount(
   localpart: string,
   password: string,
 ): Promise<void>
+export declare function importWithServerTool(
+  server: ServerDescriptor,
+  file: string,
+  local: string,
+): Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>

@@ -2,6 +2,7 @@
 // The global setup writes their descriptors (JSON, no functions) to a file and puts its path in
 // the environment variable XMPPADM_TEST_SERVERS, which vitest passes on to the test workers.
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import {randomHex, run} from './util.js'
 
 /** @typedef {import('./harness.js').ServerDescriptor} ServerDescriptor */
@@ -110,4 +111,62 @@ export async function evalErlang(server, code, timeoutMs = 30000) {
   })
   if (r.code !== 0) throw new Error(`${server.kind}: evaluating Erlang failed (exit ${r.code}): ${r.stderr}`)
   return r.stdout
+}
+
+/** The prosody-migrator of each Prosody kind (0.12's is unpacked by install.sh, its paths repointed). */
+function migratorScript(/** @type {string} */ kind) {
+  const cache = process.env.XMPPADM_TEST_CACHE || '/var/cache/xmppadm-test'
+  return kind === 'prosody-0.12'
+    ? path.join(cache, 'prosody-0.12', 'usr', 'bin', 'prosody-migrator')
+    : process.env.XMPPADM_PROSODY_MIGRATOR_BIN || '/usr/bin/prosody-migrator'
+}
+
+/**
+ * What Prosody's migrator moves from a XEP-0227 file. mod_storage_xep0227 reads no offline
+ * messages, and its archive store ("archive-archive") fails the host-wide pass the migrator makes
+ * before the users (no host file), which ends the run; --keep-going, meant for that, is ignored
+ * (13's argument parser names it keep_going, the migrator looks for keep-going).
+ */
+const MIGRATED_STORES = ['accounts', 'roster', 'vcard', 'private', 'pep-pubsub']
+
+/**
+ * Imports a XEP-0227 file with the server's own importer, as an operator would on the server:
+ * ejabberd `ejabberdctl import_piefxis FILE` (the file readable by the user ejabberd runs as);
+ * Prosody `prosody-migrator` from a mod_storage_xep0227 store into the running server's internal
+ * storage, with the file as `LOCAL@DOMAIN.xml` in the migrator's data directory. The migrator
+ * takes its data directory from the CFG_DATADIR line of its script (/var/lib/prosody in the
+ * package): here a copy of it points that at a directory of this import.
+ * @param {ServerDescriptor} server
+ * @param {string} file  the XEP-0227 file (host path)
+ * @param {string} local  the account's local part (the name Prosody's migrator takes it from)
+ */
+export async function importWithServerTool(server, file, local) {
+  const id = randomHex(4)
+  if (server.kind.startsWith('ejabberd')) {
+    const owner = fs.statSync(server.dir)
+    const dest = path.join(server.dir, `import-${id}.xml`)
+    fs.copyFileSync(file, dest)
+    fs.chownSync(dest, owner.uid, owner.gid)
+    fs.chmodSync(dest, 0o600)
+    const inner = server.innerDir ? path.join(server.innerDir, path.basename(dest)) : dest
+    return runControl(server, ['import_piefxis', inner], 120000)
+  }
+  const dir = path.join(server.dir, `import-${id}`)
+  fs.mkdirSync(dir, {mode: 0o700})
+  fs.copyFileSync(file, path.join(dir, `${local}@${server.domain}.xml`))
+  const script = fs
+    .readFileSync(migratorScript(server.kind), 'utf8')
+    .replace(/^CFG_DATADIR=.*$/m, `CFG_DATADIR=${JSON.stringify(dir)};`)
+  fs.writeFileSync(path.join(dir, 'prosody-migrator'), script)
+  const lua = (/** @type {string} */ s) => JSON.stringify(s)
+  fs.writeFileSync(
+    path.join(dir, 'migrator.cfg.lua'),
+    `input {\n  type = "xep0227";\n  hosts = { [${lua(server.domain)}] = { ` +
+      `${MIGRATED_STORES.map(lua).join(', ')} } };\n}\n` +
+      `output {\n  type = "internal";\n  path = ${lua(path.join(server.dir, 'data'))};\n}\n`,
+  )
+  // --root: the test servers run as root and so does their data (the migrator would switch to the
+  // prosody user, as on a packaged server, where that user owns the data directory)
+  const args = [path.join(dir, 'prosody-migrator'), '--root', '--config', path.join(dir, 'migrator.cfg.lua')]
+  return run('lua5.4', args, {timeoutMs: 60000, cwd: dir})
 }

@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 import {readKeyValues} from '../../src/config/key-values.js'
 import {loadProfile} from '../../src/config/profile.js'
 import {XmppadmError} from '../../src/errors.js'
-import {loadPolicy} from '../../src/ops/policy.js'
+import {loadPolicy, readPolicyFile} from '../../src/ops/policy.js'
 
 const home = mkdtempSync(join(tmpdir(), 'xmppadm-config-'))
 mkdirSync(join(home, 'xmppadm'))
@@ -115,5 +115,51 @@ describe('policy files', () => {
     expect(fails(() => loadPolicy(alias)).message).toMatch(
       /on lines 1 and 3 \(offline_messages = 7d, offline = 1d\)/,
     )
+  })
+
+  it('audit lines (issue 12): read with the rules, checked, and left to policy check by apply', () => {
+    const path = file(
+      [
+        'offline = 7d',
+        'tls_min = 1.3',
+        'plain = forbidden',
+        'scram-min-iterations = 10000',
+        'archive = none',
+        'registration = closed',
+        'cert_warn_days = 21',
+        'contacts = abuse, security-addresses',
+        'channel_binding = required',
+        '',
+      ].join('\n'),
+    )
+    expect(readPolicyFile(path).audit).toEqual({
+      tlsMin: '1.3',
+      plain: 'forbidden',
+      scramMinIterations: 10000,
+      archive: 'none',
+      registration: 'closed',
+      certWarnDays: 21,
+      contacts: ['abuse', 'security'],
+      channelBinding: 'required',
+    })
+    expect(Object.keys(loadPolicy(path))).toEqual(['offline'])
+  })
+
+  it('a bad audit value names its line and what it expects; audit lines only: nothing to apply', () => {
+    expect(fails(() => readPolicyFile(file('tls_min = 1.1\n'))).message).toMatch(
+      /:1: tls_min: expected "1\.2" or "1\.3"$/,
+    )
+    expect(fails(() => readPolicyFile(file('contacts = abuse, spam\n'))).message).toMatch(
+      /unknown contact kind "spam"/,
+    )
+    expect(fails(() => readPolicyFile(file('archive = none\narchive = allowed\n'))).message).toMatch(
+      /rule archive is given twice, on lines 1 and 2/,
+    )
+    expect(fails(() => readPolicyFile(file('tls = 1.2\n'))).message).toMatch(
+      /unknown rule "tls" \(known: .*audit: tls_min/,
+    )
+    const e = fails(() => loadPolicy(file('archive = none\n')))
+    expect(e.exitCode).toBe(78)
+    expect(e.message).toMatch(/no retention rules to apply/)
   })
 })

@@ -10,6 +10,7 @@
 %%%   mod_xmppadm_block   blocked addresses (c2s hooks, storage, cluster cache)
 %%%   mod_xmppadm_purge   old offline messages and uploads
 %%%   mod_xmppadm_export  one user's data as XEP-0227
+%%%   mod_xmppadm_import  a XEP-0227 <user/> onto this host
 %%%   mod_xmppadm_debug   temporary debug logging, one per node
 %%%----------------------------------------------------------------------
 -module(mod_xmppadm).
@@ -29,7 +30,7 @@
 -include("mod_xmppadm.hrl").
 
 -define(OPERATIONS, [<<"block-ip">>, <<"list-blocked-ips">>, <<"unblock-ip">>, <<"purge-offline">>,
-		     <<"purge-uploads">>, <<"export-user">>, <<"debug-log">>]).
+		     <<"purge-uploads">>, <<"export-user">>, <<"debug-log">>, <<"import-user">>]).
 -define(DEFAULT_PAGE, 50).
 -define(MAX_PAGE, 500).
 
@@ -67,7 +68,7 @@ load_new_code() ->
 		  _ -> ok
 	      end
       end, [mod_xmppadm_form, mod_xmppadm_block, mod_xmppadm_mnesia, mod_xmppadm_sql,
-	    mod_xmppadm_purge, mod_xmppadm_export, mod_xmppadm_debug]).
+	    mod_xmppadm_purge, mod_xmppadm_export, mod_xmppadm_debug, mod_xmppadm_import]).
 
 hooks() ->
     [{adhoc_local_items, ?MODULE, adhoc_local_items, 40},
@@ -80,7 +81,9 @@ hooks() ->
      {c2s_terminated, mod_xmppadm_block, c2s_closed, 100},
      {c2s_handle_info, mod_xmppadm_block, c2s_handle_info, 10},
      %% before mod_http_upload (50), which may keep the files (rm_on_unregister: false)
-     {remove_user, mod_xmppadm_purge, remove_user, 40}].
+     {remove_user, mod_xmppadm_purge, remove_user, 40},
+     %% the <user/> next to an #import-user form (mod_adhoc's record drops it)
+     {user_send_packet, mod_xmppadm_import, user_send_packet, 10}].
 
 reload(_Host, _NewOpts, _OldOpts) ->
     ok.
@@ -139,7 +142,8 @@ title(<<"unblock-ip">>) -> <<"Unblock client IP addresses">>;
 title(<<"purge-offline">>) -> <<"Purge old offline messages">>;
 title(<<"purge-uploads">>) -> <<"Purge old HTTP uploads">>;
 title(<<"export-user">>) -> <<"Export a user's data (XEP-0227)">>;
-title(<<"debug-log">>) -> <<"Debug logging">>.
+title(<<"debug-log">>) -> <<"Debug logging">>;
+title(<<"import-user">>) -> <<"Import a user's data (XEP-0227)">>.
 
 fld(Var, Type, Label) -> mod_xmppadm_form:field(Var, Type, Label).
 fld(Var, Type, Label, Extra) -> mod_xmppadm_form:field(Var, Type, Label, Extra).
@@ -161,6 +165,12 @@ input(<<"export-user">>) ->
      fld(<<"section">>, 'list-single', <<"Section">>, [required, {options, mod_xmppadm_export:sections()}]),
      fld(<<"after">>, 'text-single', <<"Cursor from the previous page">>),
      fld(<<"max">>, 'text-single', <<"Items per page (max 500)">>, [{value, <<"50">>}])];
+input(<<"import-user">>) ->
+    [fld(<<"accountjid">>, 'jid-single', <<"The account to import into (default: the name in the data)">>),
+     fld(<<"merge">>, boolean, <<"Import into an existing account">>, [{value, <<"0">>}]),
+     fld(<<"dry-run">>, boolean, <<"Only say what would be imported">>, [{value, <<"0">>}]),
+     fld(<<"source">>, 'jid-single', <<"The JID the data was exported from">>),
+     fld(<<"fresh">>, boolean, <<"A later part of an import that created the account">>, [{value, <<"0">>}])];
 input(<<"debug-log">>) ->
     [fld(<<"action">>, 'list-single', <<"Action">>,
        [required, {options, [<<"on">>, <<"off">>, <<"status">>]}]),
@@ -299,6 +309,7 @@ in_worker(Name, Host, Fun) ->
 
 stanza_error(bad_request, Text, Lang) -> xmpp:err_bad_request(Text, Lang);
 stanza_error(not_found, Text, Lang) -> xmpp:err_item_not_found(Text, Lang);
+stanza_error(conflict, Text, Lang) -> xmpp:err_conflict(Text, Lang);
 stanza_error(internal, Text, Lang) -> xmpp:err_internal_server_error(Text, Lang).
 
 %%%===================================================================
@@ -422,6 +433,9 @@ run(<<"export-user">>, Host, _From, Values) ->
 			       case Next of undefined -> undefined; _ -> <<Section/binary, ":", Next/binary>> end},
 			      {<<"count">>, 'text-single', <<"Items in this page">>, Count}]),
      UserEl};
+
+run(<<"import-user">>, Host, _From, Values) ->
+    mod_xmppadm_import:run(Host, Values);
 
 run(<<"debug-log">>, Host, _From, Values) ->
     mod_xmppadm_form:require(Values, [<<"action">>]),

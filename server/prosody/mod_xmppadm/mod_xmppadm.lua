@@ -1,7 +1,7 @@
 -- mod_xmppadm: the xmppadm node contract (urn:xmppadm:admin:1, server/CONTRACT.md) for
 -- Prosody 0.12 and 13: ad-hoc commands for host admins to block client IP addresses, purge old
--- offline messages and uploads, export one user's data (XEP-0227), switch debug logging on for
--- a while, and tell what of this works here (#about).
+-- offline messages and uploads, export one user's data (XEP-0227) and import it elsewhere,
+-- switch debug logging on for a while, and tell what of this works here (#about).
 --
 -- Load it on a VirtualHost: plugin_paths = { ".../server/prosody" }, modules_enabled = { "xmppadm" }.
 --
@@ -13,6 +13,7 @@
 --   purges.lib.lua    offline messages and uploads by age; a deleted user's uploads
 --   uploads.lib.lua   mod_http_file_share's services, records and files
 --   export.lib.lua    XEP-0227 sections and pages; last activity
+--   import.lib.lua    a XEP-0227 <user/> onto this host, section by section
 --   debuglog.lib.lua  the debug log sink and its file
 -- Module hooks: export.lib.lua sets module.save/restore, debuglog.lib.lua module.unload.
 
@@ -20,6 +21,7 @@ local common = module:require "common";
 local blocking = module:require "blocking";
 local purges = module:require "purges";
 local export = module:require "export";
+local import = module:require "import";
 local debuglog = module:require "debuglog";
 local st = common.lib "util.stanza";
 local usermanager = common.lib "core.usermanager";
@@ -162,6 +164,19 @@ local export_handler = common.handler(export_layout, function (fields)
 	return { result = { layout = export_result, values = values }, other = user };
 end);
 
+--- #import-user -------------------------------------------------------------------------------
+
+local import_layout = form("Import a user's data (XEP-0227)", {
+	{ name = "accountjid", type = "jid-single", label = "The account to import into (default: the name in the data)" };
+	{ name = "merge", type = "boolean", value = false, label = "Import into an existing account" };
+	{ name = "dry-run", type = "boolean", value = false, label = "Only say what would be imported" };
+	{ name = "source", type = "jid-single", label = "The JID the data was exported from" };
+	{ name = "fresh", type = "boolean", value = false, label = "A later part of an import that created the account" };
+});
+local import_handler = common.handler(import_layout, function (fields, data)
+	return { other = import.run(fields, data) }; -- a table: util.dataforms layouts have no <reported/>
+end);
+
 --- #debug-log --------------------------------------------------------------------------------
 
 local debug_layout = form("Debug logging", {
@@ -205,6 +220,7 @@ local operations = {
 		unavailable = purges.uploads_unavailable };
 	{ name = "export-user", title = "Export a user's data (XEP-0227)", handler = export_handler };
 	{ name = "debug-log", title = "Debug logging", handler = debug_handler };
+	{ name = "import-user", title = "Import a user's data (XEP-0227)", handler = import_handler };
 };
 for _, op in ipairs(operations) do
 	op.node = xmlns_adm .. "#" .. op.name;
