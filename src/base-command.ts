@@ -3,12 +3,14 @@
 // lives in the command; how it connects, in src/connect/.
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {globalFlags} from './cli/flags.js'
+import type {HostOutcome, HostWork} from './cli/hosts.js'
 import {Interrupts} from './cli/interrupts.js'
 import {Settled, errorEnvelope, normaliseError, successEnvelope} from './cli/outcome.js'
 import type {Connector} from './connect/connector.js'
 import type {ConnectionSettings} from './connect/options.js'
 import {ExitCode} from './errors.js'
 import type {OpContext} from './ops/context.js'
+import type {PageProgress} from './ops/pages.js'
 import {spinnerFor} from './output/spinner.js'
 import {Ui} from './output/ui.js'
 import {redact} from './secrets.js'
@@ -86,6 +88,55 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } finally {
       spinner.stop()
     }
+  }
+
+  /**
+   * The hosts of --all-hosts / --hosts (src/cli/hosts.ts), or undefined for the usual single host
+   * (--to, default the account's domain).
+   */
+  protected async targetHosts(): Promise<string[] | undefined> {
+    const flags = this.flags as {'all-hosts'?: boolean; hosts?: string}
+    if (!flags['all-hosts'] && flags.hosts === undefined) return undefined
+    const {targetHosts} = await import('./cli/hosts.js')
+    return targetHosts(flags, () => this.connect(), this.interrupts.signal)
+  }
+
+  /**
+   * Runs `work` on each host and reports once: a table naming each host's result (`data`: what was
+   * asked to see, else a message --quiet silences), every failure on stderr, and in --json the
+   * per-host array; the exit is the worst host's.
+   */
+  protected async reportHosts<R>(
+    hosts: string[],
+    work: (
+      ctx: OpContext,
+      warn: (msg: string) => void,
+      onPage: (p: PageProgress) => void,
+    ) => Promise<HostWork<R>>,
+    o: {
+      data: boolean
+      render?: (outcomes: Array<HostOutcome<R>>, color: boolean) => Promise<string>
+      /** Paged work (src/cli/paged.ts): one progress bar for all hosts, each ending its page on Ctrl-C. */
+      paged?: {label: string; note: (p: PageProgress) => string}
+    },
+  ) {
+    const {hostsTable, runOnHosts, settleHosts} = await import('./cli/hosts.js')
+    const connector = await this.connect()
+    const run = (onPage: (host: string) => (p: PageProgress) => void) =>
+      runOnHosts(connector, hosts, this.interrupts.signal, (ctx, warn) => work(ctx, warn, onPage(ctx.to)))
+    let outcomes: Array<HostOutcome<R>>
+    if (o.paged) {
+      const {runPagedMany} = await import('./cli/paged.js')
+      outcomes = await runPagedMany(this, o.paged.label, o.paged.note, run)
+    } else outcomes = await run(() => () => {})
+    for (const x of outcomes) for (const w of x.warnings ?? []) this.ui.warn(`${x.host}: ${w}`)
+    if (!this.jsonEnabled()) {
+      const table = await (o.render ?? hostsTable)(outcomes, this.ui.color)
+      if (o.data) this.ui.data(table)
+      else this.ui.out(table)
+      for (const x of outcomes) if (x.error) this.ui.error(`${x.host}: ${x.error.message}`, x.error.hint)
+    }
+    return settleHosts(outcomes)
   }
 
   /** A run that returned Settled with an error (partly done) exits with that error's code. */

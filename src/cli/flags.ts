@@ -6,6 +6,7 @@ import {Flags} from '@oclif/core'
 const CONNECTION = 'CONNECTION'
 const OUTPUT = 'OUTPUT'
 const BULK = 'BULK'
+const HOSTS = 'HOSTS'
 
 export const globalFlags = {
   profile: Flags.string({
@@ -124,5 +125,24 @@ export const purgeFlags = {
     char: 'n',
     summary: 'Count what would be deleted (printed even with --quiet); delete nothing.',
     default: false,
+  }),
+}
+
+/** The flags of the operations that make sense per virtual host (src/cli/hosts.ts). */
+export const hostsFlags = {
+  'all-hosts': Flags.boolean({
+    summary:
+      'Run on every virtual host this account administers, as the server module lists them (asked on ' +
+      "--to, default the account's domain): concurrently on one connection, one report, the worst " +
+      "host's exit code.",
+    exclusive: ['hosts'],
+    helpGroup: HOSTS,
+  }),
+  hosts: Flags.string({
+    summary:
+      'Run on these virtual hosts (comma-separated) as --all-hosts does: for a server without the ' +
+      'xmppadm server module, which alone can list them, or to pick some.',
+    exclusive: ['all-hosts'],
+    helpGroup: HOSTS,
   }),
 }

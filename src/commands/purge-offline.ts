@@ -1,8 +1,10 @@
 import {BaseCommand} from '../base-command.js'
-import {runPaged, settlePaged, walked} from '../cli/paged.js'
-import {purgeOffline} from '../ops/purge.js'
+import {pagedStop, runPaged, settlePaged, walked} from '../cli/paged.js'
+import {type PurgeResult, purgeOffline} from '../ops/purge.js'
+import type {PageProgress} from '../ops/pages.js'
 import {parseDuration} from '../ops/values.js'
-import {purgeFlags} from '../cli/flags.js'
+import {hostsFlags, purgeFlags} from '../cli/flags.js'
+import type {OpContext} from '../ops/context.js'
 
 export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
   static override summary = 'Delete offline messages older than an age.'
@@ -15,8 +17,9 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
     'ejabberd would delete every message.\n' +
     'The module purges in pages of about a second each, so no answer waits long, however many users ' +
     'there are; a terminal shows the progress (users walked of all, rate, time left). Ctrl-C stops ' +
-    'after the page in flight and says what was deleted (exit 2); run it again to purge the rest.'
-  static override flags = purgeFlags
+    'after the page in flight and says what was deleted (exit 2); run it again to purge the rest. ' +
+    'With --all-hosts, every host follows its own pages at once, on one progress bar.'
+  static override flags = {...purgeFlags, ...hostsFlags}
   static override examples = [
     {
       description: 'The 7-day promise, hourly from cron',
@@ -31,24 +34,34 @@ export default class PurgeOffline extends BaseCommand<typeof PurgeOffline> {
   async run() {
     const seconds = parseDuration(this.flags['older-than'], '--older-than')
     const dryRun = this.flags['dry-run']
-    const ctx = await this.opContext()
-    const r = await runPaged(
-      this,
-      'purge-offline ',
-      (p) => `users, ${p.counts.count} message(s) ${dryRun ? 'to delete' : 'deleted'}`,
-      (onPage) => purgeOffline(ctx, {seconds, dryRun, onPage}),
-    )
-    for (const n of r.notes) this.ui.warn(n)
-    const users = r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''
-    const line =
-      r.count === null
-        ? r.dryRun
-          ? 'cannot tell how many would be deleted (the server cannot count); nothing done'
-          : 'purged (the server does not say how many)'
-        : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${users}`
+    const done = dryRun ? 'to delete' : 'deleted'
+    const note = (p: PageProgress) => `users, ${p.counts.count} message(s) ${done}`
+    const purge = async (ctx: OpContext, warn: (msg: string) => void, onPage: (p: PageProgress) => void) => {
+      const r = await purgeOffline(ctx, {seconds, dryRun, onPage})
+      for (const n of r.notes) warn(n)
+      return {result: r, text: describe(r), error: pagedStop(r, walked(r, 'users'))}
+    }
+    const hosts = await this.targetHosts()
     // A dry run's answer is the data asked for; a real run's line is a message (--quiet: none).
-    if (r.dryRun) this.ui.data(line)
-    else this.ui.out(line)
-    return settlePaged(this, r, walked(r, 'users'))
+    if (hosts) return this.reportHosts(hosts, purge, {data: dryRun, paged: {label: 'purge-offline ', note}})
+    const ctx = await this.opContext()
+    const notes: string[] = [] // said once the progress bar is gone
+    const {result, text} = await runPaged(this, 'purge-offline ', note, (onPage) =>
+      purge(ctx, (n) => notes.push(n), onPage),
+    )
+    for (const n of notes) this.ui.warn(n)
+    if (dryRun) this.ui.data(text)
+    else this.ui.out(text)
+    return settlePaged(this, result, walked(result, 'users'))
   }
+}
+
+/** One run's line: "deleted 12 offline message(s) of 3 user(s)". */
+function describe(r: PurgeResult): string {
+  const users = r.users !== undefined && r.users !== null ? ` of ${r.users} user(s)` : ''
+  return r.count === null
+    ? r.dryRun
+      ? 'cannot tell how many would be deleted (the server cannot count); nothing done'
+      : 'purged (the server does not say how many)'
+    : `${r.dryRun ? 'would delete' : 'deleted'} ${r.count} offline message(s)${users}`
 }

@@ -78,14 +78,7 @@ export async function requireStrategy<I, O>(ctx: OpContext, op: Operation<I, O>)
         )
     }
   }
-  const ADMIN_ONLY = [
-    'http://jabber.org/protocol/admin#',
-    'api-commands/',
-    'urn:xmppadm:',
-    'http://prosody.im/protocol/',
-    'running nodes/',
-  ]
-  if (ctx.nodes.size > 0 && ![...ctx.nodes].some((n) => ADMIN_ONLY.some((p) => n.startsWith(p)))) {
+  if (!seesAdminCommands(ctx)) {
     throw new XmppadmError(
       'forbidden',
       'forbidden',
@@ -93,6 +86,22 @@ export async function requireStrategy<I, O>(ctx: OpContext, op: Operation<I, O>)
     )
   }
   throw unavailable(op.summary, ctx, enableHint(ctx, op))
+}
+
+const ADMIN_ONLY = [
+  'http://jabber.org/protocol/admin#',
+  'api-commands/',
+  'urn:xmppadm:',
+  'http://prosody.im/protocol/',
+  'running nodes/',
+]
+
+/**
+ * Whether the account sees any admin command here; servers hide them from non-admins, so a list of
+ * commands without any means "not an admin" (an empty list tells nothing).
+ */
+export function seesAdminCommands(ctx: OpContext): boolean {
+  return ctx.nodes.size === 0 || [...ctx.nodes].some((n) => ADMIN_ONLY.some((p) => n.startsWith(p)))
 }
 
 /** Picks the strategy once (or throws why there is none); run() then runs it as often as needed. */

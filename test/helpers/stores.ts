@@ -109,8 +109,8 @@ export async function uploadFile(
   const put = await fetch(putUrl, {method: 'PUT', body, headers: {'content-type': 'text/plain'}})
   if (put.status !== 201 && put.status !== 200)
     throw new Error(`upload PUT ${putUrl}: HTTP ${put.status} ${await put.text()}`)
-  // mod_http_upload: docroot/<user dir>/<random>/<file>, as in the URL after /upload/
-  const parts = new URL(putUrl).pathname.split('/').slice(2).map(decodeURIComponent)
+  // mod_http_upload: docroot/<user dir>/<random>/<file>, the URL's last three parts
+  const parts = new URL(putUrl).pathname.split('/').slice(-3).map(decodeURIComponent)
   return {getUrl, path: join(server.dir, 'upload', ...parts), size: body.length}
 }
 

@@ -117,7 +117,7 @@ describe('ejabberd 24.12 cluster: blocks hold on every node', () => {
 })
 
 describe('ejabberd 24.12 cluster: debug logging on every node', () => {
-  const fileOf = (s: RunningServer) => join(s.dir, 'logs', 'xmppadm-debug.log')
+  const fileOf = (s: RunningServer) => join(s.dir, 'logs', 'xmppadm-debug-localhost.log')
 
   it('on through node 1 writes debug lines on both nodes; off through node 1 wipes both files', async () => {
     const on = expectOkEnvelope(await cliJson(node1, ['debug-log', 'on', '--for', '10m']))

@@ -11,7 +11,7 @@ import {WITH_MODULE, cliJson, eventually, isProsody, sleep} from '../helpers/mis
 import {hostPath} from '../helpers/stores.js'
 
 /** Each module's file name and the look of a debug line in it. */
-const FILE = {prosody: /xmppadm-debug-localhost\.log$/, ejabberd: /\/logs\/xmppadm-debug\.log$/}
+const FILE = {prosody: /xmppadm-debug-localhost\.log$/, ejabberd: /\/logs\/xmppadm-debug-localhost\.log$/}
 const DEBUG_LINE = {prosody: /\tdebug\t/, ejabberd: /\[debug\]/}
 const family = (kind: string) => (isProsody(kind) ? 'prosody' : 'ejabberd')
 

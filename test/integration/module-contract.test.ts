@@ -135,7 +135,9 @@ describe.each(WITH_MODULE.filter(([kind]) => !isProsody(kind)))(
       )
       const after = expectOkEnvelope(await cliJson(server, ['block-ip', 'list']))
       expect(after.blocked.map((b: any) => b.address)).not.toContain('192.0.2.77/32')
-      expect(await runControlOk(server, ['xmppadm_debug_log', 'status', '0'])).toMatch(/^(on|off)/)
+      expect(await runControlOk(server, ['xmppadm_debug_log', server.domain, 'status', '0'])).toMatch(
+        /^(on|off)/,
+      )
       // 25.03+: mod_adhoc_api offers them over ad-hoc too (the test config allows the admin every command)
       if (server.kind === 'ejabberd-26.07') {
         const nodes = (await cliJson(server, ['commands'])).result.commands.map((c: any) => c.node)

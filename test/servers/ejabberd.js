@@ -32,6 +32,9 @@ import {
 
 const DOMAIN = 'localhost'
 const UPLOAD_DOMAIN = `upload.${DOMAIN}`
+/** A second virtual host with an admin of its own (admin of that host only) and a user. */
+const SECOND_DOMAIN = 'second.localhost'
+const SECOND_UPLOAD_DOMAIN = `upload.${SECOND_DOMAIN}`
 const HOST_EJABBERDCTL = '/usr/sbin/ejabberdctl'
 const CTL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 /** mod_xmppadm's sources (installed with `ejabberdctl module_install`, as an operator would). */
@@ -49,7 +52,8 @@ const CHROOT_MARKER = '.xmppadm-chroot-ready'
 
 /**
  * @param {{version: 24 | 26, c2sPort: number, httpPort: number, certFile: string, caFile: string,
- *          uploadDir: string, sqlite: string | null, xmppadmModule: boolean, adhocApi: boolean}} o
+ *          uploadDir: string, sqlite: string | null, xmppadmModule: boolean, adhocApi: boolean,
+ *          jidInUrl?: 'sha1' | 'node'}} o
  */
 function ejabberdYml(o) {
   const adhocApi = o.adhocApi
@@ -58,6 +62,7 @@ function ejabberdYml(o) {
   return `### Written by xmppadm's test harness (test/servers/ejabberd.js). Loopback only.
 hosts:
   - ${DOMAIN}
+  - ${SECOND_DOMAIN}
 ${
   o.sqlite
     ? `
@@ -184,6 +189,22 @@ shaper_rules:
     none: admin
     normal: all
 
+## second.localhost has an admin of its own, admin of that host only. A host's acl replaces the
+## global acl of the same name there: the global admin is listed again to stay admin everywhere.
+host_config:
+  ${SECOND_DOMAIN}:
+    acl:
+      admin:
+        user:
+          - "boss@${SECOND_DOMAIN}"
+          - "admin@${DOMAIN}"
+      local:
+        user_regexp: ""
+      loopback:
+        ip:
+          - 127.0.0.0/8
+          - ::1/128
+
 modules:
   mod_adhoc: {}
 ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
@@ -199,12 +220,14 @@ ${adhocApi ? '  mod_adhoc_api: {}\n' : ''}  mod_admin_extra: {}
     c2s_max_auth_failures: 20
   mod_http_api: {}
   mod_http_upload:
-    put_url: "http://${LOOPBACK}:${o.httpPort}/upload"
+    ## one docroot for every host (as ejabberd's default "@HOME@/upload"); a put_url per host
+    ## (mod_http_upload names its process after it)
+    put_url: "http://${LOOPBACK}:${o.httpPort}/upload/@HOST@"
     docroot: "${o.uploadDir}"
     max_size: 10485760
     thumbnail: false
     rm_on_unregister: ${o.xmppadmModule ? 'false' : 'true'}
-  mod_last: {}
+${o.jidInUrl ? `    jid_in_url: ${o.jidInUrl}\n` : ''}  mod_last: {}
   mod_mam:
     default: always
   mod_offline:
@@ -453,6 +476,7 @@ async function startOnce(makeFlavor, opts) {
         xmppadmModule: withModule,
         // 26.07's API over ad-hoc (mod_adhoc_api), unless a test needs ejabberd without it
         adhocApi: fl.version >= 26 && (opts.adhocApi ?? true),
+        jidInUrl: opts.ejabberdJidInUrl,
       }),
     )
     const node = opts.erlangNode ?? `xmppadm${fl.version}_${randomHex(5)}@localhost`
@@ -555,7 +579,22 @@ async function startOnce(makeFlavor, opts) {
     }
     const admin = {jid: `admin@${DOMAIN}`, password: randomPassword()}
     const user = {jid: `user@${DOMAIN}`, password: randomPassword()}
-    await Promise.all([register('admin', admin.password), register('user', user.password)])
+    const second = {
+      domain: SECOND_DOMAIN,
+      uploadDomain: SECOND_UPLOAD_DOMAIN,
+      admin: {jid: `boss@${SECOND_DOMAIN}`, password: randomPassword()},
+      user: {jid: `user@${SECOND_DOMAIN}`, password: randomPassword()},
+    }
+    const registerOn = async (/** @type {{jid: string, password: string}} */ account) => {
+      const [localpart, domain] = account.jid.split('@')
+      const r = await ctl(['register', localpart, domain, account.password], 60000)
+      if (r.code !== 0) {
+        throw new Error(
+          `ejabberdctl register ${account.jid} failed (exit ${r.code}): ${(r.stdout + r.stderr).trim()}`,
+        )
+      }
+    }
+    await Promise.all([admin, user, second.admin, second.user].map(registerOn))
 
     return {
       kind: fl.kind,
@@ -570,6 +609,7 @@ async function startOnce(makeFlavor, opts) {
       logFile,
       httpPort,
       uploadDomain: UPLOAD_DOMAIN,
+      second,
       configFile: H('etc/ejabberd.yml'),
       pid: vmPid,
       erlangNode: node,

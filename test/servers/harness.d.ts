@@ -1,6 +1,6 @@
 // Types for harness.js.
 import type {ServerDescriptor} from './servers.js'
-export type {ServerDescriptor, ServerKind, Account, Servers} from './servers.js'
+export type {ServerDescriptor, ServerKind, Account, SecondHost, Servers} from './servers.js'
 
 export interface Pki {
   dir: string
@@ -23,6 +23,8 @@ export interface StartOptions {
   adhocApi?: boolean
   /** ejabberd: keep everything in SQLite (default_db: sql) instead of Mnesia */
   sqlite?: boolean
+  /** ejabberd: mod_http_upload's jid_in_url (default sha1: user directories named by the JID's SHA-1) */
+  ejabberdJidInUrl?: 'sha1' | 'node'
   /** ejabberd: Erlang node name (e.g. ejc1@127.0.0.2 for a cluster), distribution port and the
    * interface it listens on (default 127.0.0.1), cookie (default: random) */
   erlangNode?: string

@@ -16,6 +16,7 @@ import {stopAllLive} from './util.js'
  * @property {string} [prosodyPluginDir]      Prosody: plugin_paths entry (default <repo>/server/prosody)
  * @property {boolean} [sqlite]               ejabberd: default_db sql on SQLite (default Mnesia)
  * @property {boolean} [adhocApi]             ejabberd 26.07: load mod_adhoc_api (default true)
+ * @property {'sha1' | 'node'} [ejabberdJidInUrl]  ejabberd: mod_http_upload's jid_in_url (default sha1)
  * @property {string} [erlangNode]            ejabberd: node name (default: random @localhost)
  * @property {number} [distPort]              ejabberd: distribution port (default: a free one)
  * @property {string} [distInterface]         ejabberd: distribution interface (default 127.0.0.1)
@@ -44,6 +45,9 @@ import {stopAllLive} from './util.js'
  * @property {string} logFile           main log file
  * @property {number} [httpPort]        plain-HTTP port on 127.0.0.1 (uploads; ejabberd: also /api)
  * @property {string} [uploadDomain]    'upload.localhost'
+ * @property {{domain: string, admin: Account, user: Account, uploadDomain?: string}} [second]
+ *                                      the second virtual host 'second.localhost': boss@ (its admin
+ *                                      only), user@
  * @property {string} configFile        the server's config file (host path)
  * @property {number} pid               server process (Prosody) / Erlang VM (ejabberd)
  * @property {{argv: string[]}} control command prefix running prosodyctl / ejabberdctl for this instance

@@ -10,7 +10,8 @@ import {makeTempDir, randomHex, removeDir, keepServers, runOk, LOOPBACK} from '.
  * @property {string} dir          directory holding every file below
  * @property {string} caFile       PEM of the test CA that signed the server certificate
  * @property {string} otherCaFile  PEM of an unrelated CA (verification against it must fail)
- * @property {string} certFile     server certificate (PEM), SAN DNS:localhost, IP:127.0.0.1
+ * @property {string} certFile     server certificate (PEM), SAN DNS:localhost, DNS:second.localhost,
+ *                                IP:127.0.0.1
  * @property {string} keyFile      its private key (PEM, EC P-256, unencrypted)
  * @property {string} bundleFile   server certificate + key in one PEM (ejabberd certfiles)
  */
@@ -75,7 +76,7 @@ export async function createPki(dir = makeTempDir('xmppadm-pki')) {
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      'subjectAltName=DNS:localhost,DNS:second.localhost,IP:127.0.0.1',
       'subjectKeyIdentifier=hash',
       'authorityKeyIdentifier=keyid,issuer',
       '',

@@ -27,6 +27,9 @@ import {
 
 const DOMAIN = 'localhost'
 const UPLOAD_DOMAIN = 'upload.localhost'
+/** A second virtual host with an admin of its own (admin of that host only) and a user. */
+const SECOND_DOMAIN = 'second.localhost'
+const SECOND_UPLOAD_DOMAIN = 'upload.second.localhost'
 
 /** Where install.sh unpacks bookworm main's Prosody 0.12. */
 export function prosody012Root() {
@@ -158,6 +161,19 @@ ${
 Component "${UPLOAD_DOMAIN}" "http_file_share"
 `
     : ''
+}
+-- A second domain whose own admin administers it alone (global admins: every host).
+VirtualHost "${SECOND_DOMAIN}"
+admins = { "boss@${SECOND_DOMAIN}" }
+${
+  o.uploads
+    ? `
+-- Served on the same HTTP host as ${UPLOAD_DOMAIN} (URLs point at 127.0.0.1), under a path of its own.
+Component "${SECOND_UPLOAD_DOMAIN}" "http_file_share"
+http_host = "${UPLOAD_DOMAIN}"
+http_paths = { file_share = "/second/file_share" }
+`
+    : ''
 }`
 }
 
@@ -263,21 +279,38 @@ async function startOnce(kind, opts) {
 
   const ctlEnv = {...process.env}
   const control = {argv: [PROSODYCTL, '--config', configFile]}
-  const register = async (/** @type {string} */ localpart, /** @type {string} */ password) => {
+  const registerOn = async (
+    /** @type {string} */ domain,
+    /** @type {string} */ localpart,
+    /** @type {string} */ password,
+  ) => {
     await runOk(
-      `prosodyctl register ${localpart}`,
+      `prosodyctl register ${localpart} ${domain}`,
       PROSODYCTL,
-      ['--config', configFile, 'register', localpart, DOMAIN, password],
+      ['--config', configFile, 'register', localpart, domain, password],
       {env: ctlEnv, timeoutMs: 30000},
     )
   }
+  const register = (/** @type {string} */ localpart, /** @type {string} */ password) =>
+    registerOn(DOMAIN, localpart, password)
 
   const admin = {jid: `admin@${DOMAIN}`, password: randomPassword()}
   const user = {jid: `user@${DOMAIN}`, password: randomPassword()}
+  const second = {
+    domain: SECOND_DOMAIN,
+    uploadDomain: SECOND_UPLOAD_DOMAIN,
+    admin: {jid: `boss@${SECOND_DOMAIN}`, password: randomPassword()},
+    user: {jid: `user@${SECOND_DOMAIN}`, password: randomPassword()},
+  }
   // Data a test or the bench writes straight into the store files, before the server reads them.
   if (opts.prosodySeed) await opts.prosodySeed(path.join(dir, 'data'))
   // Accounts can be created before the server runs (internal storage files).
-  const accounts = Promise.all([register('admin', admin.password), register('user', user.password)])
+  const accounts = Promise.all([
+    register('admin', admin.password),
+    register('user', user.password),
+    registerOn(SECOND_DOMAIN, 'boss', second.admin.password),
+    registerOn(SECOND_DOMAIN, 'user', second.user.password),
+  ])
   accounts.catch(() => {})
 
   const out = fs.openSync(consoleFile, 'a')
@@ -356,6 +389,7 @@ async function startOnce(kind, opts) {
     logFile,
     httpPort,
     uploadDomain: UPLOAD_DOMAIN,
+    second: opts.prosodyUploads === false ? {...second, uploadDomain: undefined} : second,
     configFile,
     pid: /** @type {number} */ (child.pid),
     control,

@@ -6,6 +6,18 @@ export interface Account {
   password: string
 }
 
+/** The second virtual host of a server: an admin of that host only, and a normal user. */
+export interface SecondHost {
+  /** 'second.localhost' */
+  domain: string
+  /** boss@second.localhost: admin of second.localhost only (not of localhost) */
+  admin: Account
+  /** user@second.localhost, a normal account */
+  user: Account
+  /** its upload service, 'upload.second.localhost' (absent without uploads) */
+  uploadDomain?: string
+}
+
 /** JSON-safe description of a running test server (see test/servers/README.md). */
 export interface ServerDescriptor {
   kind: ServerKind
@@ -31,6 +43,8 @@ export interface ServerDescriptor {
   directTlsPort?: number
   /** 'upload.localhost' */
   uploadDomain?: string
+  /** the second virtual host (Prosody; ejabberd once its module runs there) */
+  second?: SecondHost
   /** the server's config file (host path) */
   configFile: string
   /** server process (Prosody) or Erlang VM (ejabberd) */

@@ -3,6 +3,7 @@
 // run. In process, on a session that answers with module results.
 import {describe, expect, it} from 'vitest'
 import {mod} from '../../src/ops/nodes.js'
+import {pagedStop, sumPages} from '../../src/cli/paged.js'
 import {followPages} from '../../src/ops/pages.js'
 import {purgeOffline} from '../../src/ops/purge.js'
 import {parseXml} from '../fixtures/captures.js'
@@ -100,5 +101,30 @@ describe('purge-offline through the module', () => {
       total: 300,
       interrupted: 'interrupted',
     })
+  })
+})
+
+describe('several paged runs at once (--all-hosts)', () => {
+  const run = (pages: number, scanned: number | null, total: number | null, count: number) => ({
+    pages,
+    scanned,
+    total,
+    counts: {count},
+  })
+
+  it('one progress: pages, walked and counts summed; a total only when every run has one', () => {
+    expect(sumPages([run(2, 100, 300, 5), run(1, 40, 40, 1)])).toEqual(run(3, 140, 340, 6))
+    expect(sumPages([run(2, 100, 300, 5), run(1, null, null, 1)])).toEqual(run(3, 100, null, 6))
+    expect(sumPages([])).toEqual({pages: 0, scanned: null, total: null, counts: {}})
+  })
+
+  it('a host stopped between its pages: 2 when something was done, 75 when nothing was', () => {
+    expect(pagedStop({interrupted: null, pages: 3}, '3 page(s)')).toBeUndefined()
+    const partly = pagedStop({interrupted: 'interrupted', pages: 3}, '3 page(s), 140 of 340 users walked')
+    expect(partly).toMatchObject({exitCode: 2, reason: 'interrupted'})
+    expect(partly?.message).toBe(
+      'stopped (interrupted) after 3 page(s), 140 of 340 users walked: run it again to do the rest',
+    )
+    expect(pagedStop({interrupted: 'interrupted', pages: 0}, '0 page(s)')).toMatchObject({exitCode: 75})
   })
 })

@@ -23,8 +23,8 @@
 -export([adhoc_local_items/4, adhoc_local_commands/4,
 	 disco_local_identity/5, disco_local_features/5]).
 -export([get_commands_spec/0, api_block_ip/4, api_unblock_ip/2, api_list_blocked_ips/1,
-	 api_purge_offline/2, api_purge_uploads/2, api_debug_log/2]).
--export([debug_local/2]).
+	 api_purge_offline/2, api_purge_uploads/2, api_debug_log/3]).
+-export([debug_local/3]).
 
 -include_lib("xmpp/include/xmpp.hrl").
 -include("logger.hrl").
@@ -187,8 +187,15 @@ unavailable(<<"purge-offline">>, Host) -> mod_xmppadm_purge:offline_unavailable(
 unavailable(<<"purge-uploads">>, Host) -> mod_xmppadm_purge:uploads_unavailable(Host);
 unavailable(Name, Host) -> mod_xmppadm_accounts:unavailable(Name, Host).
 
+%% An admin of Host: the module's access rule allows From there, as ejabberd's own admin
+%% commands decide it. (A host's acl in host_config replaces the global acl of the same name on
+%% that host: the global admins are admins there only if that acl lists them too.)
 allowed(From, Host) ->
     acl:match_rule(Host, gen_mod:get_module_opt(Host, ?MODULE, access), From) == allow.
+
+%% The virtual hosts where From may use this module: loaded there, and an admin there.
+admin_hosts(From) ->
+    lists:sort([H || H <- ejabberd_option:hosts(), gen_mod:is_loaded(H, ?MODULE), allowed(From, H)]).
 
 %%%===================================================================
 %%% Disco and ad-hoc hooks
@@ -255,7 +262,7 @@ execute(Name, From, Host, #adhoc_command{lang = Lang, action = Action, xdata = X
 	{true, false} when Action == execute; Action == complete; Action == next ->
 	    try
 		Values = mod_xmppadm_form:read(X, input(Name)),
-		case in_worker(Name, fun() -> run(Name, Host, From, Values) end) of
+		case in_worker(Name, Host, fun() -> run(Name, Host, From, Values) end) of
 		    {#xdata{} = Form, Payload} ->
 			Response = xmpp_util:make_adhoc_response(
 				     Request, #adhoc_command{status = completed, xdata = Form}),
@@ -280,15 +287,17 @@ execute(Name, From, Host, #adhoc_command{lang = Lang, action = Action, xdata = X
 %% not in the requester's connection process (where ad-hoc commands are
 %% handled): its memory and garbage go with it when it ends, and a crash ends
 %% only it. Throws and errors come back as they were raised. A page is about
-%% a second of work; WORKER_TIMEOUT only guards against a bug.
+%% a second of work; WORKER_TIMEOUT only guards against a bug. What the worker
+%% logs is the host's the command was sent to (its debug log, CONTRACT.md 8).
 -define(HEAVY, [<<"block-ip">>, <<"purge-offline">>, <<"purge-uploads">>, <<"export-user">>]).
 -define(WORKER_TIMEOUT, 120000).
-in_worker(Name, Fun) ->
+in_worker(Name, Host, Fun) ->
     case lists:member(Name, ?HEAVY) of
 	false -> Fun();
 	true ->
 	    {Pid, Ref} = spawn_monitor(
 			   fun() ->
+				   mod_xmppadm_debug:tag(Host),
 				   exit({xmppadm_result,
 					 try {ok, Fun()} catch C:R:S -> {raised, C, R, S} end})
 			   end),
@@ -311,7 +320,7 @@ stanza_error(internal, Text, Lang) -> xmpp:err_internal_server_error(Text, Lang)
 %%%===================================================================
 %%% The commands
 %%%===================================================================
-run(<<"about">>, Host, _From, _Values) ->
+run(<<"about">>, Host, From, _Values) ->
     Rows = [case unavailable(Name, Host) of
 		false -> {node_of(Name), <<"1">>, <<>>};
 		{true, Reason} -> {node_of(Name), <<"0">>, Reason}
@@ -319,7 +328,8 @@ run(<<"about">>, Host, _From, _Values) ->
     Form = mod_xmppadm_form:result(
 	     title(<<"about">>),
 	     [{<<"module-version">>, 'text-single', <<"Contract revision">>, ?XMPPADM_CONTRACT_VERSION},
-	      {<<"server">>, 'text-single', <<"Server">>, server_name()}]),
+	      {<<"server">>, 'text-single', <<"Server">>, server_name()},
+	      {<<"hosts">>, 'jid-multi', <<"Hosts you administer with this module">>, admin_hosts(From)}]),
     Form#xdata{reported = [#xdata_field{var = <<"node">>, type = 'text-single', label = <<"Node">>},
 			   #xdata_field{var = <<"available">>, type = boolean, label = <<"Available">>},
 			   #xdata_field{var = <<"reason">>, type = 'text-single', label = <<"Reason">>}],
@@ -432,7 +442,7 @@ run(<<"export-user">>, Host, _From, Values) ->
 run(<<"import-user">>, Host, _From, Values) ->
     mod_xmppadm_import:run(Host, Values);
 
-run(<<"debug-log">>, _Host, _From, Values) ->
+run(<<"debug-log">>, Host, _From, Values) ->
     mod_xmppadm_form:require(Values, [<<"action">>]),
     Action = mod_xmppadm_form:text(Values, <<"action">>),
     lists:member(Action, [<<"on">>, <<"off">>, <<"status">>]) orelse
@@ -441,10 +451,10 @@ run(<<"debug-log">>, _Host, _From, Values) ->
 		   <<"on">> -> mod_xmppadm_form:seconds(Values, <<"duration">>, 1);
 		   _ -> undefined
 	       end,
-    {Active, Expires, Previous} = debug_cluster(Action, Duration),
+    {Active, Expires, Previous} = debug_cluster(Host, Action, Duration),
     mod_xmppadm_form:result(<<"Debug logging">>,
 			    [{<<"active">>, boolean, <<"Debug logging active">>, Active},
-			     {<<"file">>, 'text-single', <<"Debug log file">>, mod_xmppadm_debug:file()},
+			     {<<"file">>, 'text-single', <<"Debug log file">>, mod_xmppadm_debug:file(Host)},
 			     {<<"expires">>, 'text-single', <<"Turns off at">>,
 			      mod_xmppadm_form:iso8601(Expires)},
 			     {<<"previous">>, boolean, <<"Was active before">>, Previous}]);
@@ -459,24 +469,25 @@ paging(Next, Scanned, Total) ->
      {<<"scanned">>, 'text-single', <<"Walked so far in this run">>, Scanned},
      {<<"total">>, 'text-single', <<"To walk in this run">>, Total}].
 
-%% Debug logging acts on every node of the cluster; the result is this node's.
-debug_cluster(<<"status">>, _) ->
-    {Active, Expires} = mod_xmppadm_debug:status(),
+%% A host's debug logging acts on every node of the cluster; the result is this node's.
+debug_cluster(Host, <<"status">>, _) ->
+    {Active, Expires} = mod_xmppadm_debug:status(Host),
     {Active, Expires, Active};
-debug_cluster(Action, Duration) ->
-    Local = debug_local(Action, Duration),
+debug_cluster(Host, Action, Duration) ->
+    Local = debug_local(Host, Action, Duration),
     {_, Bad} = ejabberd_cluster:multicall(ejabberd_cluster:get_nodes() -- [node()],
-					  ?MODULE, debug_local, [Action, Duration]),
-    [?WARNING_MSG("mod_xmppadm: debug logging ~ts failed on node ~p", [Action, N]) || N <- Bad],
+					  ?MODULE, debug_local, [Host, Action, Duration]),
+    [?WARNING_MSG("mod_xmppadm: debug logging ~ts of ~ts failed on node ~p", [Action, Host, N])
+     || N <- Bad],
     Local.
 
-debug_local(<<"on">>, Duration) ->
-    case mod_xmppadm_debug:on(Duration) of
+debug_local(Host, <<"on">>, Duration) ->
+    case mod_xmppadm_debug:on(Host, Duration) of
 	{ok, Previous, Expires} -> {true, Expires, Previous};
 	{error, Text} -> mod_xmppadm_form:internal("~ts", [Text])
     end;
-debug_local(<<"off">>, _) ->
-    Previous = mod_xmppadm_debug:off(),
+debug_local(Host, <<"off">>, _) ->
+    Previous = mod_xmppadm_debug:off(Host),
     {false, undefined, Previous}.
 
 %% "ejabberd 24.12", without a packager's revision (Debian: 24.12-3~bpo12+1)
@@ -531,11 +542,12 @@ get_commands_spec() ->
 			result = {res, restuple},
 			result_example = {ok, <<"Deleted 3 files, 12345 bytes">>}},
      #ejabberd_commands{name = xmppadm_debug_log, tags = [xmppadm, logs],
-			desc = "Debug logging into a file of its own, on every node: on, off or status",
+			desc = "Debug logging of a virtual host into a file of its own, on every node: on, off or status",
 			module = ?MODULE, function = api_debug_log,
-			args = [{action, binary}, {duration, integer}],
-			args_desc = ["on, off or status", "With on: seconds until it turns off, 0 for never"],
-			args_example = [<<"on">>, 1800],
+			args = [{host, binary}, {action, binary}, {duration, integer}],
+			args_desc = ["Virtual host", "on, off or status",
+				     "With on: seconds until it turns off, 0 for never"],
+			args_example = [<<"example.org">>, <<"on">>, 1800],
 			result = {res, restuple},
 			result_example = {ok, <<"on until 2026-11-21T09:28:36Z">>}}].
 
@@ -597,12 +609,13 @@ api_purge_uploads(Host, Age) ->
 		io_lib:format("Deleted ~B files, ~B bytes", [N, B])
 	end).
 
-api_debug_log(Action, Duration) ->
+api_debug_log(Host, Action, Duration) ->
     api(fun() ->
+		known_host(Host),
 		lists:member(Action, [<<"on">>, <<"off">>, <<"status">>]) orelse
 		    mod_xmppadm_form:bad_request("action: must be on, off or status", []),
 		Duration >= 0 orelse mod_xmppadm_form:bad_request("duration: must be >= 0", []),
-		{Active, Expires, _} = debug_cluster(Action, case Duration of 0 -> undefined; D -> D end),
+		{Active, Expires, _} = debug_cluster(Host, Action, case Duration of 0 -> undefined; D -> D end),
 		case {Active, Expires} of
 		    {false, _} -> "off";
 		    {true, undefined} -> "on";

@@ -181,11 +181,35 @@ uploads_unavailable(Host) ->
 	    {true, <<"mod_http_upload is not loaded on this host: add it to the modules of ejabberd.yml">>};
 	true ->
 	    case gen_mod:get_module_opt(Host, mod_http_upload, service_url) of
-		undefined -> false;
+		undefined -> indistinct(Host);
 		_ -> {true, <<"mod_http_upload hands uploads to an external service_url: "
 			      "their files are not on this server">>}
 	    end
     end.
+
+%% Several hosts may keep their files under one docroot (ejabberd's default, "@HOME@/upload",
+%% names no host): each user's directory is then told by its name, the SHA-1 of the JID. With
+%% jid_in_url: node it is the user name alone, the same for alice of every host.
+indistinct(Host) ->
+    case {sharing_hosts(Host), gen_mod:get_module_opt(Host, mod_http_upload, jid_in_url)} of
+	{[_ | _] = Others, node} ->
+	    {true, iolist_to_binary(
+		     io_lib:format("mod_http_upload keeps the files of ~ts under the docroot of ~ts and "
+				   "names users' directories by the user name alone (jid_in_url: node), "
+				   "so this host's files cannot be told from theirs: give each host a "
+				   "docroot of its own (docroot: \"/var/lib/ejabberd/upload/@HOST@\")",
+				   [Host, lists:join(", ", Others)]))};
+	_ -> false
+    end.
+
+%% The other hosts whose mod_http_upload keeps its files in this host's docroot (or around it).
+sharing_hosts(Host) ->
+    Root = filename:split(docroot(Host)),
+    [H || H <- ejabberd_option:hosts(), H /= Host, gen_mod:is_loaded(H, mod_http_upload),
+	  begin
+	      Other = filename:split(docroot(H)),
+	      lists:prefix(Root, Other) orelse lists:prefix(Other, Root)
+	  end].
 
 docroot(Host) ->
     DocRoot = gen_mod:get_module_opt(Host, mod_http_upload, docroot),
@@ -194,12 +218,12 @@ docroot(Host) ->
 
 %% The directory of one user under the docroot, as mod_http_upload names it.
 user_dir(User, Host) ->
-    Name = case gen_mod:get_module_opt(Host, mod_http_upload, jid_in_url) of
-	       sha1 -> str:sha(<<User/binary, $@, Host/binary>>);
-	       node -> re:replace(User, <<"[^\\p{Xan}_.-]">>, <<$_>>,
-				  [unicode, global, {return, binary}])
-	   end,
+    Name = user_dir_name(User, Host, gen_mod:get_module_opt(Host, mod_http_upload, jid_in_url)),
     {Name, filename:join(docroot(Host), Name)}.
+
+user_dir_name(User, Host, sha1) -> str:sha(<<User/binary, $@, Host/binary>>);
+user_dir_name(User, _Host, node) ->
+    re:replace(User, <<"[^\\p{Xan}_.-]">>, <<$_>>, [unicode, global, {return, binary}]).
 
 %% One page of #purge-uploads: the files of Host modified at or before the
 %% run's cut-off, deleted (or counted). Each node of a cluster keeps the
@@ -311,14 +335,41 @@ docroot_identity(Host) ->
 
 %% How many upload files this node keeps for Host.
 uploads_count(Host) ->
-    length(files_under(docroot(Host), 3)).
+    (host_files(Host, docroot(Host)))(undefined, fun(_, N) -> N + 1 end, 0).
+
+%% A walk over the upload files of Host in path order, fun(After, Visit, Acc): the whole docroot
+%% when it is this host's alone, otherwise only the directories of this host's users present
+%% there (CONTRACT.md 6), so that a purge of one host never touches another's files. Finding
+%% those directories (a SHA-1 a user) is done here, once a page, before the page's walk.
+host_files(Host, Root) ->
+    case sharing_hosts(Host) of
+	[] -> fun(After, Visit, Acc) -> walk_files(Root, 3, [], After, Visit, Acc) end;
+	_ ->
+	    Mode = gen_mod:get_module_opt(Host, mod_http_upload, jid_in_url),
+	    Mine = lists:usort([user_dir_name(U, Host, Mode) || {U, _} <- ejabberd_auth:get_users(Host)]),
+	    Present = case file:list_dir(Root) of
+			  {ok, Names} -> lists:usort([unicode:characters_to_binary(N) || N <- Names]);
+			  {error, _} -> []
+		      end,
+	    Dirs = ordsets:intersection(Mine, Present),
+	    fun(After, Visit, Acc) ->
+		    lists:foldl(
+		      fun(Name, A) ->
+			      case After /= undefined andalso [Name] < lists:sublist(After, 1) of
+				  true -> A; % all of it is before the cursor
+				  false -> walk_files(filename:join(Root, Name), 2, [Name], After, Visit, A)
+			      end
+		      end, Acc, Dirs)
+	    end
+    end.
 
 %% This node's part of a page: the files after RelAfter (their path below the
 %% docroot, as a list; undefined: from the first), in path order, for at most
 %% BudgetMs (at least one file). Returns {Files, Bytes, Walked, done | {more, Rel}}.
 uploads_slice(Host, Cutoff, DryRun, RelAfter, BudgetMs) ->
-    Deadline = erlang:monotonic_time(millisecond) + BudgetMs,
     Root = docroot(Host),
+    Walk = host_files(Host, Root),
+    Deadline = erlang:monotonic_time(millisecond) + BudgetMs,
     Visit = fun({Path, Size, MTime, Rel}, {F, B, W, _} = Acc) ->
 		    W > 0 andalso spent(Deadline) andalso throw({xmppadm_stop, Acc}),
 		    {F1, B1} = case MTime =< Cutoff of
@@ -329,7 +380,7 @@ uploads_slice(Host, Cutoff, DryRun, RelAfter, BudgetMs) ->
 			       end,
 		    {F1, B1, W + 1, Rel}
 	    end,
-    try walk_files(Root, 3, [], RelAfter, Visit, {0, 0, 0, RelAfter}) of
+    try Walk(RelAfter, Visit, {0, 0, 0, RelAfter}) of
 	{F, B, W, _} -> {F, B, W, done}
     catch throw:{xmppadm_stop, {F, B, W, Last}} ->
 	    %% stopped before a file: the page ends after the last one walked

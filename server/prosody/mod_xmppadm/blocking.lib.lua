@@ -128,8 +128,13 @@ end
 local store = module:open_store("xmppadm_blocked_ips");
 local blocks; -- "net/bits" -> { created = t, expires = t|nil, reason = s|nil }
 
+-- With file storage the list is a file of the server user's alone (common.private_files).
+local function store_blocks()
+	return common.private_files(store.set, store, nil, blocks);
+end
+
 local function save()
-	local ok, err = store:set(nil, blocks);
+	local ok, err = store_blocks();
 	if not ok then fail("wait", "internal-server-error", "Could not store blocked addresses: " .. tostring(err)); end
 end
 
@@ -151,7 +156,7 @@ function M.active()
 		end
 	end
 	if expired then
-		local ok, err = store:set(nil, blocks);
+		local ok, err = store_blocks();
 		if not ok then module:log("error", "Could not store blocked addresses: %s", err); end
 	end
 	return blocks;

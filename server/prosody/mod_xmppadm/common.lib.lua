@@ -12,6 +12,8 @@ end
 local dataforms = lib "util.dataforms";
 local datetime = lib "util.datetime".datetime;
 local async = lib "util.async";
+local pposix = lib "util.pposix";
+local usermanager = lib "core.usermanager";
 
 local xmlns_adm = "urn:xmppadm:admin:1";
 local MAX_SECONDS = 1e10; -- ~317 years; larger "durations" are surely mistakes
@@ -179,6 +181,43 @@ function M.sort_strings(list, budget)
 	end
 	if src ~= list then move(src, 1, n, 1, list); end
 	return list;
+end
+
+--- Hosts -------------------------------------------------------------------------
+
+-- The VirtualHost a host of this server belongs to: itself if it is one, else the longest
+-- VirtualHost it is a subdomain of (upload.second.example.com belongs to second.example.com
+-- when that is a VirtualHost, not to example.com), or nil.
+function M.owner_host(name)
+	local best;
+	for h, session in pairs(prosody.hosts) do
+		if session.type == "local" and (name == h or name:sub(-#h - 1) == "." .. h)
+		and (not best or #h > #best) then
+			best = h;
+		end
+	end
+	return best;
+end
+
+-- Whether `actor` (a JID) is an admin of `h`, asked as mod_adhoc asks for `permission` there:
+-- roles on 13 (global admins are operators of every host), the admins lists on 0.12.
+function M.is_admin_of(h, actor, permission)
+	local context = module:context(h);
+	if context.may then return context:may(permission, actor, true); end
+	return usermanager.is_admin(actor, h);
+end
+
+--- Files -----------------------------------------------------------------------------
+-- Files the module writes (the debug log; the block list with file storage) are the server
+-- user's alone: made while the process umask is 077, which is put back at once. Lua has no
+-- chmod; the process is single-threaded, so nothing else creates files in between.
+
+function M.private_files(f, ...)
+	local old = pposix.umask("077");
+	local ok, a, b, c = pcall(f, ...);
+	pposix.umask(old);
+	if not ok then error(a, 0); end
+	return a, b, c;
 end
 
 --- The command shape ----------------------------------------------------------

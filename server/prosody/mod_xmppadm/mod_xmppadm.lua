@@ -32,6 +32,7 @@ local accounts = module:require "accounts";
 local stored = module:require "stored";
 local st = common.lib "util.stanza";
 local usermanager = common.lib "core.usermanager";
+local modulemanager = common.lib "core.modulemanager";
 
 module:depends("adhoc");
 local adhoc_new = module:require "adhoc".new;
@@ -240,8 +241,22 @@ local function why_unavailable(op)
 	return op.unavailable and op.unavailable() or nil;
 end
 
+-- The virtual hosts where the requester may use this module: it is loaded there and they are
+-- an admin there (global admins: every host). This host is one of them (the request passed).
+local function admin_hosts(actor)
+	local list = {};
+	for h, session in pairs(prosody.hosts) do
+		if session.type == "local" and modulemanager.is_loaded(h, module.name)
+		and (h == host or common.is_admin_of(h, actor, "adhoc:" .. xmlns_adm .. "#about")) then
+			list[#list + 1] = h;
+		end
+	end
+	table.sort(list);
+	return list;
+end
+
 local about_layout = form("About mod_xmppadm", {});
-local about_handler = common.handler(about_layout, function ()
+local about_handler = common.handler(about_layout, function (_, data)
 	local x = st.stanza("x", { xmlns = "jabber:x:data", type = "result" })
 		:text_tag("title", "About mod_xmppadm")
 		:tag("field", { var = "FORM_TYPE", type = "hidden" }):text_tag("value", xmlns_adm):up()
@@ -249,6 +264,9 @@ local about_handler = common.handler(about_layout, function ()
 			:text_tag("value", MODULE_VERSION):up()
 		:tag("field", { var = "server", type = "text-single", label = "Server" })
 			:text_tag("value", "Prosody " .. tostring(prosody.version)):up()
+		:tag("field", { var = "hosts", type = "jid-multi", label = "Hosts you administer with this module" });
+	for _, h in ipairs(admin_hosts(data.from)) do x:text_tag("value", h); end
+	x:up()
 		:tag("reported")
 			:tag("field", { var = "node", type = "text-single", label = "Command" }):up()
 			:tag("field", { var = "available", type = "boolean", label = "Available" }):up()

@@ -15,13 +15,14 @@ local lfs = require "lfs";
 local host = module.host;
 local M = {};
 
--- Upload services on this server, sorted; `related`: only this host and its subdomains
--- (upload.example.com serves example.com).
+-- Upload services on this server, sorted; `related`: only those that belong to this host, that
+-- is, this host and its subdomains that are not another VirtualHost's (upload.example.com serves
+-- example.com; upload.second.example.com serves second.example.com, not example.com).
 function M.services(related)
 	local list = {};
 	for name in pairs(prosody.hosts) do
 		if modulemanager.is_loaded(name, "http_file_share")
-		and (not related or name == host or name:sub(-#host - 1) == "." .. host) then
+		and (not related or common.owner_host(name) == host) then
 			list[#list + 1] = name;
 		end
 	end

@@ -1,9 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
+import {hostsFlags} from '../../cli/flags.js'
 import {Settled} from '../../cli/outcome.js'
 import {ExitCode, XmppadmError, exitCodeName, knownError} from '../../errors.js'
+import type {OpContext} from '../../ops/context.js'
 import {debugLogOff, debugLogStatus} from '../../ops/debug-log.js'
-import {type Rule, type RuleKey, loadPolicy} from '../../ops/policy.js'
+import {type Policy, type Rule, type RuleKey, loadPolicy} from '../../ops/policy.js'
 import {purgeOffline, purgeUploads} from '../../ops/purge.js'
 
 type Status = 'done' | 'would-apply' | 'cannot-tell' | 'unchanged' | 'unavailable' | 'failed'
@@ -32,6 +34,13 @@ interface RuleResult {
 /** What a rule did (or, in a dry run, would do), in words after "offline = 7d: ". */
 type Outcome = Pick<RuleResult, 'status' | 'count' | 'bytes'> & {text: string}
 
+/** Where a run's lines go: printed as they come on one host, collected per host on several. */
+interface Report {
+  say(text: string): void
+  warn(text: string): void
+  error(text: string, hint?: string): void
+}
+
 export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
   static override summary =
     'Apply a retention policy file: purge offline messages and uploads past their age, make sure ' +
@@ -46,6 +55,8 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
     'rules were applied, 2 when some were (the JSON result says which), otherwise the code of the ' +
     'failure. A rule the server cannot do fails with exit 69, unless --skip-unavailable; when that skips ' +
     'every rule, nothing is enforced and the exit is 82.\n' +
+    'With --all-hosts (or --hosts), every rule on every host, concurrently: one crontab line for a ' +
+    "multi-domain service; the exit is the worst host's.\n" +
     '--dry-run says what each rule would do: "would delete N", or "cannot tell" where the server cannot ' +
     'count (ejabberd); nothing changes.'
   static override args = {
@@ -62,22 +73,53 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
         'A rule this server cannot do is skipped with a warning, not a failure (exit 82 if every ' +
         'rule is skipped).',
     }),
+    ...hostsFlags,
   }
   static override examples = [
     {
       description: 'Hourly from cron, silent unless something fails',
       command: '0 * * * * xmppadm --profile prod policy apply /etc/xmppadm/retention.policy --quiet',
     },
+    {
+      description: 'The same for every domain the account administers, from one crontab line',
+      command:
+        '0 * * * * xmppadm --profile prod policy apply /etc/xmppadm/retention.policy --all-hosts --quiet',
+    },
   ]
 
   async run() {
     const policy = loadPolicy(this.args.file)
-    const ctx = await this.opContext()
+    const dry = this.flags['dry-run']
+    const hosts = await this.targetHosts()
+    if (hosts) {
+      const result = await this.reportHosts(
+        hosts,
+        async (ctx, warn) => {
+          const lines: string[] = []
+          const settled = await this.apply(ctx, policy, {
+            say: (text) => lines.push(text),
+            warn,
+            error: (text) => lines.push(`${text} (failed)`),
+          })
+          return {result: settled.result, text: lines.join('; '), error: settled.error}
+        },
+        {data: dry},
+      )
+      return new Settled({file: this.args.file, dryRun: dry, ...result.result}, result.error)
+    }
+    // A dry run's answer is the data asked for; a real run's lines are messages (--quiet: none).
+    return this.apply(await this.opContext(), policy, {
+      say: (text) => (dry ? this.ui.data(text) : this.ui.out(text)),
+      warn: (text) => this.ui.warn(text),
+      error: (text, hint) => this.ui.error(text, hint),
+    })
+  }
+
+  /** Every rule on one host, each whatever the others did; the lines go to `report`. */
+  private async apply(ctx: OpContext, policy: Policy, report: Report) {
     const dry = this.flags['dry-run']
     const skip = this.flags['skip-unavailable']
     const results: RuleResult[] = []
-    // A dry run's answer is the data asked for; a real run's lines are messages (--quiet: none).
-    const say = (text: string) => (dry ? this.ui.data(text) : this.ui.out(text))
     const attempt = async (rule: Rule | undefined, fn: (rule: Rule) => Promise<Outcome>) => {
       if (!rule) return
       const base = {
@@ -99,7 +141,7 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
         // a purge ends its page in flight after a Ctrl-C: no forced exit meanwhile
         const {text, ...outcome} = await this.interrupts.finishing(() => fn(rule))
         results.push({...base, ...outcome})
-        say(`${name}: ${text}`)
+        report.say(`${name}: ${text}`)
       } catch (error) {
         const e = knownError(error) ?? new XmppadmError('internal', 'internal', String(error))
         results.push({
@@ -108,13 +150,13 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
           message: e.message,
           code: e.exitCode,
         })
-        if (e.exitCode === ExitCode.unavailable && skip) this.ui.warn(`${name}: skipped: ${e.message}`)
-        else this.ui.error(`${name}: ${e.message}`, e.hint)
+        if (e.exitCode === ExitCode.unavailable && skip) report.warn(`${name}: skipped: ${e.message}`)
+        else report.error(`${name}: ${e.message}`, e.hint)
       }
     }
     await attempt(policy.offline, async (rule) => {
       const r = await purgeOffline(ctx, {seconds: rule.olderThanSeconds!, dryRun: dry})
-      for (const n of r.notes) this.ui.warn(n)
+      for (const n of r.notes) report.warn(n)
       if (r.interrupted) throw stopped(`${r.count} offline message(s)`, dry)
       if (r.count === null)
         return dry
@@ -147,11 +189,11 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
       await debugLogOff(ctx)
       return {status: 'done', text: 'switched debug logging off'}
     })
-    return new Settled({file: this.args.file, dryRun: dry, rules: results}, this.judge(results))
+    return new Settled({file: this.args.file, dryRun: dry, rules: results}, this.judge(results, report))
   }
 
   /** The run's exit: 0, 2 (partly), the shared failure's code, or 82 when every rule was skipped. */
-  private judge(results: RuleResult[]): XmppadmError | undefined {
+  private judge(results: RuleResult[], report: Report): XmppadmError | undefined {
     const skip = this.flags['skip-unavailable']
     if (skip && results.every((r) => r.status === 'unavailable')) {
       const e = new XmppadmError(
@@ -160,7 +202,7 @@ export default class PolicyApply extends BaseCommand<typeof PolicyApply> {
         `nothing was applied: this server can do none of the ${results.length} rule(s), all skipped`,
         {hint: 'see what would enable them: xmppadm capabilities'},
       )
-      this.ui.error(e.message, e.hint)
+      report.error(e.message, e.hint)
       return e
     }
     const failed = results.filter((r) => r.status === 'failed' || (r.status === 'unavailable' && !skip))
