@@ -427,7 +427,7 @@ describe('monitoring: one line and a state', () => {
     )
   })
 
-  it('several hosts in one line: the worst state (CRITICAL > WARNING > UNKNOWN > OK), each host named', () => {
+  it('several hosts in one line: the worst state (CRITICAL > WARNING > UNKNOWN > OK), each named', () => {
     const {line, state} = nagiosHostsLine(
       [
         {host: 'example.org', results: [r('pass')]},
