@@ -2,9 +2,10 @@
 // time on the one admin connection, each with the host's domain as the probes' stream `to`, TLS
 // server name and DNS SRV name, and the admin session's view of that host for the inside checks.
 import type {Connector} from '../connect/connector.js'
-import {XmppadmError, knownError} from '../errors.js'
+import {ExitCode, XmppadmError, knownError} from '../errors.js'
 import {accountList} from '../ops/account-list.js'
 import {type OpContext, discover} from '../ops/context.js'
+import {administeredHosts} from '../ops/hosts.js'
 import {performIfOffered, seesAdminCommands} from '../ops/operation.js'
 import {parseJid} from '../xmpp/jid.js'
 import {type AuditReport, type AuditRequest, audit} from './index.js'
@@ -16,14 +17,22 @@ export interface HostAudit {
   error?: XmppadmError
 }
 
-/** The admin session on `host`, or why not: servers hide admin commands from others. */
+/**
+ * The admin session on `host`, or why not: the server module's #about there refuses a non-admin;
+ * where it is not loaded, servers hide admin commands from others (ejabberd's API commands may be
+ * listed to any account, hence #about first).
+ */
 async function adminOn(connector: Promise<Connector>, host: string, signal: AbortSignal): Promise<OpContext> {
   const c = await connector
   const ctx = await discover(c, {to: host, admin: c.admin, signal})
-  if (!seesAdminCommands(ctx))
-    throw new XmppadmError('forbidden', 'forbidden', `${c.admin} is not an admin of ${host}`, {
-      hint: 'log in as an admin of the hosts, or leave this one out of --hosts',
-    })
+  const notAdmin = new XmppadmError('forbidden', 'forbidden', `${c.admin} is not an admin of ${host}`, {
+    hint: 'log in as an admin of the hosts, or leave this one out of --hosts',
+  })
+  const forbidden = await administeredHosts(ctx).then(
+    () => false,
+    (error: unknown) => error instanceof XmppadmError && error.exitCode === ExitCode.forbidden,
+  )
+  if (forbidden || !seesAdminCommands(ctx)) throw notAdmin
   return ctx
 }
 
