@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {expect} from 'vitest'
 import type {ServerDescriptor} from '../servers/servers.js'
 import {cliOn, expectNoStack, scratch, secretFile} from './cli.js'
+import {type TestAccount, canLogin} from './mission.js'
 import {expectErrorEnvelope} from './shapes.js'
 
 /**
@@ -126,4 +127,27 @@ export async function expectHostIsolation(
     bossThere.json.error.reason,
   )
   expectNoStack(bossThere)
+}
+
+/**
+ * The account life-cycle nodes sent by the host admin to their own host cannot reach a user of
+ * another host: a JID of another host is bad-request (exit 65), and that user still logs in.
+ */
+export async function expectLifecycleNodesStayHome(
+  main: ServerDescriptor,
+  second: ServerDescriptor,
+  victim: TestAccount,
+): Promise<void> {
+  const runs = await Promise.all(
+    [
+      node('disable-user', [`accountjids=${victim.jid}`, 'reason=multi-domain test']),
+      node('stored-data', [`accountjid=${victim.jid}`]),
+    ].map((args) => cliOn(second, [...args, '--json'])),
+  )
+  for (const r of runs) {
+    expect(r.exitCode, r.stdout).toBe(65)
+    expectErrorEnvelope(r.json, 65)
+    expectNoStack(r)
+  }
+  expect(await canLogin(main, victim)).toBe(true)
 }
