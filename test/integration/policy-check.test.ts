@@ -4,8 +4,8 @@
 // mod_xmppadm (Prosody 13: the checks that need it say so), or break the promises on purpose
 // (Prosody and ejabberd 24.12: archives with messages, none of them the admin's, open registration,
 // passwords kept as is, an old offline message, an old upload, debug logging left on), and each
-// broken promise is caught with its evidence and the exit code. Hostile servers for what no real server can be made to do:
-// policy-check-hostile.test.ts.
+// broken promise is caught with its evidence and the exit code. Hostile servers for what no real
+// server can be made to do: policy-check-hostile.test.ts.
 import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
