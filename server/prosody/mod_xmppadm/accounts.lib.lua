@@ -20,6 +20,10 @@ local M = {};
 --- Last activity -------------------------------------------------------------------------------
 
 local activity_store = module:open_store("xmppadm_activity");
+-- Its files are the server user's alone, like every file this module writes.
+local function note(key, value)
+	return common.private_files(activity_store.set, activity_store, key, value);
+end
 local SINCE = "@since"; -- no user name holds "@": when this module began noting activity here
 
 local function account_activity_loaded()
@@ -30,7 +34,7 @@ local tracking_since;
 local function note_activity(event)
 	local username = event.session and event.session.username;
 	if username and event.session.host == host and not account_activity_loaded() then
-		activity_store:set(username, { timestamp = os.time() });
+		note(username, { timestamp = os.time() });
 	end
 end
 module:hook("authentication-success", note_activity);
@@ -41,7 +45,7 @@ local function tracked_since()
 		local marker = activity_store:get(SINCE);
 		if not marker then
 			marker = { timestamp = os.time() };
-			activity_store:set(SINCE, marker);
+			note(SINCE, marker);
 		end
 		tracking_since = marker.timestamp;
 	end
