@@ -112,7 +112,7 @@ export function judgeArchiveScan(
     const named = sorted.slice(0, NAMED).map((h) => `${h.jid}: ${number(h.count)}`)
     if (sorted.length > NAMED) named.push(`${sorted.length - NAMED} more`)
     const n = holders.length
-    const verb = n === 1 && !stopped ? 'holds' : 'hold'
+    const verb = n === 1 ? 'holds' : 'hold'
     const of = total ?? (stopped ? undefined : scanned)
     const who = of === undefined ? accounts(n) : `${number(n)} of ${accounts(of)}`
     const how = !stopped

@@ -144,7 +144,7 @@ describe('the verdict on the archives', () => {
     ).toMatchObject({
       verdict: 'fail',
       evidence:
-        'at least 1 of 1,204 accounts hold archived messages (a@example.org: 7); ' +
+        'at least 1 of 1,204 accounts holds archived messages (a@example.org: 7); ' +
         'the walk stopped at its 20 s limit (archive_scan_seconds), after 800 accounts',
     })
     expect(judge({holders: [], scanned: 800, total: 1204, stopped: 'time'})).toMatchObject({
