@@ -11,7 +11,14 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {execa} from 'execa'
 import {BIN, type CliResult, cliOn, expectNoStack, scratch, secretFile} from '../helpers/cli.js'
-import {WITH_MODULE, eventually, isProsody, prosodyOfflineCount, sendMessages} from '../helpers/mission.js'
+import {
+  WITH_MODULE,
+  eventually,
+  isProsody,
+  prosodyLua,
+  prosodyOfflineCount,
+  sendMessages,
+} from '../helpers/mission.js'
 import {backdateOffline, backdateUpload, offlineBodies, uploadFile} from '../helpers/stores.js'
 import {type RunningServer, startEjabberd24, startProsody} from '../servers/harness.js'
 import type {ServerDescriptor} from '../servers/servers.js'
@@ -285,6 +292,28 @@ describe('a Prosody that keeps every promise', () => {
         'no support address published (XEP-0157); ' +
         'published: abuse: mailto:abuse@localhost; security: xmpp:security@localhost',
     })
+  })
+
+  // Last: it leaves an archive behind, which the other tests here would see.
+  it('an archive left in the store after mod_mam was unloaded: caught, though XEP-0313 is gone', async () => {
+    const archive = `require"core.storagemanager".open("localhost","archive","archive")`
+    await prosodyLua(
+      server,
+      `return tostring(assert(${archive}:append("user",nil,require"util.stanza".message(` +
+        `{to="carol@localhost",type="chat"},"left behind"),os.time()-86400,"carol@localhost")))`,
+    )
+    const r = await check(server, ['--json'])
+    expect(r.exitCode, r.stdout).toBe(83)
+    expect(one(r, 'archive-offered')).toMatchObject({
+      verdict: 'pass',
+      evidence: 'the account is offered no XEP-0313 archive',
+    })
+    expect(one(r, 'archive-contents')).toMatchObject({
+      target: 'localhost',
+      verdict: 'fail',
+      evidence: '1 of 2 accounts holds archived messages (user@localhost: 1)',
+    })
+    expect(r.json.result.broken).toEqual(['archive'])
   })
 })
 
