@@ -15,6 +15,11 @@ export interface AuditSettings {
   /** required: a -PLUS mechanism must be offered; optional: its absence is a warning. */
   channelBinding: 'required' | 'optional'
   archive: 'none' | 'allowed'
+  /**
+   * How long the walk over every account's archive may take (seconds): a monitoring check must end
+   * in time on a big server; a walk cut short says so.
+   */
+  archiveScanSeconds: number
   registration: 'closed' | 'open'
   /** A certificate that expires within this many days is a warning. */
   certWarnDays: number
@@ -28,6 +33,7 @@ export const DEFAULT_AUDIT: AuditSettings = {
   scramMinIterations: 4096,
   channelBinding: 'optional',
   archive: 'none',
+  archiveScanSeconds: 20,
   registration: 'closed',
   certWarnDays: 14,
   contacts: [],
@@ -61,6 +67,7 @@ export const AUDIT_KEYS: Record<string, Parser> = {
   scram_min_iterations: wholeNumber('scramMinIterations', 1, 10_000_000),
   channel_binding: oneOf('channelBinding', ['required', 'optional']),
   archive: oneOf('archive', ['none', 'allowed']),
+  archive_scan_seconds: wholeNumber('archiveScanSeconds', 1, 3600),
   registration: oneOf('registration', ['closed', 'open']),
   cert_warn_days: wholeNumber('certWarnDays', 0, 3650),
   contacts: (value, where) => {

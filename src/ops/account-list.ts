@@ -102,7 +102,8 @@ async function* withNeverUnknown(pages: AsyncGenerator<AccountPage>): AsyncGener
   for await (const page of pages) yield {...page, neverUnknown: true}
 }
 
-async function* moduleList(ctx: OpContext, req: ListRequest): AsyncGenerator<AccountPage> {
+/** The module's #list-accounts, a page a request (also the archive audit's walk over a host). */
+export async function* moduleList(ctx: OpContext, req: ListRequest): AsyncGenerator<AccountPage> {
   let after: string | undefined
   for (;;) {
     const resp = await invoke(ctx, mod('list-accounts'), {

@@ -24,6 +24,17 @@ const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v ?
 const apiSaysNone = (error: unknown, what: RegExp) =>
   error instanceof XmppError && error.condition?.startsWith('api-') && what.test(error.message)
 
+/** The module's #stored-data (also the archive audit's count per account). */
+export async function moduleStoredData(ctx: OpContext, jid: string): Promise<StoredData> {
+  const resp = await invoke(ctx, mod('stored-data'), {FORM_TYPE: XMPPADM_NS, accountjid: jid})
+  const counts: Partial<Record<Section, number>> = {}
+  for (const row of formRows(resp.form!)) {
+    const section = String(row.section) as Section
+    if (SECTIONS.includes(section)) counts[section] = Number(row.count ?? 0)
+  }
+  return {counts, kept: asList(formValues(resp.form!).kept)}
+}
+
 export const storedDataOp: Operation<string, StoredData> = {
   id: 'erasure-receipt',
   summary: 'tell what it still holds about a deleted user',
@@ -32,15 +43,7 @@ export const storedDataOp: Operation<string, StoredData> = {
     {
       nodes: [mod('stored-data')],
       via: 'mod_xmppadm',
-      async run(ctx, jid) {
-        const resp = await invoke(ctx, mod('stored-data'), {FORM_TYPE: XMPPADM_NS, accountjid: jid})
-        const counts: Partial<Record<Section, number>> = {}
-        for (const row of formRows(resp.form!)) {
-          const section = String(row.section) as Section
-          if (SECTIONS.includes(section)) counts[section] = Number(row.count ?? 0)
-        }
-        return {counts, kept: asList(formValues(resp.form!).kept)}
-      },
+      run: moduleStoredData,
     },
     {
       nodes: [api('check_account'), api('get_roster'), api('get_offline_count'), api('get_last')],

@@ -125,6 +125,7 @@ describe('policy files', () => {
         'plain = forbidden',
         'scram-min-iterations = 10000',
         'archive = none',
+        'archive_scan_seconds = 50',
         'registration = closed',
         'cert_warn_days = 21',
         'contacts = abuse, security-addresses',
@@ -137,6 +138,7 @@ describe('policy files', () => {
       plain: 'forbidden',
       scramMinIterations: 10000,
       archive: 'none',
+      archiveScanSeconds: 50,
       registration: 'closed',
       certWarnDays: 21,
       contacts: ['abuse', 'security'],
@@ -148,6 +150,9 @@ describe('policy files', () => {
   it('a bad audit value names its line and what it expects; audit lines only: nothing to apply', () => {
     expect(fails(() => readPolicyFile(file('tls_min = 1.1\n'))).message).toMatch(
       /:1: tls_min: expected "1\.2" or "1\.3"$/,
+    )
+    expect(fails(() => readPolicyFile(file('archive_scan_seconds = 0\n'))).message).toMatch(
+      /:1: archive_scan_seconds: expected a whole number from 1 to 3600$/,
     )
     expect(fails(() => readPolicyFile(file('contacts = abuse, spam\n'))).message).toMatch(
       /unknown contact kind "spam"/,

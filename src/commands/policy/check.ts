@@ -18,13 +18,15 @@ export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
     'one is reachable, STARTTLS required, the SASL mechanisms offered after TLS, the SCRAM iteration ' +
     'count and whether passwords are stored as salted hashes (two real SCRAM logins; PLAIN is never ' +
     "sent), in-band registration (an unauthenticated sign-up with the admin's existing name: nothing is " +
-    'created), XEP-0313 as an account sees it and what its archive holds, the oldest offline messages ' +
+    "created), XEP-0313 as an account sees it and what every account's archive holds (mod_xmppadm; " +
+    "without it, the admin's own only), the oldest offline messages " +
     "and uploads (the purges' dry-run counts: mod_xmppadm), debug logging, the README's operations " +
     '(block-ip, export-user, account delete), and what the server publishes (XEP-0157, XEP-0504).\n' +
     'Each check says pass, warn, fail, cannot tell (and why) or not applicable, with the evidence.\n' +
     'The policy file is the one policy apply reads; its optional audit lines (defaults in brackets): ' +
     'tls_min = 1.2|1.3 [1.2], plain = forbidden|allowed [forbidden], scram_min_iterations = N [4096], ' +
-    'channel_binding = required|optional [optional], archive = none|allowed [none], registration = ' +
+    'channel_binding = required|optional [optional], archive = none|allowed [none], ' +
+    'archive_scan_seconds = N [20] (how long the walk over the archives may take), registration = ' +
     'closed|open [closed], cert_warn_days = N [14], contacts = abuse, security… [none]; offline and ' +
     'uploads give the ages [7d, 14d]. Without a file: those defaults.\n' +
     'Exit 0 when no promise is broken, 83 when one is; when the admin login failed and nothing is broken, ' +
