@@ -34,12 +34,10 @@ export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
     '3 UNKNOWN.\n' +
     'With --all-hosts (or --hosts), every virtual host the account administers, a few at a time: each ' +
     "host's ports probed with its own name (the stream's to, the TLS server name, its DNS SRV records), " +
-    'registration tried with the name of an account listed on that host, and the inside checks on that ' +
-    'host; ' +
+    'registration tried with the name of an account listed on that host, the inside checks on that host; ' +
     "the SCRAM logins and whether XEP-0313 is offered are the admin account's, on its own domain. One " +
-    'table with a host ' +
-    "column; in --json one element per host; the exit is the worst host's (83 if any host breaks a " +
-    'promise); --format nagios gives the worst state and names each host with its own in the one line.'
+    "table with a host column; in --json one element per host; the exit is the worst host's (83 if any " +
+    'host breaks a promise); --format nagios gives the worst state and names each host with its own.'
   static override args = {
     file: Args.string({
       description: 'Policy file (- for stdin); default: the promises listed above',
