@@ -12,7 +12,8 @@ import {runAudit} from './run.js'
 import {DEFAULT_AUDIT, DEFAULT_RETENTION} from './settings.js'
 
 export {parseProbeEndpoint} from './endpoints.js'
-export {tableRows, tableWidths} from './report.js'
+export {NAGIOS, nagiosHostsLine, tableRows, tableWidths} from './report.js'
+export type AuditReport = Awaited<ReturnType<typeof audit>>
 
 export interface AuditRequest {
   /** The policy file as read, and its name for the result; none: the defaults. */
@@ -25,6 +26,13 @@ export interface AuditRequest {
   s2s?: ProbeEndpoint[]
   /** The admin session being opened (it may fail: the checks that need it then cannot tell). */
   admin: Promise<OpContext>
+  /**
+   * The virtual host audited (--all-hosts, --hosts): its domain is the probes' stream `to`, TLS
+   * server name and DNS SRV name, and `admin` is the session's view of it. Default: the admin's domain.
+   */
+  host?: string
+  /** On a host other than the admin's own: an account name that exists there (registration probe). */
+  existingName?: Promise<string | undefined>
 }
 
 export async function audit(req: AuditRequest) {
@@ -37,7 +45,11 @@ export async function audit(req: AuditRequest) {
     uploads: req.file?.rules.uploads?.olderThanSeconds ?? DEFAULT_RETENTION.uploads,
   }
   const jid = parseJid(conn.jid, 'admin JID')
-  const domain = jid.domain
+  const domain = req.host ?? jid.domain
+  const elsewhere =
+    domain === jid.domain
+      ? {}
+      : {accountElsewhere: jid.domain, existingName: req.existingName ?? Promise.resolve(undefined)}
   const started = performance.now()
   const endpoints = await auditEndpoints(domain, {c2s: req.c2s, s2s: req.s2s, server: conn.endpoint})
   const checks = await runAudit({
@@ -54,6 +66,7 @@ export async function audit(req: AuditRequest) {
     },
     credentials: {username: jid.local!, password: conn.password},
     admin: req.admin,
+    ...elsewhere,
   })
   const seconds = (performance.now() - started) / 1000
   const summary = summarise(checks)
@@ -92,6 +105,8 @@ export async function audit(req: AuditRequest) {
     error,
     nagios: nagiosLine(domain, checks, seconds),
     nagiosCode: NAGIOS[nagiosState(checks)],
+    /** The summary without the domain, for a report that names each host. */
+    summaryText: `${brokenText} (${verdicts}; ${seconds.toFixed(2)} s)`,
     summaryLine: `${domain}: ${brokenText} (${verdicts}; ${seconds.toFixed(2)} s)`,
   }
 }

@@ -75,29 +75,55 @@ const pluginText = (text: string) => text.replace(/\|/g, '/').replace(/[\r\n]+/g
 /** The line of a check that could not run at all (a bad file, no password). */
 export const nagiosUnknown = (message: string) => `XMPP POLICY UNKNOWN - ${pluginText(message)}`
 
-/** One line: state, what was found, and performance data (counts, time). */
-export function nagiosLine(domain: string, results: CheckResult[], seconds: number): string {
-  const state = nagiosState(results)
+/** What a plugin line says of `results`, after its state. */
+function nagiosText(results: CheckResult[]): string {
   const s = summarise(results)
   const about = (verdict: Verdict) =>
     results
       .filter((r) => r.verdict === verdict)
       .map((r) => `${r.promise}: ${clip(r.evidence)} (${r.target})`)
       .join('; ')
-  const text =
-    state === 'OK'
-      ? `every promise kept (${s.pass} checks passed)`
-      : [
-          s.fail ? `${brokenPromises(results).length} promise(s) broken: ${about('fail')}` : '',
-          s.warn ? `warning: ${about('warn')}` : '',
-          s['cannot-tell'] ? `cannot tell: ${about('cannot-tell')}` : '',
-        ]
-          .filter(Boolean)
-          .join('; ')
-  const perf =
-    `pass=${s.pass} warn=${s.warn} fail=${s.fail} cannot_tell=${s['cannot-tell']} ` +
-    `time=${seconds.toFixed(2)}s`
-  return `XMPP POLICY ${state} - ${domain}: ${pluginText(text)} | ${perf}`
+  return nagiosState(results) === 'OK'
+    ? `every promise kept (${s.pass} checks passed)`
+    : [
+        s.fail ? `${brokenPromises(results).length} promise(s) broken: ${about('fail')}` : '',
+        s.warn ? `warning: ${about('warn')}` : '',
+        s['cannot-tell'] ? `cannot tell: ${about('cannot-tell')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ')
+}
+
+const perfData = (s: Summary, seconds: number) =>
+  `pass=${s.pass} warn=${s.warn} fail=${s.fail} cannot_tell=${s['cannot-tell']} time=${seconds.toFixed(2)}s`
+
+/** One line: state, what was found, and performance data (counts, time). */
+export function nagiosLine(domain: string, results: CheckResult[], seconds: number): string {
+  const state = nagiosState(results)
+  const perf = perfData(summarise(results), seconds)
+  return `XMPP POLICY ${state} - ${domain}: ${pluginText(nagiosText(results))} | ${perf}`
+}
+
+/** The states from best to worst, as a monitoring system ranks them: CRITICAL above all. */
+const RANK: NagiosState[] = ['OK', 'UNKNOWN', 'WARNING', 'CRITICAL']
+
+/**
+ * One line for several virtual hosts (--all-hosts): the worst host's state, then each host with
+ * its own state and findings (a host that could not be audited at all: UNKNOWN and why); the
+ * performance data sum the hosts' counts.
+ */
+export function nagiosHostsLine(
+  hosts: Array<{host: string; results?: CheckResult[]; error?: string}>,
+  seconds: number,
+): {line: string; state: NagiosState} {
+  const states = hosts.map((h) => (h.results ? nagiosState(h.results) : 'UNKNOWN'))
+  const state = states.reduce((a, b) => (RANK.indexOf(b) > RANK.indexOf(a) ? b : a), 'OK' as NagiosState)
+  const parts = hosts.map(
+    (h, i) => `${h.host} ${states[i]}: ${h.results ? nagiosText(h.results) : (h.error ?? 'not audited')}`,
+  )
+  const sum = summarise(hosts.flatMap((h) => h.results ?? []))
+  const text = `${hosts.length} host(s): ${parts.join('; ')}`
+  return {line: `XMPP POLICY ${state} - ${pluginText(text)} | ${perfData(sum, seconds)}`, state}
 }
 
 const SEVERITY: Verdict[] = ['not-applicable', 'pass', 'cannot-tell', 'warn', 'fail']

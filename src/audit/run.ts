@@ -26,6 +26,16 @@ export interface AuditInput {
   probe: ProbeOptions
   /** The admin's credentials, for the SCRAM exchanges (never sent as PLAIN). */
   credentials?: {username: string; password: string}
+  /**
+   * Set on a host that is not the admin's own domain, whose account lives on it: its logins are
+   * tried there only (the SCRAM checks of this host are not applicable, saying so).
+   */
+  accountElsewhere?: string
+  /**
+   * An account name that exists on the host (the registration probe asks to register it: an open
+   * server says conflict, and nothing is created). Default: the admin's own.
+   */
+  existingName?: Promise<string | undefined>
   /** The admin session with what the server offers; rejected when it cannot be had. */
   admin: Promise<OpContext>
 }
@@ -78,19 +88,30 @@ export async function runAudit(input: AuditInput): Promise<CheckResult[]> {
       results.push(check('registration', 'registration', 'c2s', 'cannot-tell', why))
       return {results, plainOffered: undefined}
     }
-    const existingName = admin.then((a) => ('ctx' in a ? a.ctx.admin.split('@')[0] : undefined))
+    const existingName =
+      input.existingName ?? admin.then((a) => ('ctx' in a ? a.ctx.admin.split('@')[0] : undefined))
     const [scram, registration] = await Promise.all([
-      input.credentials
-        ? auditScram(first.endpoint, probe, input.credentials, settings)
-        : Promise.resolve([
+      input.accountElsewhere
+        ? Promise.resolve([
             check(
               'passwords',
               'scram-iterations',
               describeEndpoint(first.endpoint),
-              'cannot-tell',
-              'no admin credentials to log in with',
+              'not-applicable',
+              `the admin account is on ${input.accountElsewhere}: its SCRAM logins are checked there only`,
             ),
-          ]),
+          ])
+        : input.credentials
+          ? auditScram(first.endpoint, probe, input.credentials, settings)
+          : Promise.resolve([
+              check(
+                'passwords',
+                'scram-iterations',
+                describeEndpoint(first.endpoint),
+                'cannot-tell',
+                'no admin credentials to log in with',
+              ),
+            ]),
       auditRegistration(first.endpoint, probe, settings, existingName),
     ])
     results.push(...scram, registration)

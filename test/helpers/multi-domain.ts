@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {expect} from 'vitest'
 import type {ServerDescriptor} from '../servers/servers.js'
 import {cliOn, expectNoStack, scratch, secretFile} from './cli.js'
+import {type TestAccount, canLogin} from './mission.js'
 import {expectErrorEnvelope} from './shapes.js'
 
 /**
@@ -39,15 +40,36 @@ export function filesNamed(dir: string, name: RegExp): Array<{path: string; mode
 /** How an operation is run on a host by an account (`who` keeps its accounts and files apart). */
 export type OperationArgs = (on: ServerDescriptor, who: 'boss' | 'admin') => string[]
 
+const ADM = 'urn:xmppadm:admin:1'
+
+/** A contract node run in one round trip (`command run`): the node itself, whatever the CLI prefers. */
+const node = (name: string, fields: string[]) => [
+  'command',
+  'run',
+  `${ADM}#${name}`,
+  '--one-shot',
+  ...fields.flatMap((f) => ['-f', f]),
+]
+
 /**
  * Every operation, as the CLI runs it, with arguments that do no harm on a shared server: blocks
  * of a documentation address, purges of what is a month old, an export, debug logging (the caller
- * holds the server's debug-log lock), an account made and deleted, a policy.
+ * holds the server's debug-log lock), an account made, given a roster item from a XEP-0227 file,
+ * disabled, enabled, asked about and deleted, a policy. The account life-cycle nodes are run as
+ * nodes: the CLI prefers XEP-0133 and ejabberd's API where offered, which would not reach them.
  */
 export function operations(stamp: string): Array<[string, OperationArgs]> {
   const policy = join(scratch, `${stamp}.policy`)
   writeFileSync(policy, 'offline = 30d\nuploads = 30d\ndebug_log = off\n')
   const password = secretFile('a-password-for-md-accounts\n')
+  const imported = join(scratch, `${stamp}-import.xml`)
+  writeFileSync(
+    imported,
+    "<server-data xmlns='urn:xmpp:pie:0'><host jid='old.example'><user name='mover'>" +
+      "<query xmlns='jabber:iq:roster'><item jid='friend@example.org' subscription='none' name='F'/>" +
+      '</query></user></host></server-data>',
+  )
+  const account = (on: ServerDescriptor, who: 'boss' | 'admin') => `${stamp}-${who}@${on.domain}`
   return [
     ['block-ip', () => ['block-ip', '192.0.2.15', '--reason', 'multi-domain test']],
     ['block-ip list', () => ['block-ip', 'list']],
@@ -65,6 +87,14 @@ export function operations(stamp: string): Array<[string, OperationArgs]> {
       'account create',
       (on, who) => ['account', 'create', `${stamp}-${who}@${on.domain}`, '--user-password-file', password],
     ],
+    [
+      '#import-user (import-user --merge)',
+      (on, who) => ['import-user', imported, '--as', account(on, who), '--merge'],
+    ],
+    ['#disable-user', (on, who) => node('disable-user', [`accountjids=${account(on, who)}`])],
+    ['#enable-user', (on, who) => node('enable-user', [`accountjids=${account(on, who)}`])],
+    ['#list-accounts', () => node('list-accounts', ['max=5'])],
+    ['#stored-data', (on, who) => node('stored-data', [`accountjid=${account(on, who)}`])],
     ['account delete', (on, who) => ['account', 'delete', `${stamp}-${who}@${on.domain}`, '--yes']],
     ['policy apply', () => ['policy', 'apply', policy]],
   ]
@@ -97,4 +127,27 @@ export async function expectHostIsolation(
     bossThere.json.error.reason,
   )
   expectNoStack(bossThere)
+}
+
+/**
+ * The account life-cycle nodes sent by the host admin to their own host cannot reach a user of
+ * another host: a JID of another host is bad-request (exit 65), and that user still logs in.
+ */
+export async function expectLifecycleNodesStayHome(
+  main: ServerDescriptor,
+  second: ServerDescriptor,
+  victim: TestAccount,
+): Promise<void> {
+  const runs = await Promise.all(
+    [
+      node('disable-user', [`accountjids=${victim.jid}`, 'reason=multi-domain test']),
+      node('stored-data', [`accountjid=${victim.jid}`]),
+    ].map((args) => cliOn(second, [...args, '--json'])),
+  )
+  for (const r of runs) {
+    expect(r.exitCode, r.stdout).toBe(65)
+    expectErrorEnvelope(r.json, 65)
+    expectNoStack(r)
+  }
+  expect(await canLogin(main, victim)).toBe(true)
 }

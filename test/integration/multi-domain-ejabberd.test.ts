@@ -11,7 +11,12 @@ import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, scratch, uniqueUser} from '../helpers/cli.js'
 import {acquire, debugLogLock} from '../helpers/lock.js'
-import {expectHostIsolation, operations, secondHost} from '../helpers/multi-domain.js'
+import {
+  expectHostIsolation,
+  expectLifecycleNodesStayHome,
+  operations,
+  secondHost,
+} from '../helpers/multi-domain.js'
 import {
   RawClient,
   cliJson,
@@ -142,6 +147,9 @@ describe.each([
     expect(r.exitCode, r.stdout).toBe(65)
     expect(r.json.error.message).toMatch(/not a JID of a user on second\.localhost/)
   })
+
+  it("boss's #disable-user and #stored-data on second.localhost cannot reach localhost's users", async () =>
+    expectLifecycleNodesStayHome(main, second, await newAccount(main, 'mdv')))
 
   describe('debug logging', () => {
     let release = () => {}

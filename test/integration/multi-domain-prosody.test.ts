@@ -9,7 +9,13 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cliOn, scratch, uniqueUser} from '../helpers/cli.js'
-import {expectHostIsolation, filesNamed, operations, secondHost} from '../helpers/multi-domain.js'
+import {
+  expectHostIsolation,
+  expectLifecycleNodesStayHome,
+  filesNamed,
+  operations,
+  secondHost,
+} from '../helpers/multi-domain.js'
 import {
   RawClient,
   canLogin,
@@ -156,6 +162,9 @@ describe.each([
     expect(JSON.stringify(del.result.notes)).toMatch(/could not be deleted/)
     expect(await canLogin(main, main.user)).toBe(true)
   })
+
+  it("boss's #disable-user and #stored-data on second.localhost cannot reach localhost's users", async () =>
+    expectLifecycleNodesStayHome(main, second, await newAccount(main, 'mdv')))
 
   it("debug logging on by boss: second.localhost's sessions, none of localhost's", async () => {
     const on = expectOkEnvelope(await cliJson(second, ['debug-log', 'on', '--for', '5m']))

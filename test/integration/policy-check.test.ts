@@ -203,6 +203,48 @@ describe('a Prosody that keeps every promise', () => {
     )
   })
 
+  it('--all-hosts: every host keeps every promise, or the one that breaks one is named', async () => {
+    const all = await check(server, [...endpoints, '--all-hosts', '--json'])
+    expect(all.exitCode, all.stdout).toBe(0)
+    const hosts = all.json.result.hosts
+    expect(hosts.map((h: any) => [h.host, h.ok, h.code])).toEqual([
+      ['localhost', true, 0],
+      ['second.localhost', true, 0],
+    ])
+    const second = hosts[1].result.checks as Row[]
+    expect(second.filter((c) => !['pass', 'not-applicable'].includes(c.verdict))).toEqual([])
+    expect(second.find((c) => c.check === 'certificate')!.evidence).toMatch(
+      /^verifies for second\.localhost /,
+    )
+    expect(second.find((c) => c.check === 'offline-age')).toMatchObject({target: 'second.localhost'})
+    const ok = await check(server, [...endpoints, '--all-hosts', '--format', 'nagios'])
+    expect(ok.exitCode).toBe(0)
+    expect(ok.stdout).toMatch(
+      /^XMPP POLICY OK - 2 host\(s\): localhost OK: every promise kept \(\d+ checks passed\); second\.localhost OK: every promise kept \(\d+ checks passed\) \| pass=\d+ warn=0 fail=0 /,
+    )
+
+    // debug logging left on for good on second.localhost alone: that host breaks a promise
+    const on = await cliOn(server, ['--to', 'second.localhost', 'debug-log', 'on'])
+    expect(on.exitCode, on.stderr).toBe(0)
+    try {
+      const r = await check(server, [...endpoints, '--all-hosts', '--json'])
+      expect(r.exitCode, r.stdout).toBe(83)
+      expect(r.json.error).toMatchObject({
+        code: 83,
+        message: '1 of 2 hosts did not succeed: second.localhost (83)',
+      })
+      expect(r.json.result.hosts[1].result.broken).toEqual(['debug-log'])
+      expect(r.json.result.hosts[0].result.broken).toEqual([])
+      const nagios = await check(server, [...endpoints, '--all-hosts', '--format', 'nagios'])
+      expect(nagios.exitCode).toBe(2)
+      expect(nagios.stdout).toMatch(
+        /^XMPP POLICY CRITICAL - 2 host\(s\): localhost OK: every promise kept \(\d+ checks passed\); second\.localhost CRITICAL: 1 promise\(s\) broken: debug-log: on, with no end set \(second\.localhost\) \| /,
+      )
+    } finally {
+      expect((await cliOn(server, ['--to', 'second.localhost', 'debug-log', 'off'])).exitCode).toBe(0)
+    }
+  })
+
   it('--format nagios: UNKNOWN, exit 3, when only the admin login fails, or nothing can run', async () => {
     const wrong = await check(server, [...endpoints, '--format', 'nagios'], undefined, {
       XMPPADM_PASSWORD_FILE: secretFile('not-the-password\n'),

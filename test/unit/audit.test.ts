@@ -7,7 +7,7 @@ import type {CheckResult} from '../../src/audit/check.js'
 import {judgeContacts, judgeDataPolicy} from '../../src/audit/inside.js'
 import {ProbeFailure} from '../../src/audit/probe.js'
 import {judgeRegistration} from '../../src/audit/registration.js'
-import {nagiosLine, nagiosState, summarise} from '../../src/audit/report.js'
+import {nagiosHostsLine, nagiosLine, nagiosState, summarise} from '../../src/audit/report.js'
 import {judgeOffer, judgeScram, saslOffer} from '../../src/audit/sasl.js'
 import {type AuditSettings, DEFAULT_AUDIT} from '../../src/audit/settings.js'
 import {
@@ -424,6 +424,34 @@ describe('monitoring: one line and a state', () => {
     expect(nagiosLine('example.org', [r('pass')], 1)).toBe(
       'XMPP POLICY OK - example.org: every promise kept (1 checks passed) | ' +
         'pass=1 warn=0 fail=0 cannot_tell=0 time=1.00s',
+    )
+  })
+
+  it('several hosts in one line: the worst state (CRITICAL > WARNING > UNKNOWN > OK), each named', () => {
+    const {line, state} = nagiosHostsLine(
+      [
+        {host: 'example.org', results: [r('pass')]},
+        {host: 'example.net', results: [r('pass'), r('warn', 'expires in 3 days')]},
+        {host: 'example.com', error: 'interrupted before this host'},
+      ],
+      2,
+    )
+    expect(state).toBe('WARNING')
+    expect(line).toBe(
+      'XMPP POLICY WARNING - 3 host(s): example.org OK: every promise kept (1 checks passed); ' +
+        `example.net WARNING: warning: tls: expires in 3 days (${T}); ` +
+        'example.com UNKNOWN: interrupted before this host | pass=2 warn=1 fail=0 cannot_tell=0 time=2.00s',
+    )
+    const worst = nagiosHostsLine(
+      [
+        {host: 'a.example', results: [r('cannot-tell')]},
+        {host: 'b.example', results: [r('fail')]},
+      ],
+      1,
+    )
+    expect(worst.state).toBe('CRITICAL')
+    expect(worst.line).toMatch(
+      /^XMPP POLICY CRITICAL - 2 host\(s\): a\.example UNKNOWN: cannot tell: .*; b\.example CRITICAL: 1 promise\(s\) broken: /,
     )
   })
 })

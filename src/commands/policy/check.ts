@@ -1,7 +1,11 @@
 import {Args, Flags} from '@oclif/core'
+import type {HostAudit} from '../../audit/hosts.js'
+import type {AuditReport} from '../../audit/index.js'
 import {BaseCommand} from '../../base-command.js'
+import {hostsFlags} from '../../cli/flags.js'
+import type {HostOutcome} from '../../cli/hosts.js'
 import {Settled, normaliseError} from '../../cli/outcome.js'
-import {usageError} from '../../errors.js'
+import {ExitCode, usageError} from '../../errors.js'
 import {redact} from '../../secrets.js'
 
 export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
@@ -26,7 +30,14 @@ export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
     'closed|open [closed], cert_warn_days = N [14], contacts = abuse, security… [none]; offline and ' +
     'uploads give the ages [7d, 14d]. Without a file: those defaults.\n' +
     'Exit 0 when no promise is broken, 83 when one is; when the admin login failed and nothing is broken, ' +
-    "the login's code. --format nagios prints one line and exits 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN."
+    "the login's code. --format nagios prints one line and exits 0 OK, 1 WARNING, 2 CRITICAL or " +
+    '3 UNKNOWN.\n' +
+    'With --all-hosts (or --hosts), every virtual host the account administers, a few at a time: each ' +
+    "host's ports probed with its own name (the stream's to, the TLS server name, its DNS SRV records), " +
+    'registration tried with the name of an account listed on that host, the inside checks on that host; ' +
+    "the SCRAM logins and whether XEP-0313 is offered are the admin account's, on its own domain. One " +
+    "table with a host column; in --json one element per host; the exit is the worst host's (83 if any " +
+    'host breaks a promise); --format nagios gives the worst state and names each host with its own.'
   static override args = {
     file: Args.string({
       description: 'Policy file (- for stdin); default: the promises listed above',
@@ -53,6 +64,7 @@ export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
         '(default: DNS SRV, else the domain on 5269).',
       multiple: true,
     }),
+    ...hostsFlags,
   }
   static override examples = [
     '<%= config.bin %> --profile prod policy check /etc/xmppadm/privacy.policy',
@@ -61,6 +73,12 @@ export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
       command:
         '<%= config.bin %> --profile monitor policy check /etc/xmppadm/privacy.policy ' +
         '--format nagios --no-input',
+    },
+    {
+      description: 'Every domain of a multi-domain service, one monitoring line',
+      command:
+        '<%= config.bin %> --profile monitor policy check /etc/xmppadm/privacy.policy ' +
+        '--all-hosts --format nagios --no-input',
     },
   ]
 
@@ -76,6 +94,14 @@ export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
       this.flags[kind]?.map((spec) => audit.parseProbeEndpoint(spec, kind, `--${kind}`))
     const [c2s, s2s] = [given('c2s'), given('s2s')]
     const {session: conn} = await this.connectionSettings()
+    const hosts = await this.targetHosts()
+    if (hosts) {
+      const {auditHosts} = await import('../../audit/hosts.js')
+      const started = performance.now()
+      const req = {file, path: this.args.file, conn, c2s, s2s}
+      const audits = await auditHosts(hosts, req, this.connect(), this.interrupts.signal)
+      return this.reportAudits(audits, (performance.now() - started) / 1000, nagios)
+    }
     const admin = this.opContext()
     const report = await audit.audit({file, path: this.args.file, conn, c2s, s2s, admin})
     if (nagios) {
@@ -93,6 +119,59 @@ export default class PolicyCheck extends BaseCommand<typeof PolicyCheck> {
       if (report.error) this.ui.error(report.error.message, report.error.hint)
     }
     return new Settled(report.result, nagios ? undefined : report.error)
+  }
+
+  /** The report of several hosts: one table (a host column), one plugin line, or the per-host array. */
+  private async reportAudits(audits: HostAudit[], seconds: number, nagios: boolean) {
+    const [audit, {settleHosts}] = await Promise.all([
+      import('../../audit/index.js'),
+      import('../../cli/hosts.js'),
+    ])
+    const outcomes: Array<HostOutcome<AuditReport['result']>> = audits.map(({host, report, error}) => {
+      const e = report?.error ?? error
+      const code = e?.exitCode ?? ExitCode.ok
+      return {
+        host,
+        ok: !e,
+        code,
+        text: report ? report.summaryText : `error: ${error!.message}`,
+        ...(report ? {result: report.result} : {}),
+        ...(e
+          ? {error: {code, reason: e.reason, message: e.message, ...(e.hint ? {hint: e.hint} : {})}}
+          : {}),
+      }
+    })
+    const settled = settleHosts(outcomes, {file: this.args.file ?? null})
+    if (nagios) {
+      const {line, state} = audit.nagiosHostsLine(
+        audits.map((a) => ({host: a.host, results: a.report?.result.checks, error: a.error?.message})),
+        seconds,
+      )
+      this.ui.data(line)
+      process.exitCode = audit.NAGIOS[state]
+      return new Settled(settled.result)
+    }
+    if (!this.jsonEnabled()) {
+      const {renderTable} = await import('../../output/table.js')
+      const plain = !process.stdout.isTTY
+      const hostWidth = Math.min(30, Math.max(6, ...audits.map((a) => a.host.length + 2)))
+      const widths = plain
+        ? undefined
+        : [hostWidth, ...audit.tableWidths((process.stdout.columns ?? 120) - hostWidth - 1)]
+      const rows = audits.flatMap(({host, report}) =>
+        report
+          ? audit
+              .tableRows(report.result.checks, report.result.settings, report.result.ages, plain)
+              .map((row) => [host, ...row])
+          : [],
+      )
+      this.ui.data(
+        await renderTable(['host', 'promise', 'check', 'evidence', 'verdict'], rows, this.ui.color, widths),
+      )
+      for (const o of outcomes) this.ui.info(`${o.host}: ${o.text}`)
+      for (const o of outcomes) if (o.error) this.ui.error(`${o.host}: ${o.error.message}`, o.error.hint)
+    }
+    return settled
   }
 
   /** With --format nagios, a failure is still one line on stdout, and UNKNOWN (3). */
