@@ -8,23 +8,8 @@ import {type Element, escapeXML, xml} from '@xmpp/xml'
 import type {ExportSink, UserExport} from '../ops/export-user.js'
 import {XMPPADM_NS} from '../ops/nodes.js'
 import {isRoster, rosterItems} from '../protocol/roster.js'
+import {CONTAINERS, INNER_CONTAINERS, NS_PIE} from '../protocol/xep0227.js'
 import {parseJid} from '../xmpp/jid.js'
-
-export const NS_PIE = 'urn:xmpp:pie:0'
-
-/** Elements directly in <user/> that hold a section's items: "name namespace". */
-const CONTAINERS = new Set([
-  'query jabber:iq:roster',
-  'query jabber:iq:private',
-  'query jabber:iq:privacy',
-  `offline-messages ${NS_PIE}`,
-  `archive ${NS_PIE}#mam`,
-  'blocklist urn:xmpp:blocking',
-  'pubsub http://jabber.org/protocol/pubsub#owner',
-  'pubsub http://jabber.org/protocol/pubsub',
-])
-/** Containers inside those: a PEP node's <items/>. */
-const INNER_CONTAINERS = new Set(['items http://jabber.org/protocol/pubsub'])
 
 function startTag(el: Element): string {
   const attrs = Object.entries(el.attrs)

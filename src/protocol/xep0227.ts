@@ -15,7 +15,7 @@ export const NS_SCRAM = 'urn:xmpp:pie:0#scram'
 const NS_XINCLUDE = 'http://www.w3.org/2001/XInclude'
 
 /** Elements directly in <user/> whose children are a section's items: "name namespace". */
-const CONTAINERS = new Set([
+export const CONTAINERS = new Set([
   'query jabber:iq:roster',
   'query jabber:iq:private',
   'query jabber:iq:privacy',
@@ -26,7 +26,7 @@ const CONTAINERS = new Set([
   'pubsub http://jabber.org/protocol/pubsub',
 ])
 /** Containers inside those: a PEP node's <items/>. */
-const INNER_CONTAINERS = new Set(['items http://jabber.org/protocol/pubsub'])
+export const INNER_CONTAINERS = new Set(['items http://jabber.org/protocol/pubsub'])
 
 /** A container an item sits in, as it starts: its name, namespace and attributes. */
 export interface Wrapper {

@@ -19,11 +19,7 @@ local M = {};
 
 --- Last activity -------------------------------------------------------------------------------
 
-local activity_store = module:open_store("xmppadm_activity");
--- Its files are the server user's alone, like every file this module writes.
-local function note(key, value)
-	return common.private_files(activity_store.set, activity_store, key, value);
-end
+local activity_store = common.private_store("xmppadm_activity");
 local SINCE = "@since"; -- no user name holds "@": when this module began noting activity here
 
 local function account_activity_loaded()
@@ -34,7 +30,7 @@ local tracking_since;
 local function note_activity(event)
 	local username = event.session and event.session.username;
 	if username and event.session.host == host and not account_activity_loaded() then
-		note(username, { timestamp = os.time() });
+		activity_store:set(username, { timestamp = os.time() });
 	end
 end
 module:hook("authentication-success", note_activity);
@@ -45,7 +41,7 @@ local function tracked_since()
 		local marker = activity_store:get(SINCE);
 		if not marker then
 			marker = { timestamp = os.time() };
-			note(SINCE, marker);
+			activity_store:set(SINCE, marker);
 		end
 		tracking_since = marker.timestamp;
 	end

@@ -125,12 +125,11 @@ end
 
 --- The store -------------------------------------------------------------------
 
-local store = module:open_store("xmppadm_blocked_ips");
+local store = common.private_store("xmppadm_blocked_ips");
 local blocks; -- "net/bits" -> { created = t, expires = t|nil, reason = s|nil }
 
--- With file storage the list is a file of the server user's alone (common.private_files).
 local function store_blocks()
-	return common.private_files(store.set, store, nil, blocks);
+	return store:set(nil, blocks);
 end
 
 local function save()

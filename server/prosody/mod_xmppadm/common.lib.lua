@@ -208,7 +208,7 @@ function M.is_admin_of(h, actor, permission)
 end
 
 --- Files -----------------------------------------------------------------------------
--- Files the module writes (the debug log; the block list with file storage) are the server
+-- Files the module writes (the debug log; its own stores with file storage) are the server
 -- user's alone: made while the process umask is 077, which is put back at once. Lua has no
 -- chmod; the process is single-threaded, so nothing else creates files in between.
 
@@ -218,6 +218,16 @@ function M.private_files(f, ...)
 	pposix.umask(old);
 	if not ok then error(a, 0); end
 	return a, b, c;
+end
+
+-- A keyval store of the module's own (block list, activity notes, 0.12's disabled accounts):
+-- every write goes through private_files, so its files are the server user's alone.
+function M.private_store(name)
+	local store = module:open_store(name);
+	return {
+		get = function (_, ...) return store:get(...); end;
+		set = function (_, ...) return M.private_files(store.set, store, ...); end;
+	};
 end
 
 --- The command shape ----------------------------------------------------------

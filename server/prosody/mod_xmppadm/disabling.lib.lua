@@ -47,7 +47,7 @@ end
 
 --- Disabled accounts ---------------------------------------------------------------------------
 
-local disabled_store = module:open_store("xmppadm_disabled"); -- where the provider cannot disable
+local disabled_store = common.private_store("xmppadm_disabled"); -- where the provider cannot disable
 
 local function native()
 	return usermanager.disable_user ~= nil and hosts[host].users ~= nil and hosts[host].users.disable ~= nil;
@@ -68,7 +68,7 @@ local function disable(username, reason, by)
 		local ok, err = usermanager.disable_user(username, host, meta);
 		if not ok then fail("wait", "internal-server-error", "Could not disable the account: " .. tostring(err)); end
 	else
-		check("Could not store the disabled account", common.private_files(disabled_store.set, disabled_store, username, meta));
+		check("Could not store the disabled account", disabled_store:set(username, meta));
 		for _, session in ipairs(sessions) do
 			session:close({ condition = "not-authorized", text = "Account disabled" });
 		end
@@ -82,7 +82,7 @@ local function enable(username)
 		local ok, err = usermanager.enable_user(username, host);
 		if not ok then fail("wait", "internal-server-error", "Could not enable the account: " .. tostring(err)); end
 	else
-		check("Could not store the enabled account", common.private_files(disabled_store.set, disabled_store, username, nil));
+		check("Could not store the enabled account", disabled_store:set(username, nil));
 	end
 	return true;
 end

@@ -4,10 +4,13 @@
 // connection the accounts acknowledged just before it are simply done again (a dying server may
 // have forgotten them).
 import {Settled} from '../../cli/outcome.js'
+import type {Connector} from '../../connect/connector.js'
+import {usageError} from '../../errors.js'
 import type {StateChange} from '../../ops/account-state.js'
-import {type BulkEnv, runBulkCommand} from '../bulk-run.js'
-import {lineJid} from '../lines.js'
-import type {JidOf} from './account-delete.js'
+import type {OpContext} from '../../ops/context.js'
+import {type BulkEnv, bulkEnv, runBulkCommand} from '../bulk-run.js'
+import {checkItems, lineJid} from '../lines.js'
+import {type JidOf, jidReader} from './account-delete.js'
 
 export interface StateVerb {
   /** "disabling " (the progress bar), "disabled", "disabled already", "disabled again". */
@@ -18,6 +21,26 @@ export interface StateVerb {
   again: string
   /** The JSON result's key for the accounts done ("disabled"). */
   key: string
+}
+
+/**
+ * The accounts named as arguments or in --from-file: every line read before the login (a bad one
+ * is refused before anything changes), then each changed as changeAccounts does.
+ */
+export async function changeNamedAccounts(
+  cmd: Pick<BulkEnv, 'ui' | 'interrupts'>,
+  ctx: OpContext,
+  connect: () => Promise<Connector>,
+  args: readonly string[],
+  flags: Parameters<typeof bulkEnv>[3],
+  o: {change: (jid: string) => Promise<StateChange>; verb: StateVerb},
+) {
+  const file = flags['from-file']
+  const {parse, jidOf} = jidReader(ctx, file)
+  const {count} = await checkItems(args, file, parse)
+  if (count === 0) throw usageError(`no accounts in ${file}`)
+  const env = bulkEnv(cmd, await connect(), args, flags)
+  return changeAccounts(env, {total: count, jidOf, ...o})
 }
 
 export async function changeAccounts(

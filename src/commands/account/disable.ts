@@ -1,11 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {bulkEnv, checkSource} from '../../bulk/bulk-run.js'
-import {checkItems} from '../../bulk/lines.js'
-import {jidReader} from '../../bulk/plans/account-delete.js'
-import {changeAccounts} from '../../bulk/plans/account-state.js'
+import {checkSource} from '../../bulk/bulk-run.js'
+import {changeNamedAccounts} from '../../bulk/plans/account-state.js'
 import {bulkFlags} from '../../cli/flags.js'
-import {usageError} from '../../errors.js'
 import {accountDisable} from '../../ops/account-state.js'
 import {ready} from '../../ops/operation.js'
 
@@ -49,13 +46,7 @@ export default class AccountDisable extends BaseCommand<typeof AccountDisable> {
       this.ui.warn(
         `${disable.strategy.via} ${disable.strategy.nodes[0]} keeps no reason: --reason is not stored`,
       )
-    const {parse, jidOf} = jidReader(ctx, file)
-    const {count} = await checkItems(args, file, parse)
-    if (count === 0) throw usageError(`no accounts in ${file}`)
-    const env = bulkEnv(this, await this.connect(), args, flags)
-    return changeAccounts(env, {
-      total: count,
-      jidOf,
+    return changeNamedAccounts(this, ctx, () => this.connect(), args, flags, {
       change: (jid) => disable.run({jid, reason: flags.reason}),
       verb: {
         progress: 'disabling ',

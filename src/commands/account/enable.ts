@@ -1,11 +1,8 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
-import {bulkEnv, checkSource} from '../../bulk/bulk-run.js'
-import {checkItems} from '../../bulk/lines.js'
-import {jidReader} from '../../bulk/plans/account-delete.js'
-import {changeAccounts} from '../../bulk/plans/account-state.js'
+import {checkSource} from '../../bulk/bulk-run.js'
+import {changeNamedAccounts} from '../../bulk/plans/account-state.js'
 import {bulkFlags} from '../../cli/flags.js'
-import {usageError} from '../../errors.js'
 import {accountEnable} from '../../ops/account-state.js'
 import {ready} from '../../ops/operation.js'
 
@@ -29,13 +26,7 @@ export default class AccountEnable extends BaseCommand<typeof AccountEnable> {
     checkSource(args, file, 'account', 'name accounts as arguments or use --from-file FILE')
     const ctx = await this.opContext()
     const enable = await ready(ctx, accountEnable)
-    const {parse, jidOf} = jidReader(ctx, file)
-    const {count} = await checkItems(args, file, parse)
-    if (count === 0) throw usageError(`no accounts in ${file}`)
-    const env = bulkEnv(this, await this.connect(), args, flags)
-    return changeAccounts(env, {
-      total: count,
-      jidOf,
+    return changeNamedAccounts(this, ctx, () => this.connect(), args, flags, {
       change: enable.run,
       verb: {
         progress: 'enabling ',
